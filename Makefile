@@ -1,0 +1,78 @@
+# kiln: a KVM virtual machine monitor.
+#
+#   make                 build ./kiln for the host's arch
+#   make check           unit tests, then end-to-end tests (real guests)
+#   make unit            unit tests only (no /dev/kvm needed)
+#   make e2e             end-to-end tests (directly, or in the nested sandbox)
+#   make run-demo        boot a microVM to a busybox shell
+#   make SAN=1 ...       ASan + UBSan build (in build/san-$(ARCH))
+#   make format-check    check .clang-format
+
+HOST_ARCH := $(shell uname -m)
+ARCH ?= $(HOST_ARCH)
+CC ?= gcc
+
+BUILD := build/$(if $(SAN),san-,)$(ARCH)
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
+	-fno-strict-aliasing -D_GNU_SOURCE -MMD -MP \
+	-Ivmm -Idevices -Iarch/$(ARCH)
+LDLIBS += -lelf -lpthread
+ifdef SAN
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+CORE_SRCS := $(filter-out vmm/main.c,$(wildcard vmm/*.c)) $(wildcard devices/*.c) \
+	$(wildcard arch/$(ARCH)/*.c)
+CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o)
+MAIN_OBJ := $(BUILD)/vmm/main.o
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
+
+KILN := $(BUILD)/kiln
+UNIT := $(BUILD)/unit-tests
+
+.PHONY: all clean check unit e2e run-demo format format-check bench
+
+all: kiln
+
+kiln: $(KILN)
+	@if [ -z "$(SAN)" ]; then ln -sf $(KILN) kiln; fi
+
+$(KILN): $(CORE_OBJS) $(MAIN_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(UNIT): $(CORE_OBJS) $(UNIT_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
+
+unit: $(UNIT)
+	$(UNIT)
+
+e2e: $(KILN)
+	KILN=$(abspath $(KILN)) tests/e2e/run.sh
+
+check:
+	tests/check.sh
+
+run-demo: $(KILN)
+	KILN=$(abspath $(KILN)) tests/e2e/run.sh --demo
+
+bench: $(KILN)
+	KILN=$(abspath $(KILN)) tests/e2e/run.sh --bench
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build kiln
+
+-include $(CORE_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_OBJS:.o=.d)

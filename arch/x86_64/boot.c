@@ -1,0 +1,736 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Direct Linux boot on x86_64: bzImage through the 64-bit boot protocol
+ * (Documentation/arch/x86/boot.rst), or an ELF vmlinux, entered through its
+ * PVH note when it has one, else through startup_64.
+ */
+#include <errno.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <asm/e820.h>
+
+#include "boot.h"
+#include "layout.h"
+#include "log.h"
+#include "vm.h"
+
+#define SETUP_HDR_OFFSET 0x1f1
+#define HDRS_MAGIC 0x53726448 /* "HdrS" */
+#define BOOT_FLAG 0xaa55
+#define LOADER_TYPE_UNDEFINED 0xff
+
+#define XEN_ELFNOTE_PHYS32_ENTRY 18
+#define HVM_START_MAGIC 0x336ec578
+
+/* The PVH boot ABI (xen/include/public/arch-x86/hvm/start_info.h). */
+struct hvm_start_info {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t flags;
+	uint32_t nr_modules;
+	uint64_t modlist_paddr;
+	uint64_t cmdline_paddr;
+	uint64_t rsdp_paddr;
+	uint64_t memmap_paddr;
+	uint32_t memmap_entries;
+	uint32_t reserved;
+};
+
+struct hvm_modlist_entry {
+	uint64_t paddr;
+	uint64_t size;
+	uint64_t cmdline_paddr;
+	uint64_t reserved;
+};
+
+struct hvm_memmap_table_entry {
+	uint64_t addr;
+	uint64_t size;
+	uint32_t type;
+	uint32_t reserved;
+};
+
+/* Linux's COMMAND_LINE_SIZE on x86 when the kernel does not say. */
+#define X86_DEFAULT_CMDLINE_SIZE 2048
+
+static uint16_t le16(const uint8_t *p)
+{
+	return p[0] | (uint16_t)p[1] << 8;
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return le16(p) | (uint32_t)le16(p + 2) << 16;
+}
+
+static uint64_t le64(const uint8_t *p)
+{
+	return le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+#define HDR(field) offsetof(struct boot_params, hdr.field)
+
+int bzimage_parse(const uint8_t *buf, size_t buflen, uint64_t file_size,
+		  struct bzimage_info *info, char *err, size_t errlen)
+{
+	unsigned int setup_sects;
+	uint32_t hdr_end;
+
+	memset(info, 0, sizeof(*info));
+	if (buflen < 0x270 || file_size < 0x270) {
+		snprintf(err, errlen, "too short to be a bzImage");
+		return -ENOEXEC;
+	}
+	if (le16(buf + HDR(boot_flag)) != BOOT_FLAG ||
+	    le32(buf + HDR(header)) != HDRS_MAGIC) {
+		snprintf(err, errlen,
+			 "not a Linux kernel (no bzImage header, not an ELF file)");
+		return -ENOEXEC;
+	}
+	info->version = le16(buf + HDR(version));
+	if (info->version < BZIMAGE_MIN_VERSION) {
+		snprintf(err, errlen,
+			 "boot protocol %u.%02u is too old: kiln needs 2.12 (Linux 3.8) or later",
+			 info->version >> 8, info->version & 0xff);
+		return -EINVAL;
+	}
+	info->loadflags = buf[HDR(loadflags)];
+	if (!(info->loadflags & LOADED_HIGH)) {
+		snprintf(err, errlen,
+			 "a zImage (loaded low) cannot be booted: build a bzImage");
+		return -EINVAL;
+	}
+	info->xloadflags = le16(buf + HDR(xloadflags));
+	if (!(info->xloadflags & XLF_KERNEL_64)) {
+		snprintf(err, errlen,
+			 "kernel has no 64-bit entry point: build an x86_64 kernel");
+		return -EINVAL;
+	}
+	if (!buf[HDR(relocatable_kernel)]) {
+		snprintf(err, errlen,
+			 "kernel is not relocatable: build it with CONFIG_RELOCATABLE=y");
+		return -EINVAL;
+	}
+	setup_sects = buf[HDR(setup_sects)];
+	if (!setup_sects)
+		setup_sects = 4;
+	info->setup_size = (uint64_t)(setup_sects + 1) * 512;
+	if (info->setup_size >= file_size) {
+		snprintf(err, errlen,
+			 "truncated bzImage: %llu bytes of setup code but the file has %llu",
+			 (unsigned long long)info->setup_size,
+			 (unsigned long long)file_size);
+		return -EINVAL;
+	}
+	info->payload_size = file_size - info->setup_size;
+	info->kernel_alignment = le32(buf + HDR(kernel_alignment));
+	info->initrd_addr_max = le32(buf + HDR(initrd_addr_max));
+	info->cmdline_size = le32(buf + HDR(cmdline_size));
+	info->pref_address = le64(buf + HDR(pref_address));
+	info->init_size = le32(buf + HDR(init_size));
+	if (info->init_size < info->payload_size)
+		info->init_size = info->payload_size;
+	if (info->kernel_alignment & (info->kernel_alignment - 1)) {
+		snprintf(err, errlen, "bad kernel_alignment 0x%x in header",
+			 info->kernel_alignment);
+		return -EINVAL;
+	}
+	/* The header ends where its jump instruction at 0x200 lands. */
+	hdr_end = 0x202 + buf[0x201];
+	if (hdr_end > 0x290)
+		hdr_end = 0x290;
+	if (hdr_end > buflen)
+		hdr_end = buflen;
+	info->hdr_len = hdr_end - SETUP_HDR_OFFSET;
+	return 0;
+}
+
+int x86_build_e820(uint64_t ram_size, struct boot_e820_entry *out,
+		   unsigned int max)
+{
+	uint64_t low = ram_size < X86_MMIO_HOLE_START ? ram_size :
+							X86_MMIO_HOLE_START;
+	unsigned int n = 0;
+
+	if (ram_size <= X86_HIMEM_START || max < 4)
+		return -EINVAL;
+	out[n++] = (struct boot_e820_entry){ 0, X86_EBDA_START, E820_RAM };
+	/* EBDA (the MP table lives here), VGA hole and BIOS area. */
+	out[n++] = (struct boot_e820_entry){
+		X86_EBDA_START, X86_HIMEM_START - X86_EBDA_START, E820_RESERVED
+	};
+	out[n++] = (struct boot_e820_entry){ X86_HIMEM_START,
+					     low - X86_HIMEM_START, E820_RAM };
+	if (ram_size > X86_MMIO_HOLE_START)
+		out[n++] = (struct boot_e820_entry){
+			X86_MMIO_HOLE_END, ram_size - X86_MMIO_HOLE_START,
+			E820_RAM
+		};
+	return n;
+}
+
+uint64_t gdt_entry(uint16_t flags, uint32_t base, uint32_t limit)
+{
+	return ((uint64_t)(base & 0xff000000) << 32) |
+	       ((uint64_t)(flags & 0xf0ff) << 40) |
+	       ((uint64_t)(limit & 0x000f0000) << 32) |
+	       ((uint64_t)(base & 0x00ffffff) << 16) |
+	       (uint64_t)(limit & 0x0000ffff);
+}
+
+void gdt_to_kvm_segment(uint64_t e, uint16_t selector, struct kvm_segment *s)
+{
+	uint32_t limit = (e & 0xffff) | ((e >> 32) & 0xf0000);
+
+	memset(s, 0, sizeof(*s));
+	s->base = ((e >> 16) & 0xffffff) | ((e >> 32) & 0xff000000);
+	s->g = (e >> 55) & 1;
+	s->limit = s->g ? (limit << 12) | 0xfff : limit;
+	s->selector = selector;
+	s->type = (e >> 40) & 0xf;
+	s->s = (e >> 44) & 1;
+	s->dpl = (e >> 45) & 3;
+	s->present = (e >> 47) & 1;
+	s->avl = (e >> 52) & 1;
+	s->l = (e >> 53) & 1;
+	s->db = (e >> 54) & 1;
+	s->unusable = !s->present;
+}
+
+/* --- Probing and loading ------------------------------------------------ */
+
+static int read_full(int fd, void *buf, size_t len, off_t off)
+{
+	uint8_t *p = buf;
+
+	while (len) {
+		ssize_t r = pread(fd, p, len, off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -EIO; /* file shrank under us */
+		p += r;
+		len -= r;
+		off += r;
+	}
+	return 0;
+}
+
+static bool is_elf(const uint8_t *buf, size_t len)
+{
+	return len >= 4 && !memcmp(buf, ELFMAG, SELFMAG);
+}
+
+static int read_head(int fd, uint8_t *buf, size_t len, size_t *got,
+		     uint64_t *size)
+{
+	struct stat st;
+	ssize_t r;
+
+	if (fstat(fd, &st))
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	*size = st.st_size;
+	r = pread(fd, buf, len, 0);
+	if (r < 0)
+		return -errno;
+	*got = r;
+	return 0;
+}
+
+static int elf_check(int fd, char *err, size_t errlen)
+{
+	GElf_Ehdr eh;
+	Elf *elf;
+	int r = 0;
+
+	if (elf_version(EV_CURRENT) == EV_NONE) {
+		snprintf(err, errlen, "libelf is unusable");
+		return -ENOTSUP;
+	}
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh)) {
+		snprintf(err, errlen, "not a readable ELF file");
+		r = -ENOEXEC;
+	} else if (eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+		   eh.e_machine != EM_X86_64) {
+		snprintf(err, errlen,
+			 "ELF file is not an x86_64 kernel (machine %u)",
+			 eh.e_machine);
+		r = -ENOEXEC;
+	} else if (eh.e_type != ET_EXEC) {
+		snprintf(err, errlen,
+			 "ELF file is not an executable vmlinux (type %u)",
+			 eh.e_type);
+		r = -ENOEXEC;
+	}
+	if (elf)
+		elf_end(elf);
+	return r;
+}
+
+int x86_probe_kernel(int fd, const char *path, char *err, size_t errlen)
+{
+	struct bzimage_info info;
+	uint8_t head[1024];
+	char why[256];
+	uint64_t size;
+	size_t got;
+	int r;
+
+	r = read_head(fd, head, sizeof(head), &got, &size);
+	if (r == -EINVAL) {
+		snprintf(err, errlen, "kernel '%s' is not a regular file", path);
+		return r;
+	}
+	if (r) {
+		snprintf(err, errlen, "cannot read kernel '%s': %s", path,
+			 strerror(-r));
+		return r;
+	}
+	if (is_elf(head, got))
+		r = elf_check(fd, why, sizeof(why));
+	else
+		r = bzimage_parse(head, got, size, &info, why, sizeof(why));
+	if (r)
+		snprintf(err, errlen, "kernel '%s': %s", path, why);
+	return r;
+}
+
+static int load_bzimage(struct vm *vm, int fd)
+{
+	struct arch_vm *a = &vm->arch;
+	uint64_t low_end = vm->mem[0].size, load;
+	struct bzimage_info info;
+	uint8_t head[1024];
+	char why[256];
+	uint64_t size;
+	size_t got;
+	void *dst;
+	int r;
+
+	r = read_head(fd, head, sizeof(head), &got, &size);
+	if (!r)
+		r = bzimage_parse(head, got, size, &info, why, sizeof(why));
+	if (r) {
+		pr_err("kernel: %s", r == -EINVAL || r == -ENOEXEC ?
+					     why : strerror(-r));
+		return r;
+	}
+	/* Relocatable (checked): the preferred address, suitably aligned. */
+	load = info.pref_address;
+	if (load < X86_HIMEM_START ||
+	    (info.kernel_alignment && (load & (info.kernel_alignment - 1))))
+		load = 0x1000000;
+	if (load + info.init_size > low_end) {
+		pr_err("--mem is too small for this kernel: it needs at least %llu MiB",
+		       (unsigned long long)((load + info.init_size) >> 20) +
+			       16);
+		return -ENOMEM;
+	}
+	dst = gpa_to_hva(vm, load, info.payload_size);
+	if (!dst)
+		return -EFAULT;
+	r = read_full(fd, dst, info.payload_size, info.setup_size);
+	if (r) {
+		pr_err("cannot read kernel: %s", strerror(-r));
+		return r;
+	}
+	a->bzimage = true;
+	a->boot_mode = X86_BOOT_LINUX64;
+	/* The 64-bit entry is 0x200 bytes into the protected-mode code. */
+	a->entry = load + 0x200;
+	a->kernel_start = load;
+	a->kernel_end = load + info.init_size;
+	a->setup_hdr_len = info.hdr_len;
+	memcpy(a->setup_hdr, head + SETUP_HDR_OFFSET, info.hdr_len);
+	a->cmdline_max = info.version >= 0x0206 ? info.cmdline_size : 255;
+	a->initrd_addr_max = info.initrd_addr_max;
+	return 0;
+}
+
+/* Looks for the PVH entry note in one PT_NOTE segment. */
+static bool elf_find_pvh(Elf *elf, const GElf_Phdr *ph, uint64_t *entry)
+{
+	Elf_Data *d = elf_getdata_rawchunk(elf, ph->p_offset, ph->p_filesz,
+					   ELF_T_NHDR);
+	size_t off = 0, name_off, desc_off;
+	GElf_Nhdr nh;
+
+	if (!d)
+		return false;
+	while ((off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0) {
+		const char *name = (const char *)d->d_buf + name_off;
+		const uint8_t *desc = (const uint8_t *)d->d_buf + desc_off;
+
+		if (nh.n_type != XEN_ELFNOTE_PHYS32_ENTRY ||
+		    nh.n_namesz != 4 || memcmp(name, "Xen", 4))
+			continue;
+		if (nh.n_descsz == 4)
+			*entry = le32(desc);
+		else if (nh.n_descsz == 8)
+			*entry = le64(desc);
+		else
+			continue;
+		return true;
+	}
+	return false;
+}
+
+static int load_elf(struct vm *vm, int fd)
+{
+	struct arch_vm *a = &vm->arch;
+	uint64_t lo = UINT64_MAX, hi = 0, pvh_entry = 0;
+	bool pvh = false;
+	size_t i, nph;
+	GElf_Ehdr eh;
+	Elf *elf;
+	int r = -ENOEXEC;
+
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (!elf || !gelf_getehdr(elf, &eh) || elf_getphdrnum(elf, &nph)) {
+		pr_err("kernel: cannot read ELF headers: %s", elf_errmsg(-1));
+		goto out;
+	}
+	for (i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+		uint8_t *dst;
+
+		if (!gelf_getphdr(elf, i, &ph))
+			continue;
+		if (ph.p_type == PT_NOTE && !pvh)
+			pvh = elf_find_pvh(elf, &ph, &pvh_entry);
+		if (ph.p_type != PT_LOAD || !ph.p_memsz)
+			continue;
+		if (ph.p_filesz > ph.p_memsz) {
+			pr_err("kernel: ELF segment %zu is malformed", i);
+			goto out;
+		}
+		dst = gpa_to_hva(vm, ph.p_paddr, ph.p_memsz);
+		if (!dst || ph.p_paddr < X86_HIMEM_START) {
+			pr_err("kernel: ELF segment at 0x%llx (+%llu bytes) does not fit in guest RAM: give more --mem",
+			       (unsigned long long)ph.p_paddr,
+			       (unsigned long long)ph.p_memsz);
+			r = -ENOMEM;
+			goto out;
+		}
+		r = read_full(fd, dst, ph.p_filesz, ph.p_offset);
+		if (r) {
+			pr_err("cannot read kernel: %s", strerror(-r));
+			goto out;
+		}
+		memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
+		if (ph.p_paddr < lo)
+			lo = ph.p_paddr;
+		if (ph.p_paddr + ph.p_memsz > hi)
+			hi = ph.p_paddr + ph.p_memsz;
+	}
+	if (!hi) {
+		pr_err("kernel: ELF file has nothing to load");
+		r = -ENOEXEC;
+		goto out;
+	}
+	a->bzimage = false;
+	a->kernel_start = lo;
+	a->kernel_end = hi;
+	a->cmdline_max = X86_DEFAULT_CMDLINE_SIZE - 1;
+	a->initrd_addr_max = 0xffffffff;
+	if (pvh) {
+		a->boot_mode = X86_BOOT_PVH;
+		a->entry = pvh_entry;
+	} else {
+		a->boot_mode = X86_BOOT_LINUX64;
+		a->entry = eh.e_entry;
+	}
+	if (!gpa_to_hva(vm, a->entry, 1)) {
+		pr_err("kernel: entry point 0x%llx is outside guest RAM",
+		       (unsigned long long)a->entry);
+		r = -ENOEXEC;
+		goto out;
+	}
+	pr_debug("ELF kernel at 0x%llx-0x%llx, %s entry 0x%llx",
+		 (unsigned long long)lo, (unsigned long long)hi,
+		 pvh ? "PVH" : "64-bit", (unsigned long long)a->entry);
+	r = 0;
+out:
+	if (elf)
+		elf_end(elf);
+	return r;
+}
+
+/* Places the initrd as high as the kernel allows, page-aligned. */
+static int load_initrd(struct vm *vm, int fd, uint64_t addr_max)
+{
+	struct arch_vm *a = &vm->arch;
+	uint64_t top = vm->mem[0].size, size, gpa;
+	struct stat st;
+	void *dst;
+	int r;
+
+	if (fstat(fd, &st))
+		return -errno;
+	if (!S_ISREG(st.st_mode)) {
+		pr_err("initrd '%s' is not a regular file",
+		       vm->cfg->initrd);
+		return -EINVAL;
+	}
+	size = st.st_size;
+	if (addr_max + 1 < top)
+		top = addr_max + 1;
+	gpa = size <= top ? (top - size) & ~0xfffULL : 0;
+	if (!size) {
+		pr_err("initrd '%s' is empty", vm->cfg->initrd);
+		return -EINVAL;
+	}
+	if (gpa < a->kernel_end) {
+		pr_err("initrd '%s' (%llu MiB) does not fit beside the kernel: give more --mem",
+		       vm->cfg->initrd, (unsigned long long)(size >> 20));
+		return -ENOMEM;
+	}
+	dst = gpa_to_hva(vm, gpa, size);
+	if (!dst)
+		return -EFAULT;
+	r = read_full(fd, dst, size, 0);
+	if (r) {
+		pr_err("cannot read initrd '%s': %s", vm->cfg->initrd,
+		       strerror(-r));
+		return r;
+	}
+	a->initrd_gpa = gpa;
+	a->initrd_size = size;
+	return 0;
+}
+
+int x86_load_kernel(struct vm *vm, int kernel_fd, int initrd_fd)
+{
+	uint8_t magic[4];
+	ssize_t n;
+	int r;
+
+	n = pread(kernel_fd, magic, sizeof(magic), 0);
+	r = is_elf(magic, n > 0 ? n : 0) ? load_elf(vm, kernel_fd) :
+					   load_bzimage(vm, kernel_fd);
+	if (r)
+		return r;
+	if (initrd_fd >= 0)
+		return load_initrd(vm, initrd_fd, vm->arch.initrd_addr_max);
+	return 0;
+}
+
+/* --- Boot data ---------------------------------------------------------- */
+
+static int setup_page_tables(struct vm *vm)
+{
+	uint64_t *pml4 = gpa_to_hva(vm, X86_PML4_ADDR, 4096);
+	uint64_t *pdpt = gpa_to_hva(vm, X86_PDPT_ADDR, 4096);
+	uint64_t *pd = gpa_to_hva(vm, X86_PD_ADDR, 4096 * X86_PD_PAGES);
+	unsigned int i;
+
+	if (!pml4 || !pdpt || !pd)
+		return -EFAULT;
+	memset(pml4, 0, 4096);
+	memset(pdpt, 0, 4096);
+	/* Present | writable; the PD entries add PS for 2 MiB pages. */
+	pml4[0] = X86_PDPT_ADDR | 0x03;
+	for (i = 0; i < X86_PD_PAGES; i++)
+		pdpt[i] = (X86_PD_ADDR + i * 4096) | 0x03;
+	for (i = 0; i < 512 * X86_PD_PAGES; i++)
+		pd[i] = ((uint64_t)i << 21) | 0x83;
+	return 0;
+}
+
+static uint64_t boot_gdt(enum x86_boot_mode mode, unsigned int i)
+{
+	static const uint16_t flags64[X86_GDT_ENTRIES] = { 0, 0, 0xa09b,
+							   0xc093, 0x808b };
+	static const uint16_t flags32[X86_GDT_ENTRIES] = { 0, 0, 0xc09b,
+							   0xc093, 0x808b };
+	const uint16_t *f = mode == X86_BOOT_PVH ? flags32 : flags64;
+
+	if (!f[i])
+		return 0;
+	if (i == 4) /* the TSS: 104 bytes, byte-granular */
+		return gdt_entry(f[i], 0, 0x67);
+	return gdt_entry(f[i], 0, 0xfffff);
+}
+
+static int setup_pvh(struct vm *vm, const struct boot_e820_entry *e820,
+		     int n)
+{
+	struct hvm_start_info *si;
+	struct hvm_memmap_table_entry *mm;
+	struct hvm_modlist_entry *mod;
+	int i;
+
+	si = gpa_to_hva(vm, X86_PVH_INFO_ADDR, sizeof(*si));
+	mm = gpa_to_hva(vm, X86_PVH_MEMMAP_ADDR, sizeof(*mm) * X86_PVH_MEMMAP_MAX);
+	mod = gpa_to_hva(vm, X86_PVH_MODLIST_ADDR, sizeof(*mod));
+	if (!si || !mm || !mod || n > X86_PVH_MEMMAP_MAX)
+		return -EFAULT;
+	memset(si, 0, sizeof(*si));
+	si->magic = HVM_START_MAGIC;
+	si->version = 1;
+	si->cmdline_paddr = X86_CMDLINE_ADDR;
+	si->memmap_paddr = X86_PVH_MEMMAP_ADDR;
+	si->memmap_entries = n;
+	for (i = 0; i < n; i++)
+		mm[i] = (struct hvm_memmap_table_entry){ e820[i].addr,
+							 e820[i].size,
+							 e820[i].type, 0 };
+	if (vm->arch.initrd_size) {
+		*mod = (struct hvm_modlist_entry){ vm->arch.initrd_gpa,
+						   vm->arch.initrd_size, 0, 0 };
+		si->nr_modules = 1;
+		si->modlist_paddr = X86_PVH_MODLIST_ADDR;
+	}
+	return 0;
+}
+
+static int setup_zero_page(struct vm *vm, const struct boot_e820_entry *e820,
+			   int n)
+{
+	struct boot_params *bp = gpa_to_hva(vm, X86_ZERO_PAGE_ADDR, sizeof(*bp));
+	struct arch_vm *a = &vm->arch;
+
+	if (!bp)
+		return -EFAULT;
+	memset(bp, 0, sizeof(*bp));
+	if (a->bzimage) {
+		memcpy((uint8_t *)bp + SETUP_HDR_OFFSET, a->setup_hdr,
+		       a->setup_hdr_len);
+	} else {
+		bp->hdr.boot_flag = BOOT_FLAG;
+		bp->hdr.header = HDRS_MAGIC;
+		bp->hdr.version = BZIMAGE_MIN_VERSION;
+		bp->hdr.kernel_alignment = 0x1000000;
+		bp->hdr.cmdline_size = a->cmdline_max;
+	}
+	bp->hdr.type_of_loader = LOADER_TYPE_UNDEFINED;
+	bp->hdr.loadflags |= CAN_USE_HEAP;
+	bp->hdr.heap_end_ptr = 0xfe00;
+	bp->hdr.vid_mode = 0xffff; /* "normal" */
+	bp->hdr.cmd_line_ptr = X86_CMDLINE_ADDR;
+	bp->hdr.ramdisk_image = (uint32_t)a->initrd_gpa;
+	bp->hdr.ramdisk_size = (uint32_t)a->initrd_size;
+	bp->ext_ramdisk_image = a->initrd_gpa >> 32;
+	bp->ext_ramdisk_size = a->initrd_size >> 32;
+	memcpy(bp->e820_table, e820, n * sizeof(*e820));
+	bp->e820_entries = n;
+	return 0;
+}
+
+int x86_setup_boot(struct vm *vm)
+{
+	struct boot_e820_entry e820[8];
+	size_t len = strlen(vm->cmdline);
+	uint64_t *gdt;
+	char *cmd;
+	void *mp;
+	int n, r;
+	unsigned int i;
+
+	if (len > vm->arch.cmdline_max || len >= X86_CMDLINE_MAX) {
+		pr_err("the kernel command line is %zu bytes; this kernel takes at most %u",
+		       len, vm->arch.cmdline_max);
+		return -E2BIG;
+	}
+	cmd = gpa_to_hva(vm, X86_CMDLINE_ADDR, len + 1);
+	if (!cmd)
+		return -EFAULT;
+	memcpy(cmd, vm->cmdline, len + 1);
+
+	n = x86_build_e820(vm->ram_size, e820, 8);
+	if (n < 0)
+		return n;
+	r = setup_zero_page(vm, e820, n);
+	if (!r && vm->arch.boot_mode == X86_BOOT_PVH)
+		r = setup_pvh(vm, e820, n);
+	if (!r)
+		r = setup_page_tables(vm);
+	if (r)
+		return r;
+
+	gdt = gpa_to_hva(vm, X86_GDT_ADDR, 8 * X86_GDT_ENTRIES);
+	if (!gdt)
+		return -EFAULT;
+	for (i = 0; i < X86_GDT_ENTRIES; i++)
+		gdt[i] = boot_gdt(vm->arch.boot_mode, i);
+
+	mp = gpa_to_hva(vm, X86_MPTABLE_ADDR, mptable_size(vm->nr_vcpus));
+	if (!mp)
+		return -EFAULT;
+	r = mptable_build(mp, mptable_size(vm->nr_vcpus), X86_MPTABLE_ADDR,
+			  vm->nr_vcpus);
+	if (r < 0) {
+		pr_err("cannot build the MP table: %s", strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+/* --- Boot CPU registers ------------------------------------------------- */
+
+#define X86_CR0_PE 0x1ULL
+#define X86_CR0_ET 0x10ULL
+#define X86_CR0_PG 0x80000000ULL
+#define X86_CR4_PAE 0x20ULL
+#define EFER_LME 0x100ULL
+#define EFER_LMA 0x400ULL
+
+int x86_setup_vcpu_regs(struct vm *vm, int fd, unsigned int cpu)
+{
+	enum x86_boot_mode mode = vm->arch.boot_mode;
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	struct kvm_segment code, data, tss;
+
+	/* Secondary CPUs wait for INIT/SIPI in the in-kernel LAPIC. */
+	if (cpu != 0)
+		return 0;
+	if (ioctl(fd, KVM_GET_SREGS, &sregs) < 0)
+		return -errno;
+
+	gdt_to_kvm_segment(boot_gdt(mode, 2), 0x10, &code);
+	gdt_to_kvm_segment(boot_gdt(mode, 3), 0x18, &data);
+	gdt_to_kvm_segment(boot_gdt(mode, 4), 0x20, &tss);
+	sregs.cs = code;
+	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = data;
+	sregs.tr = tss;
+	sregs.gdt.base = X86_GDT_ADDR;
+	sregs.gdt.limit = 8 * X86_GDT_ENTRIES - 1;
+	sregs.idt.base = 0;
+	sregs.idt.limit = 0;
+
+	memset(&regs, 0, sizeof(regs));
+	regs.rflags = 0x2; /* bit 1 is always set; IF is clear */
+	regs.rip = vm->arch.entry;
+	if (mode == X86_BOOT_PVH) {
+		sregs.cr0 = X86_CR0_PE | X86_CR0_ET;
+		sregs.cr4 = 0;
+		sregs.efer = 0;
+		regs.rbx = X86_PVH_INFO_ADDR;
+	} else {
+		sregs.cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_PG;
+		sregs.cr3 = X86_PML4_ADDR;
+		sregs.cr4 = X86_CR4_PAE;
+		sregs.efer = EFER_LME | EFER_LMA;
+		regs.rsi = X86_ZERO_PAGE_ADDR;
+		regs.rsp = regs.rbp = X86_BOOT_STACK;
+	}
+	if (ioctl(fd, KVM_SET_SREGS, &sregs) < 0)
+		return -errno;
+	if (ioctl(fd, KVM_SET_REGS, &regs) < 0)
+		return -errno;
+	return 0;
+}

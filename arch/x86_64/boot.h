@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KILN_X86_BOOT_H
+#define KILN_X86_BOOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <asm/bootparam.h>
+#include <linux/kvm.h>
+
+struct vm;
+
+/* What kiln needs from a bzImage's setup header, validated. */
+struct bzimage_info {
+	uint16_t version; /* boot protocol, e.g. 0x020f */
+	uint8_t loadflags;
+	uint16_t xloadflags;
+	uint32_t kernel_alignment;
+	uint32_t init_size;	  /* memory the kernel needs from its load address */
+	uint32_t initrd_addr_max; /* highest byte an initrd may use */
+	uint32_t cmdline_size;	  /* longest command line, without the NUL */
+	uint64_t pref_address;
+	uint64_t setup_size;   /* boot sector + real-mode setup, in the file */
+	uint64_t payload_size; /* the protected-mode kernel, in the file */
+	uint32_t hdr_len;      /* bytes of setup header from offset 0x1f1 */
+};
+
+#define BZIMAGE_MIN_VERSION 0x020c /* 2.12: 64-bit entry, xloadflags */
+
+/*
+ * Validates a bzImage from its first buflen bytes (at least 1024 wanted)
+ * and its total size. Returns 0, or -EINVAL/-ENOEXEC with err saying why.
+ */
+int bzimage_parse(const uint8_t *buf, size_t buflen, uint64_t file_size,
+		  struct bzimage_info *info, char *err, size_t errlen);
+
+/*
+ * The guest's memory map for ram_size bytes (see layout.h). Returns the
+ * number of entries written (at most max), or -EINVAL.
+ */
+int x86_build_e820(uint64_t ram_size, struct boot_e820_entry *out,
+		   unsigned int max);
+
+/* Bytes the MP table for ncpus CPUs takes. */
+size_t mptable_size(unsigned int ncpus);
+
+/*
+ * Writes an MP floating pointer and configuration table (MP spec 1.4) for
+ * ncpus CPUs, one IOAPIC and ISA interrupts into buf, which the guest sees
+ * at guest-physical gpa. Returns bytes written or -ENOSPC / -EINVAL.
+ */
+int mptable_build(void *buf, size_t len, uint32_t gpa, unsigned int ncpus);
+
+/*
+ * Per-vCPU CPUID fix-ups over KVM's supported list: APIC IDs, topology
+ * (leaves 0x1, 0x4, 0xb, 0x1f, 0x80000008, 0x8000001e), the hypervisor bit
+ * and KVM's signature leaf.
+ */
+void cpuid_fixup(struct kvm_cpuid_entry2 *entries, unsigned int n,
+		 unsigned int cpu, unsigned int ncpus);
+
+/* Encodes a GDT descriptor (flags: access byte | flag nibble << 12). */
+uint64_t gdt_entry(uint16_t flags, uint32_t base, uint32_t limit);
+/* Decodes one into KVM's segment form. */
+void gdt_to_kvm_segment(uint64_t entry, uint16_t selector,
+			struct kvm_segment *seg);
+
+/* Loading, boot data and register set-up (boot.c). */
+int x86_probe_kernel(int fd, const char *path, char *err, size_t errlen);
+int x86_load_kernel(struct vm *vm, int kernel_fd, int initrd_fd);
+int x86_setup_boot(struct vm *vm);
+int x86_setup_vcpu_regs(struct vm *vm, int vcpu_fd, unsigned int cpu);
+
+#endif

@@ -1,0 +1,32 @@
+#!/bin/sh
+# /init of the nested sandbox's L1 guest: loads KVM (AMD SVM, as QEMU's
+# software CPU emulates it), runs the job named on the command line
+# (kiln.job=test|demo|bench) and powers off.
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t tmpfs tmp /tmp
+for m in irqbypass kvm ccp kvm-amd; do
+	insmod /modules/$m.ko || echo "KILN-L1 insmod $m failed"
+done
+if [ ! -c /dev/kvm ]; then
+	echo "KILN-L1-ERROR no /dev/kvm in L1"
+	poweroff -f
+fi
+job=$(sed -n 's/.*kiln\.job=\([a-z]*\).*/\1/p' /proc/cmdline)
+export KILN=/bin/kiln KERNEL=/guest/vmlinuz VMLINUX=/guest/vmlinux \
+	GUEST_INITRD=/guest/initrd.gz LOGDIR=/tmp/logs KILN_E2E_DUMP=1
+only=$(sed -n 's/.*kiln\.only=\([a-z0-9-]*\).*/\1/p' /proc/cmdline)
+[ -n "$only" ] && export KILN_E2E_ONLY=$only
+echo "KILN-L1-READY uptime=$(cut -d' ' -f1 /proc/uptime)"
+case "$job" in
+test) /e2e/cases.sh ;;
+bench) /e2e/bench.sh ;;
+demo)
+	setsid cttyhack /bin/kiln run --kernel "$KERNEL" --initrd "$GUEST_INITRD" \
+		--append "quiet kt=shell"
+	;;
+esac
+echo "KILN-L1-DONE"
+poweroff -f

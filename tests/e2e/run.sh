@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Runs kiln's end-to-end cases against real guests: directly where /dev/kvm
+# works, else inside the nested sandbox (an emulated L1 Linux with KVM).
+#
+#   tests/e2e/run.sh            the e2e cases; one line per case, then
+#                               "N passed, N failed"
+#   tests/e2e/run.sh --demo     boot a microVM to a busybox shell
+#   tests/e2e/run.sh --bench    kiln vs QEMU, time to the guest's init
+#
+# KILN_E2E_MODE=direct|sandbox forces the mode. Logs of failed cases (and
+# the L1 console) are kept in tests/e2e/logs/ (KILN_E2E_LOGS).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+JOB=test
+case "${1:-}" in
+--demo) JOB=demo ;;
+--bench) JOB=bench ;;
+"") ;;
+*) die "unknown option $1" ;;
+esac
+
+KILN=${KILN:-$ROOT/kiln}
+[ -x "$KILN" ] || die "no kiln binary at $KILN: run make first"
+LOGS=${KILN_E2E_LOGS:-$ROOT/tests/e2e/logs}
+mkdir -p "$LOGS"
+rm -f "$LOGS"/*.out "$LOGS"/*.err "$LOGS"/l1-console.log
+
+MODE=${KILN_E2E_MODE:-}
+if [ -z "$MODE" ]; then
+	if kvm_usable; then MODE=direct; else MODE=sandbox; fi
+fi
+
+need_pkgs /bin/busybox:busybox-static cpio:cpio xz:xz-utils
+[ "$MODE" = sandbox ] && need_pkgs qemu-system-x86_64:qemu-system-x86
+fetch_debian_kernel
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/kiln-e2e.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+GUEST_INITRD=$WORK/guest-initrd.gz
+make_guest_initrd "$GUEST_INITRD"
+
+# summarize FILE: turns KILN-TEST lines into the report; sets FAILED.
+summarize() {
+	local pass=0 fail=0 name verdict rest
+	while read -r _ name verdict rest; do
+		if [ "$verdict" = PASS ]; then
+			pass=$((pass + 1))
+			printf 'PASS %-22s %s\n' "$name" "$rest"
+		else
+			fail=$((fail + 1))
+			printf 'FAIL %-22s %s\n' "$name" "$rest"
+		fi
+	done < <(tr -d '\r' <"$1" | grep '^KILN-TEST ')
+	if [ $((pass + fail)) -eq 0 ]; then
+		echo "FAIL e2e: no case ran (see $LOGS)"
+		fail=1
+	fi
+	echo "e2e: $pass passed, $fail failed"
+	FAILED=$fail
+}
+
+if [ "$MODE" = direct ]; then
+	log "running directly on this host's /dev/kvm"
+	export KILN KERNEL=$DEB_VMLINUZ VMLINUX=$DEB_VMLINUX GUEST_INITRD
+	case $JOB in
+	demo)
+		exec "$KILN" run --kernel "$KERNEL" --initrd "$GUEST_INITRD" \
+			--append "quiet kt=shell" ;;
+	bench) exec "$E2E_DIR/bench.sh" ;;
+	esac
+	LOGDIR=$LOGS/direct "$E2E_DIR/cases.sh" | tee "$WORK/results"
+	summarize "$WORK/results"
+	[ "$FAILED" -eq 0 ]
+	exit
+fi
+
+# --- the nested sandbox ---
+L1=$WORK/l1
+make_busybox_root "$L1"
+copy_with_libs "$KILN" "$L1"
+[ "$(basename "$KILN")" = kiln ] || mv "$L1/bin/$(basename "$KILN")" "$L1/bin/kiln"
+mkdir -p "$L1/modules" "$L1/guest" "$L1/e2e"
+MODDIR=$DEB_KDIR/lib/modules/$DEB_KVER/kernel
+cp "$MODDIR/virt/lib/irqbypass.ko" "$MODDIR/arch/x86/kvm/kvm.ko" \
+	"$MODDIR/drivers/crypto/ccp/ccp.ko" "$MODDIR/arch/x86/kvm/kvm-amd.ko" \
+	"$L1/modules/"
+cp "$DEB_VMLINUZ" "$L1/guest/vmlinuz"
+cp "$DEB_VMLINUX" "$L1/guest/vmlinux"
+cp "$GUEST_INITRD" "$L1/guest/initrd.gz"
+cp "$E2E_DIR/cases.sh" "$E2E_DIR/bench.sh" "$L1/e2e/" 2>/dev/null ||
+	cp "$E2E_DIR/cases.sh" "$L1/e2e/"
+cp "$E2E_DIR/l1-init.sh" "$L1/init"
+if [ "$JOB" = bench ]; then
+	. "$E2E_DIR/bench-lib.sh"
+	bench_add_qemu "$L1"
+fi
+# Uncompressed: decompressing under emulation costs more than copying.
+make_cpio "$L1" "$WORK/l1.cpio"
+
+QEMU=(qemu-system-x86_64 -accel tcg -cpu max -m "${KILN_L1_MEM:-6G}"
+	-smp "${KILN_L1_CPUS:-2}" -nographic -no-reboot -nic none
+	-kernel "$DEB_VMLINUZ" -initrd "$WORK/l1.cpio"
+	-append "console=ttyS0 quiet panic=-1 kiln.job=$JOB ${KILN_E2E_ONLY:+kiln.only=$KILN_E2E_ONLY}")
+
+log "booting the nested sandbox (L1 under QEMU TCG) for the $JOB job"
+if [ "$JOB" = demo ]; then
+	exec "${QEMU[@]}"
+fi
+CONSOLE=$LOGS/l1-console.log
+set +e
+timeout -s KILL "${KILN_L1_TIMEOUT:-2400}" "${QEMU[@]}" </dev/null >"$CONSOLE" 2>&1
+qrc=$?
+set -e
+tr -d '\r' <"$CONSOLE" | grep '^KILN-LOG ' | while read -r _ name file rest; do
+	printf '%s\n' "$rest" >>"$LOGS/${file%:}"
+done || true
+if [ "$JOB" = bench ]; then
+	tr -d '\r' <"$CONSOLE" | grep '^KILN-BENCH' | sed 's/^KILN-BENCH //'
+	grep -q '^KILN-L1-DONE' <(tr -d '\r' <"$CONSOLE") || die "sandbox did not finish (status $qrc): see $CONSOLE"
+	exit 0
+fi
+summarize "$CONSOLE"
+if ! tr -d '\r' <"$CONSOLE" | grep -q '^KILN-L1-DONE'; then
+	echo "FAIL sandbox: L1 did not finish (QEMU status $qrc); console in $CONSOLE"
+	exit 1
+fi
+[ "$FAILED" -eq 0 ]

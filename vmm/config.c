@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: MIT
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+const char kiln_usage[] =
+	"usage: kiln <command> [options]\n"
+	"\n"
+	"commands:\n"
+	"  run        boot a Linux kernel in a microVM (kiln run --help)\n"
+	"\n"
+	"options:\n"
+	"  -h, --help     show this help\n"
+	"  -V, --version  show the version\n";
+
+const char kiln_run_usage[] =
+	"usage: kiln run --kernel PATH [options]\n"
+	"\n"
+	"Boots PATH (a bzImage or an ELF vmlinux) with the serial console on\n"
+	"this terminal. kiln exits when the guest reboots, powers off or panics.\n"
+	"Press Ctrl-A x to quit, Ctrl-A Ctrl-A to send Ctrl-A.\n"
+	"\n"
+	"options:\n"
+	"  -k, --kernel PATH   kernel to boot (bzImage or ELF vmlinux)\n"
+	"  -i, --initrd PATH   initial ramdisk\n"
+	"      --append STR    add STR to the kernel command line\n"
+	"      --cmdline STR   replace the default kernel command line\n"
+	"  -c, --cpus N        number of vCPUs (default 1, at most 254)\n"
+	"  -m, --mem SIZE      guest RAM, e.g. 512M or 2G (default 256M)\n"
+	"  -v, --verbose       more messages (twice: debug)\n"
+	"  -h, --help          show this help\n";
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+int parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned int shift = 20;
+	char *end;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		return -ERANGE;
+	switch (toupper((unsigned char)*end)) {
+	case '\0':
+		break;
+	case 'B':
+		shift = 0;
+		end++;
+		break;
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'G':
+		shift = 30;
+		end++;
+		break;
+	case 'T':
+		shift = 40;
+		end++;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (shift && (!strcasecmp(end, "iB") || !strcasecmp(end, "B")))
+		end += strlen(end);
+	if (*end)
+		return -EINVAL;
+	if (v > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int parse_uint(const char *s, unsigned int *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > UINT32_MAX)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+struct opt {
+	const char *longname;
+	char shortname;
+	bool has_arg;
+	int id;
+};
+
+enum {
+	OPT_KERNEL,
+	OPT_INITRD,
+	OPT_APPEND,
+	OPT_CMDLINE,
+	OPT_CPUS,
+	OPT_MEM,
+	OPT_VERBOSE,
+	OPT_HELP,
+};
+
+static const struct opt run_opts[] = {
+	{ "kernel", 'k', true, OPT_KERNEL },
+	{ "initrd", 'i', true, OPT_INITRD },
+	{ "append", 0, true, OPT_APPEND },
+	{ "cmdline", 0, true, OPT_CMDLINE },
+	{ "cpus", 'c', true, OPT_CPUS },
+	{ "mem", 'm', true, OPT_MEM },
+	{ "verbose", 'v', false, OPT_VERBOSE },
+	{ "help", 'h', false, OPT_HELP },
+};
+
+/* Finds the option an argument names; *val gets an inline "=value". */
+static const struct opt *find_opt(const char *arg, const char **val)
+{
+	size_t i, n;
+
+	*val = NULL;
+	if (arg[0] == '-' && arg[1] == '-') {
+		const char *name = arg + 2;
+		const char *eq = strchr(name, '=');
+
+		n = eq ? (size_t)(eq - name) : strlen(name);
+		for (i = 0; i < sizeof(run_opts) / sizeof(run_opts[0]); i++) {
+			if (strlen(run_opts[i].longname) == n &&
+			    !strncmp(run_opts[i].longname, name, n)) {
+				if (eq)
+					*val = eq + 1;
+				return &run_opts[i];
+			}
+		}
+		return NULL;
+	}
+	if (arg[0] == '-' && arg[1] && !arg[2]) {
+		for (i = 0; i < sizeof(run_opts) / sizeof(run_opts[0]); i++)
+			if (run_opts[i].shortname == arg[1])
+				return &run_opts[i];
+	}
+	return NULL;
+}
+
+static int set_once(const char **slot, const char *val, const char *name,
+		    char *err, size_t errlen)
+{
+	if (*slot) {
+		set_err(err, errlen, "--%s given twice: give it once", name);
+		return -1;
+	}
+	*slot = val;
+	return 0;
+}
+
+enum config_result config_parse_run(struct kiln_config *cfg, int argc,
+				    char **argv, char *err, size_t errlen)
+{
+	bool have_cpus = false, have_mem = false;
+	int i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->cpus = 1;
+	cfg->mem_size = KILN_DEFAULT_MEM;
+
+	for (i = 0; i < argc; i++) {
+		const char *arg = argv[i], *val;
+		const struct opt *o = find_opt(arg, &val);
+		int rc = 0;
+
+		if (!o) {
+			if (arg[0] == '-')
+				set_err(err, errlen,
+					"unknown option '%s': see 'kiln run --help'",
+					arg);
+			else
+				set_err(err, errlen,
+					"unexpected argument '%s': see 'kiln run --help'",
+					arg);
+			return CONFIG_ERROR;
+		}
+		if (o->has_arg && !val) {
+			if (i + 1 >= argc) {
+				set_err(err, errlen,
+					"--%s needs a value: see 'kiln run --help'",
+					o->longname);
+				return CONFIG_ERROR;
+			}
+			val = argv[++i];
+		} else if (!o->has_arg && val) {
+			set_err(err, errlen, "--%s takes no value", o->longname);
+			return CONFIG_ERROR;
+		}
+
+		switch (o->id) {
+		case OPT_KERNEL:
+			rc = set_once(&cfg->kernel, val, o->longname, err,
+				      errlen);
+			break;
+		case OPT_INITRD:
+			rc = set_once(&cfg->initrd, val, o->longname, err,
+				      errlen);
+			break;
+		case OPT_APPEND:
+			rc = set_once(&cfg->append, val, o->longname, err,
+				      errlen);
+			break;
+		case OPT_CMDLINE:
+			rc = set_once(&cfg->cmdline, val, o->longname, err,
+				      errlen);
+			break;
+		case OPT_CPUS:
+			if (have_cpus) {
+				set_err(err, errlen,
+					"--cpus given twice: give it once");
+				return CONFIG_ERROR;
+			}
+			have_cpus = true;
+			if (parse_uint(val, &cfg->cpus) || cfg->cpus < 1 ||
+			    cfg->cpus > KILN_MAX_CPUS) {
+				set_err(err, errlen,
+					"--cpus '%s': give a number from 1 to %d",
+					val, KILN_MAX_CPUS);
+				return CONFIG_ERROR;
+			}
+			break;
+		case OPT_MEM: {
+			uint64_t sz;
+			int r;
+
+			if (have_mem) {
+				set_err(err, errlen,
+					"--mem given twice: give it once");
+				return CONFIG_ERROR;
+			}
+			have_mem = true;
+			r = parse_size(val, &sz);
+			if (r) {
+				set_err(err, errlen,
+					"--mem '%s': not a size; write it like 512M or 2G",
+					val);
+				return CONFIG_ERROR;
+			}
+			if (sz < KILN_MIN_MEM || sz > KILN_MAX_MEM) {
+				set_err(err, errlen,
+					"--mem '%s': give between 16M and 1T",
+					val);
+				return CONFIG_ERROR;
+			}
+			if (sz & ((1ULL << 20) - 1)) {
+				set_err(err, errlen,
+					"--mem '%s': give a whole number of MiB, e.g. %" PRIu64
+					"M",
+					val, (sz >> 20) + 1);
+				return CONFIG_ERROR;
+			}
+			cfg->mem_size = sz;
+			break;
+		}
+		case OPT_VERBOSE:
+			cfg->verbose++;
+			break;
+		case OPT_HELP:
+			return CONFIG_HELP;
+		}
+		if (rc)
+			return CONFIG_ERROR;
+	}
+
+	if (!cfg->kernel) {
+		set_err(err, errlen,
+			"no kernel given: add --kernel PATH (a bzImage or vmlinux)");
+		return CONFIG_ERROR;
+	}
+	return CONFIG_OK;
+}
+
+char *config_kernel_cmdline(const struct kiln_config *cfg,
+			    const char *arch_default)
+{
+	const char *base = cfg->cmdline ? cfg->cmdline : arch_default;
+	size_t n = strlen(base) + 1;
+	char *s;
+
+	if (cfg->append)
+		n += strlen(cfg->append) + 1;
+	s = malloc(n);
+	if (!s)
+		return NULL;
+	if (cfg->append && *base)
+		snprintf(s, n, "%s %s", base, cfg->append);
+	else if (cfg->append)
+		snprintf(s, n, "%s", cfg->append);
+	else
+		snprintf(s, n, "%s", base);
+	return s;
+}

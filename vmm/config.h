@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KILN_CONFIG_H
+#define KILN_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KILN_VERSION "0.1.0"
+
+#define KILN_DEFAULT_MEM (256ULL << 20)
+#define KILN_MIN_MEM (16ULL << 20)
+#define KILN_MAX_MEM (1ULL << 40)
+#define KILN_MAX_CPUS 254
+
+/* What `kiln run` was asked to do. Strings point into argv. */
+struct kiln_config {
+	const char *kernel;
+	const char *initrd;
+	const char *append;  /* extends the command line */
+	const char *cmdline; /* replaces the default command line */
+	unsigned int cpus;
+	uint64_t mem_size;
+	int verbose;
+};
+
+enum config_result {
+	CONFIG_OK = 0,
+	CONFIG_HELP = 1, /* --help was asked for: print usage, exit 0 */
+	CONFIG_ERROR = -1,
+};
+
+/*
+ * Parses a size such as "512M", "2G", "1048576K" or "256" (a bare number is
+ * MiB, as with QEMU's -m). Suffixes K, M, G, T are binary, optionally
+ * followed by "iB" or "B". Returns 0 and sets *out, or -EINVAL / -ERANGE.
+ */
+int parse_size(const char *s, uint64_t *out);
+
+/*
+ * Parses the arguments that follow "run" (argv[0] is the first option).
+ * Fills cfg (defaults applied first). On CONFIG_ERROR, err holds one line
+ * saying what is wrong and what to do.
+ */
+enum config_result config_parse_run(struct kiln_config *cfg, int argc,
+				    char **argv, char *err, size_t errlen);
+
+/*
+ * The kernel command line for this run: the arch default (or --cmdline),
+ * then --append. Returns a malloc'ed string, NULL on allocation failure.
+ */
+char *config_kernel_cmdline(const struct kiln_config *cfg,
+			    const char *arch_default);
+
+extern const char kiln_run_usage[];
+extern const char kiln_usage[];
+
+#endif

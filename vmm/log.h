@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KILN_LOG_H
+#define KILN_LOG_H
+
+enum log_level { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+
+/*
+ * Set once by main() before any thread starts, read-only afterwards.
+ * Messages above this level are dropped.
+ */
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+
+/* Writes "kiln: <message>\n" to stderr in one write(2). */
+void log_msg(enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#define pr_err(...) log_msg(LOG_ERR, __VA_ARGS__)
+#define pr_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define pr_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define pr_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+
+#endif

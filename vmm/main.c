@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "vm.h"
+
+int main(int argc, char **argv)
+{
+	struct kiln_config cfg;
+	char err[512];
+
+	if (argc < 2) {
+		fputs(kiln_usage, stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		fputs(kiln_usage, stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("kiln %s\n", KILN_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "run")) {
+		pr_err("unknown command '%s': see 'kiln --help'", argv[1]);
+		return 2;
+	}
+
+	switch (config_parse_run(&cfg, argc - 2, argv + 2, err, sizeof(err))) {
+	case CONFIG_HELP:
+		fputs(kiln_run_usage, stdout);
+		return 0;
+	case CONFIG_ERROR:
+		pr_err("%s", err);
+		return 2;
+	case CONFIG_OK:
+		break;
+	}
+	if (cfg.verbose)
+		log_set_level(cfg.verbose > 1 ? LOG_DEBUG : LOG_INFO);
+	return vm_run(&cfg);
+}

@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+#include <linux/kvm.h>
+
+#include "arch.h"
+#include "kvm.h"
+#include "log.h"
+#include "term.h"
+#include "uart8250.h"
+#include "vcpu.h"
+#include "vm.h"
+
+void *gpa_to_hva(const struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	unsigned int i;
+
+	if (!len)
+		len = 1;
+	for (i = 0; i < vm->nr_mem; i++) {
+		const struct mem_region *r = &vm->mem[i];
+		uint64_t off;
+
+		if (gpa < r->gpa)
+			continue;
+		off = gpa - r->gpa;
+		/* Written so that no sum can wrap around. */
+		if (off >= r->size || len > r->size - off)
+			continue;
+		return r->hva + off;
+	}
+	return NULL;
+}
+
+void vm_request_stop(struct vm *vm, enum vm_stop_reason why, int status)
+{
+	int expected = VM_RUNNING;
+	uint64_t one = 1;
+
+	if (!atomic_compare_exchange_strong(&vm->stop_reason, &expected, why))
+		return;
+	vm->stop_status = status;
+	if (vm->stop_efd >= 0 && write(vm->stop_efd, &one, sizeof(one)) < 0) {
+		/* The counter cannot overflow with one write per VM. */
+	}
+}
+
+int vm_setup_memory_layout(struct vm *vm, uint64_t ram_size)
+{
+	uint64_t off = 0;
+	int n, i;
+
+	n = arch_memory_layout(ram_size, vm->mem, VM_MAX_MEM_REGIONS);
+	if (n < 0)
+		return n;
+	vm->nr_mem = n;
+	vm->ram_size = ram_size;
+	for (i = 0; i < n; i++) {
+		vm->mem[i].hva = vm->ram ? vm->ram + off : NULL;
+		off += vm->mem[i].size;
+	}
+	return off == ram_size ? 0 : -EINVAL;
+}
+
+static int vm_map_memory(struct vm *vm)
+{
+	unsigned int i;
+	int err;
+
+	/*
+	 * MAP_NORESERVE: guest RAM is touched lazily, so a 4 GiB guest that
+	 * uses 100 MiB costs 100 MiB.
+	 */
+	vm->ram = mmap(NULL, vm->cfg->mem_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vm->ram == MAP_FAILED) {
+		vm->ram = NULL;
+		pr_err("cannot map %llu MiB of guest memory: %s; give a smaller --mem",
+		       (unsigned long long)(vm->cfg->mem_size >> 20),
+		       strerror(errno));
+		return -ENOMEM;
+	}
+	madvise(vm->ram, vm->cfg->mem_size, MADV_DONTDUMP);
+	err = vm_setup_memory_layout(vm, vm->cfg->mem_size);
+	if (err) {
+		pr_err("cannot lay out %llu bytes of guest memory",
+		       (unsigned long long)vm->cfg->mem_size);
+		return err;
+	}
+	for (i = 0; i < vm->nr_mem; i++) {
+		struct kvm_userspace_memory_region r = {
+			.slot = i,
+			.guest_phys_addr = vm->mem[i].gpa,
+			.memory_size = vm->mem[i].size,
+			.userspace_addr = (uint64_t)(uintptr_t)vm->mem[i].hva,
+		};
+
+		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
+			err = -errno;
+			pr_err("KVM_SET_USER_MEMORY_REGION slot %u failed: %s",
+			       i, strerror(errno));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static int open_input(const char *what, const char *path, char *err,
+		      size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			snprintf(err, errlen,
+				 "%s '%s' does not exist: check the path", what,
+				 path);
+		else if (errno == EACCES)
+			snprintf(err, errlen,
+				 "%s '%s': permission denied: make it readable for this user",
+				 what, path);
+		else
+			snprintf(err, errlen, "cannot open %s '%s': %s", what,
+				 path, strerror(errno));
+	}
+	return fd;
+}
+
+static void kick_handler(int sig)
+{
+	(void)sig;
+}
+
+static const char *stop_text(enum vm_stop_reason r)
+{
+	switch (r) {
+	case VM_STOP_REBOOT:
+		return "guest rebooted";
+	case VM_STOP_POWEROFF:
+		return "guest powered off";
+	case VM_STOP_HALT:
+		return "guest halted";
+	case VM_STOP_CRASH:
+		return "guest crashed";
+	case VM_STOP_SIGNAL:
+		return "stopped by a signal";
+	case VM_STOP_ESCAPE:
+		return "quit from the console";
+	case VM_STOP_ERROR:
+		return "stopped on an error";
+	default:
+		return "running";
+	}
+}
+
+/* Console input state, owned by the main loop. */
+struct input {
+	int fd;
+	bool tty;
+	bool blocked; /* waiting for the UART to drain */
+	struct term_escape esc;
+	uint8_t buf[256];
+	size_t len, off;
+};
+
+static void input_feed(struct vm *vm, struct input *in, int epfd)
+{
+	size_t n = uart8250_receive(vm->console, in->buf + in->off,
+				    in->len - in->off);
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = in->fd };
+
+	in->off += n;
+	if (in->off == in->len) {
+		in->off = in->len = 0;
+		if (in->blocked) {
+			in->blocked = false;
+			epoll_ctl(epfd, EPOLL_CTL_MOD, in->fd, &ev);
+		}
+	} else if (!in->blocked) {
+		/* Back-pressure: stop reading until the guest drains. */
+		in->blocked = true;
+		ev.events = 0;
+		epoll_ctl(epfd, EPOLL_CTL_MOD, in->fd, &ev);
+	}
+}
+
+static void input_read(struct vm *vm, struct input *in, int epfd)
+{
+	uint8_t raw[sizeof(in->buf)];
+	bool quit = false;
+	ssize_t r;
+
+	r = read(in->fd, raw, sizeof(raw));
+	if (r < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (r <= 0) {
+		/* End of input: the guest keeps running without it. */
+		epoll_ctl(epfd, EPOLL_CTL_DEL, in->fd, NULL);
+		in->fd = -1;
+		return;
+	}
+	if (in->tty) {
+		in->len = term_filter_escape(&in->esc, raw, r, in->buf, &quit);
+		if (quit) {
+			vm_request_stop(vm, VM_STOP_ESCAPE, 0);
+			return;
+		}
+	} else {
+		memcpy(in->buf, raw, r);
+		in->len = r;
+	}
+	in->off = 0;
+	input_feed(vm, in, epfd);
+}
+
+/* The main thread's loop: signals, console input, the stop request. */
+static void vm_event_loop(struct vm *vm, int sfd, bool tty)
+{
+	struct input in = { .fd = vm->in_fd, .tty = tty };
+	struct epoll_event ev;
+	int epfd, space_fd = uart8250_space_fd(vm->console);
+
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (epfd < 0) {
+		pr_err("epoll_create1: %s", strerror(errno));
+		vm_request_stop(vm, VM_STOP_ERROR, 1);
+		return;
+	}
+	ev = (struct epoll_event){ .events = EPOLLIN, .data.fd = sfd };
+	epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev);
+	ev = (struct epoll_event){ .events = EPOLLIN, .data.fd = vm->stop_efd };
+	epoll_ctl(epfd, EPOLL_CTL_ADD, vm->stop_efd, &ev);
+	ev = (struct epoll_event){ .events = EPOLLIN, .data.fd = space_fd };
+	epoll_ctl(epfd, EPOLL_CTL_ADD, space_fd, &ev);
+	if (in.fd >= 0) {
+		ev = (struct epoll_event){ .events = EPOLLIN, .data.fd = in.fd };
+		/* Regular files and /dev/null cannot be polled: skip input. */
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, in.fd, &ev) < 0)
+			in.fd = -1;
+	}
+
+	while (atomic_load(&vm->stop_reason) == VM_RUNNING) {
+		struct epoll_event evs[4];
+		int i, n = epoll_wait(epfd, evs, 4, -1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			pr_err("epoll_wait: %s", strerror(errno));
+			vm_request_stop(vm, VM_STOP_ERROR, 1);
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+			uint64_t v;
+
+			if (fd == sfd) {
+				struct signalfd_siginfo si;
+
+				if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+					pr_info("received signal %u, stopping the guest",
+						si.ssi_signo);
+					vm_request_stop(vm, VM_STOP_SIGNAL,
+							128 + si.ssi_signo);
+				}
+			} else if (fd == space_fd) {
+				if (read(space_fd, &v, sizeof(v)) < 0) {
+					/* Nothing pending: spurious wake-up. */
+				}
+				if (in.fd >= 0 && in.len)
+					input_feed(vm, &in, epfd);
+			} else if (fd == vm->stop_efd) {
+				if (read(vm->stop_efd, &v, sizeof(v)) < 0) {
+					/* Only the stop reason matters. */
+				}
+			} else if (fd == in.fd) {
+				input_read(vm, &in, epfd);
+			}
+		}
+	}
+	close(epfd);
+}
+
+static void vm_destroy(struct vm *vm)
+{
+	unsigned int i;
+
+	if (vm->vcpus) {
+		for (i = 0; i < vm->nr_vcpus; i++)
+			vcpu_destroy(&vm->vcpus[i]);
+		free(vm->vcpus);
+	}
+	arch_vm_destroy(vm);
+	bus_destroy(&vm->mmio);
+	bus_destroy(&vm->pio);
+	if (vm->ram)
+		munmap(vm->ram, vm->cfg->mem_size);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	if (vm->stop_efd >= 0)
+		close(vm->stop_efd);
+	free(vm->cmdline);
+	free(vm);
+}
+
+int vm_run(const struct kiln_config *cfg)
+{
+	int kfd = -1, ifd = -1, sfd = -1, status = 1, r;
+	struct sigaction sa;
+	sigset_t sigs, oldsigs;
+	struct vm *vm;
+	unsigned int i;
+	char err[512];
+	bool tty;
+
+	vm = calloc(1, sizeof(*vm));
+	if (!vm) {
+		pr_err("out of memory");
+		return 1;
+	}
+	vm->cfg = cfg;
+	vm->kvm_fd = vm->vm_fd = vm->stop_efd = -1;
+	vm->in_fd = STDIN_FILENO;
+	vm->out_fd = STDOUT_FILENO;
+	bus_init(&vm->pio, "pio");
+	bus_init(&vm->mmio, "mmio");
+
+	/* User input first: nothing is created for a bad command line. */
+	kfd = open_input("kernel", cfg->kernel, err, sizeof(err));
+	if (kfd < 0)
+		goto fail_msg;
+	if (arch_probe_kernel(kfd, cfg->kernel, err, sizeof(err)))
+		goto fail_msg;
+	if (cfg->initrd) {
+		ifd = open_input("initrd", cfg->initrd, err, sizeof(err));
+		if (ifd < 0)
+			goto fail_msg;
+	}
+	vm->kvm_fd = kvm_open_checked(cfg->cpus, err, sizeof(err));
+	if (vm->kvm_fd < 0)
+		goto fail_msg;
+
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		snprintf(err, sizeof(err), "KVM_CREATE_VM failed: %s",
+			 strerror(errno));
+		goto fail_msg;
+	}
+	vm->run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vm->run_size < (int)sizeof(struct kvm_run)) {
+		snprintf(err, sizeof(err), "KVM_GET_VCPU_MMAP_SIZE failed");
+		goto fail_msg;
+	}
+	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->stop_efd < 0) {
+		snprintf(err, sizeof(err), "eventfd: %s", strerror(errno));
+		goto fail_msg;
+	}
+	if (vm_map_memory(vm))
+		goto fail;
+	if (arch_vm_init(vm))
+		goto fail;
+
+	vm->nr_vcpus = cfg->cpus;
+	vm->vcpus = calloc(cfg->cpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto fail_msg;
+	}
+	for (i = 0; i < cfg->cpus; i++)
+		vm->vcpus[i].fd = -1;
+	for (i = 0; i < cfg->cpus; i++) {
+		if (vcpu_create(vm, &vm->vcpus[i], i))
+			goto fail;
+		if (arch_vcpu_init(vm, &vm->vcpus[i]))
+			goto fail;
+	}
+
+	vm->cmdline = config_kernel_cmdline(cfg, arch_default_cmdline());
+	if (!vm->cmdline) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto fail_msg;
+	}
+	if (arch_load_kernel(vm, kfd, ifd))
+		goto fail;
+	if (arch_setup_boot(vm))
+		goto fail;
+	close(kfd);
+	kfd = -1;
+	if (ifd >= 0)
+		close(ifd);
+	ifd = -1;
+
+	/* Lifecycle signals go to a signalfd; the kick signal interrupts. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = kick_handler;
+	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGQUIT);
+	pthread_sigmask(SIG_BLOCK, &sigs, &oldsigs);
+	sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0) {
+		snprintf(err, sizeof(err), "signalfd: %s", strerror(errno));
+		pthread_sigmask(SIG_SETMASK, &oldsigs, NULL);
+		goto fail_msg;
+	}
+
+	tty = term_raw_enter(vm->in_fd);
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		r = vcpu_start(&vm->vcpus[i]);
+		if (r) {
+			vm_request_stop(vm, VM_STOP_ERROR, 1);
+			break;
+		}
+	}
+	if (atomic_load(&vm->stop_reason) == VM_RUNNING)
+		vm_event_loop(vm, sfd, tty);
+
+	for (i = 0; i < vm->nr_vcpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	for (i = 0; i < vm->nr_vcpus; i++)
+		vcpu_join(&vm->vcpus[i]);
+	term_restore();
+	close(sfd);
+	pthread_sigmask(SIG_SETMASK, &oldsigs, NULL);
+
+	status = vm->stop_status;
+	if (vm->stop_reason == VM_STOP_SIGNAL)
+		pr_warn("%s; the guest was stopped", stop_text(vm->stop_reason));
+	else
+		pr_info("%s", stop_text(vm->stop_reason));
+	vm_destroy(vm);
+	return status;
+
+fail_msg:
+	pr_err("%s", err);
+fail:
+	if (kfd >= 0)
+		close(kfd);
+	if (ifd >= 0)
+		close(ifd);
+	vm_destroy(vm);
+	return 1;
+}

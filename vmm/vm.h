@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KILN_VM_H
+#define KILN_VM_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arch_vm.h"
+#include "bus.h"
+#include "config.h"
+
+#define VM_MAX_MEM_REGIONS 4
+
+struct mem_region {
+	uint64_t gpa;
+	uint64_t size;
+	uint8_t *hva;
+};
+
+/* Why the VM stopped; the first reason recorded wins. */
+enum vm_stop_reason {
+	VM_RUNNING = 0,
+	VM_STOP_REBOOT,	  /* guest reset: i8042, triple fault, PSCI reset */
+	VM_STOP_POWEROFF, /* guest powered off */
+	VM_STOP_HALT,	  /* every CPU halted for good */
+	VM_STOP_CRASH,	  /* guest reported a crash */
+	VM_STOP_SIGNAL,	  /* SIGTERM / SIGINT / SIGHUP to kiln */
+	VM_STOP_ESCAPE,	  /* the user typed the console escape */
+	VM_STOP_ERROR,	  /* kiln could not go on (logged) */
+};
+
+struct uart8250;
+struct vcpu;
+
+struct vm {
+	const struct kiln_config *cfg;
+	int kvm_fd;
+	int vm_fd;
+	int run_size; /* mmap size of struct kvm_run */
+
+	uint64_t ram_size;
+	uint8_t *ram; /* one anonymous mapping backing every region */
+	struct mem_region mem[VM_MAX_MEM_REGIONS];
+	unsigned int nr_mem;
+
+	struct bus pio;
+	struct bus mmio;
+
+	unsigned int nr_vcpus;
+	struct vcpu *vcpus;
+
+	char *cmdline;
+
+	int in_fd;  /* console input, -1 for none */
+	int out_fd; /* console output */
+	struct uart8250 *console;
+
+	int stop_efd; /* written once a stop reason is recorded */
+	_Atomic int stop_reason;
+	int stop_status;
+
+	struct arch_vm arch;
+};
+
+/*
+ * The one way to reach guest memory: the host address of [gpa, gpa+len)
+ * when all of it lies inside one RAM region, else NULL. Never trusts gpa or
+ * len; a zero len is checked as one byte.
+ */
+void *gpa_to_hva(const struct vm *vm, uint64_t gpa, uint64_t len);
+
+/*
+ * Records why the VM stops (only the first call counts) and wakes the main
+ * loop. Safe from any thread.
+ */
+void vm_request_stop(struct vm *vm, enum vm_stop_reason why, int status);
+
+/* Creates a VM from cfg, runs it until it stops, tears it down.
+ * Returns kiln's exit status. */
+int vm_run(const struct kiln_config *cfg);
+
+/* Builds the memory layout without KVM (also used by unit tests). */
+int vm_setup_memory_layout(struct vm *vm, uint64_t ram_size);
+
+#endif
