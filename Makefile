@@ -4,7 +4,7 @@
 #   make check           unit tests, then end-to-end tests (real guests)
 #   make unit            unit tests only (no /dev/kvm needed)
 #   make e2e             end-to-end tests (directly, or in the nested sandbox)
-#   make run-demo        boot a microVM to a busybox shell
+#   make demo        boot a microVM to a busybox shell
 #   make SAN=1 ...       ASan + UBSan build (in build/san-$(ARCH))
 #   make format-check    check .clang-format
 
@@ -34,7 +34,7 @@ UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 KILN := $(BUILD)/kiln
 UNIT := $(BUILD)/unit-tests
 
-.PHONY: all clean check unit e2e run-demo format format-check bench
+.PHONY: all clean check unit e2e demo format format-check bench
 
 all: kiln
 
@@ -60,7 +60,7 @@ e2e: $(KILN)
 check:
 	tests/check.sh
 
-run-demo: $(KILN)
+demo: $(KILN)
 	KILN=$(abspath $(KILN)) tests/e2e/run.sh --demo
 
 bench: $(KILN)

@@ -230,8 +230,8 @@ static void reg_write(struct uart8250 *u, unsigned int reg, uint8_t v)
 	}
 }
 
-void uart8250_access(void *opaque, uint64_t offset, uint8_t *data,
-		     uint32_t len, bool is_write)
+void uart8250_access(void *opaque, uint64_t offset, uint8_t *data, uint32_t len,
+		     bool is_write)
 {
 	struct uart8250 *u = opaque;
 

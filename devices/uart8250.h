@@ -25,8 +25,8 @@ struct uart8250 *uart8250_new(int out_fd, uart_irq_fn irq, void *irq_opaque);
 void uart8250_free(struct uart8250 *u);
 
 /* Bus handler: offset 0..7 is the register index. */
-void uart8250_access(void *opaque, uint64_t offset, uint8_t *data,
-		     uint32_t len, bool is_write);
+void uart8250_access(void *opaque, uint64_t offset, uint8_t *data, uint32_t len,
+		     bool is_write);
 
 /*
  * Queues host input for the guest. Returns how many bytes fit; when fewer

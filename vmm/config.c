@@ -218,7 +218,8 @@ enum config_result config_parse_run(struct kiln_config *cfg, int argc,
 			}
 			val = argv[++i];
 		} else if (!o->has_arg && val) {
-			set_err(err, errlen, "--%s takes no value", o->longname);
+			set_err(err, errlen, "--%s takes no value",
+				o->longname);
 			return CONFIG_ERROR;
 		}
 

@@ -16,7 +16,7 @@
 struct kiln_config {
 	const char *kernel;
 	const char *initrd;
-	const char *append;  /* extends the command line */
+	const char *append; /* extends the command line */
 	const char *cmdline; /* replaces the default command line */
 	unsigned int cpus;
 	uint64_t mem_size;

@@ -24,9 +24,10 @@ static int check_caps(int fd, const struct kvm_cap_need *caps, char *err,
 {
 	for (; caps->name; caps++) {
 		if (ioctl(fd, KVM_CHECK_EXTENSION, caps->cap) <= 0) {
-			snprintf(err, errlen,
-				 "KVM lacks %s, which kiln needs: use a newer host kernel (Linux 5.4 or later)",
-				 caps->name);
+			snprintf(
+				err, errlen,
+				"KVM lacks %s, which kiln needs: use a newer host kernel (Linux 5.4 or later)",
+				caps->name);
 			return -ENOTSUP;
 		}
 	}
@@ -44,13 +45,15 @@ int kvm_open_checked(unsigned int cpus, char *err, size_t errlen)
 	if (fd < 0) {
 		r = -errno;
 		if (errno == ENOENT)
-			snprintf(err, errlen,
-				 "%s does not exist: load the kvm_intel or kvm_amd module, or enable virtualization (VT-x/AMD-V, or nested virtualization) for this machine",
-				 path);
+			snprintf(
+				err, errlen,
+				"%s does not exist: load the kvm_intel or kvm_amd module, or enable virtualization (VT-x/AMD-V, or nested virtualization) for this machine",
+				path);
 		else if (errno == EACCES || errno == EPERM)
-			snprintf(err, errlen,
-				 "%s: permission denied: add yourself to the kvm group (usermod -aG kvm $USER) and log in again",
-				 path);
+			snprintf(
+				err, errlen,
+				"%s: permission denied: add yourself to the kvm group (usermod -aG kvm $USER) and log in again",
+				path);
 		else
 			snprintf(err, errlen, "cannot open %s: %s", path,
 				 strerror(errno));
@@ -58,9 +61,10 @@ int kvm_open_checked(unsigned int cpus, char *err, size_t errlen)
 	}
 	r = ioctl(fd, KVM_GET_API_VERSION, 0);
 	if (r != KVM_API_VERSION) {
-		snprintf(err, errlen,
-			 "%s speaks KVM API version %d, kiln needs %d: this is not a usable KVM device",
-			 path, r, KVM_API_VERSION);
+		snprintf(
+			err, errlen,
+			"%s speaks KVM API version %d, kiln needs %d: this is not a usable KVM device",
+			path, r, KVM_API_VERSION);
 		close(fd);
 		return -ENOTSUP;
 	}

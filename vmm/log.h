@@ -2,7 +2,7 @@
 #ifndef KILN_LOG_H
 #define KILN_LOG_H
 
-enum log_level { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+enum log_level { LOG_QUIET = -1, LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 /*
  * Set once by main() before any thread starts, read-only afterwards.

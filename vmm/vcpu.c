@@ -56,7 +56,8 @@ enum vcpu_action vcpu_handle_exit(struct vcpu *vcpu, struct kvm_run *run)
 		if (bus_dispatch(&vm->mmio, run->mmio.phys_addr, run->mmio.data,
 				 len, run->mmio.is_write))
 			pr_debug("vCPU %u: unclaimed MMIO %s at 0x%llx len %u",
-				 vcpu->id, run->mmio.is_write ? "write" : "read",
+				 vcpu->id,
+				 run->mmio.is_write ? "write" : "read",
 				 (unsigned long long)run->mmio.phys_addr, len);
 		return VCPU_CONTINUE;
 	}

@@ -19,8 +19,8 @@ struct vcpu {
 
 enum vcpu_action {
 	VCPU_CONTINUE = 0, /* enter the guest again */
-	VCPU_STOP,	   /* the VM is stopping: leave the run loop */
-	VCPU_FAIL,	   /* unhandled or failed exit, already logged */
+	VCPU_STOP, /* the VM is stopping: leave the run loop */
+	VCPU_FAIL, /* unhandled or failed exit, already logged */
 };
 
 /*

@@ -126,9 +126,10 @@ static int open_input(const char *what, const char *path, char *err,
 				 "%s '%s' does not exist: check the path", what,
 				 path);
 		else if (errno == EACCES)
-			snprintf(err, errlen,
-				 "%s '%s': permission denied: make it readable for this user",
-				 what, path);
+			snprintf(
+				err, errlen,
+				"%s '%s': permission denied: make it readable for this user",
+				what, path);
 		else
 			snprintf(err, errlen, "cannot open %s '%s': %s", what,
 				 path, strerror(errno));
@@ -243,7 +244,8 @@ static void vm_event_loop(struct vm *vm, int sfd, bool tty)
 	ev = (struct epoll_event){ .events = EPOLLIN, .data.fd = space_fd };
 	epoll_ctl(epfd, EPOLL_CTL_ADD, space_fd, &ev);
 	if (in.fd >= 0) {
-		ev = (struct epoll_event){ .events = EPOLLIN, .data.fd = in.fd };
+		ev = (struct epoll_event){ .events = EPOLLIN,
+					   .data.fd = in.fd };
 		/* Regular files and /dev/null cannot be polled: skip input. */
 		if (epoll_ctl(epfd, EPOLL_CTL_ADD, in.fd, &ev) < 0)
 			in.fd = -1;
@@ -442,7 +444,8 @@ int vm_run(const struct kiln_config *cfg)
 
 	status = vm->stop_status;
 	if (vm->stop_reason == VM_STOP_SIGNAL)
-		pr_warn("%s; the guest was stopped", stop_text(vm->stop_reason));
+		pr_warn("stopped the guest on signal %d (%s)", status - 128,
+			strsignal(status - 128));
 	else
 		pr_info("%s", stop_text(vm->stop_reason));
 	vm_destroy(vm);

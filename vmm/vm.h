@@ -22,13 +22,13 @@ struct mem_region {
 /* Why the VM stopped; the first reason recorded wins. */
 enum vm_stop_reason {
 	VM_RUNNING = 0,
-	VM_STOP_REBOOT,	  /* guest reset: i8042, triple fault, PSCI reset */
+	VM_STOP_REBOOT, /* guest reset: i8042, triple fault, PSCI reset */
 	VM_STOP_POWEROFF, /* guest powered off */
-	VM_STOP_HALT,	  /* every CPU halted for good */
-	VM_STOP_CRASH,	  /* guest reported a crash */
-	VM_STOP_SIGNAL,	  /* SIGTERM / SIGINT / SIGHUP to kiln */
-	VM_STOP_ESCAPE,	  /* the user typed the console escape */
-	VM_STOP_ERROR,	  /* kiln could not go on (logged) */
+	VM_STOP_HALT, /* every CPU halted for good */
+	VM_STOP_CRASH, /* guest reported a crash */
+	VM_STOP_SIGNAL, /* SIGTERM / SIGINT / SIGHUP to kiln */
+	VM_STOP_ESCAPE, /* the user typed the console escape */
+	VM_STOP_ERROR, /* kiln could not go on (logged) */
 };
 
 struct uart8250;
@@ -53,7 +53,7 @@ struct vm {
 
 	char *cmdline;
 
-	int in_fd;  /* console input, -1 for none */
+	int in_fd; /* console input, -1 for none */
 	int out_fd; /* console output */
 	struct uart8250 *console;
 

@@ -9,7 +9,7 @@
 
 enum x86_boot_mode {
 	X86_BOOT_LINUX64, /* 64-bit Linux boot protocol, rsi = boot_params */
-	X86_BOOT_PVH,	  /* 32-bit PVH entry, ebx = hvm_start_info */
+	X86_BOOT_PVH, /* 32-bit PVH entry, ebx = hvm_start_info */
 };
 
 struct kvm_cpuid2;

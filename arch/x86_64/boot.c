@@ -89,32 +89,37 @@ int bzimage_parse(const uint8_t *buf, size_t buflen, uint64_t file_size,
 	}
 	if (le16(buf + HDR(boot_flag)) != BOOT_FLAG ||
 	    le32(buf + HDR(header)) != HDRS_MAGIC) {
-		snprintf(err, errlen,
-			 "not a Linux kernel (no bzImage header, not an ELF file)");
+		snprintf(
+			err, errlen,
+			"not a Linux kernel (no bzImage header, not an ELF file)");
 		return -ENOEXEC;
 	}
 	info->version = le16(buf + HDR(version));
 	if (info->version < BZIMAGE_MIN_VERSION) {
-		snprintf(err, errlen,
-			 "boot protocol %u.%02u is too old: kiln needs 2.12 (Linux 3.8) or later",
-			 info->version >> 8, info->version & 0xff);
+		snprintf(
+			err, errlen,
+			"boot protocol %u.%02u is too old: kiln needs 2.12 (Linux 3.8) or later",
+			info->version >> 8, info->version & 0xff);
 		return -EINVAL;
 	}
 	info->loadflags = buf[HDR(loadflags)];
 	if (!(info->loadflags & LOADED_HIGH)) {
-		snprintf(err, errlen,
-			 "a zImage (loaded low) cannot be booted: build a bzImage");
+		snprintf(
+			err, errlen,
+			"a zImage (loaded low) cannot be booted: build a bzImage");
 		return -EINVAL;
 	}
 	info->xloadflags = le16(buf + HDR(xloadflags));
 	if (!(info->xloadflags & XLF_KERNEL_64)) {
-		snprintf(err, errlen,
-			 "kernel has no 64-bit entry point: build an x86_64 kernel");
+		snprintf(
+			err, errlen,
+			"kernel has no 64-bit entry point: build an x86_64 kernel");
 		return -EINVAL;
 	}
 	if (!buf[HDR(relocatable_kernel)]) {
-		snprintf(err, errlen,
-			 "kernel is not relocatable: build it with CONFIG_RELOCATABLE=y");
+		snprintf(
+			err, errlen,
+			"kernel is not relocatable: build it with CONFIG_RELOCATABLE=y");
 		return -EINVAL;
 	}
 	setup_sects = buf[HDR(setup_sects)];
@@ -122,10 +127,11 @@ int bzimage_parse(const uint8_t *buf, size_t buflen, uint64_t file_size,
 		setup_sects = 4;
 	info->setup_size = (uint64_t)(setup_sects + 1) * 512;
 	if (info->setup_size >= file_size) {
-		snprintf(err, errlen,
-			 "truncated bzImage: %llu bytes of setup code but the file has %llu",
-			 (unsigned long long)info->setup_size,
-			 (unsigned long long)file_size);
+		snprintf(
+			err, errlen,
+			"truncated bzImage: %llu bytes of setup code but the file has %llu",
+			(unsigned long long)info->setup_size,
+			(unsigned long long)file_size);
 		return -EINVAL;
 	}
 	info->payload_size = file_size - info->setup_size;
@@ -162,9 +168,9 @@ int x86_build_e820(uint64_t ram_size, struct boot_e820_entry *out,
 		return -EINVAL;
 	out[n++] = (struct boot_e820_entry){ 0, X86_EBDA_START, E820_RAM };
 	/* EBDA (the MP table lives here), VGA hole and BIOS area. */
-	out[n++] = (struct boot_e820_entry){
-		X86_EBDA_START, X86_HIMEM_START - X86_EBDA_START, E820_RESERVED
-	};
+	out[n++] = (struct boot_e820_entry){ X86_EBDA_START,
+					     X86_HIMEM_START - X86_EBDA_START,
+					     E820_RESERVED };
 	out[n++] = (struct boot_e820_entry){ X86_HIMEM_START,
 					     low - X86_HIMEM_START, E820_RAM };
 	if (ram_size > X86_MMIO_HOLE_START)
@@ -290,7 +296,8 @@ int x86_probe_kernel(int fd, const char *path, char *err, size_t errlen)
 
 	r = read_head(fd, head, sizeof(head), &got, &size);
 	if (r == -EINVAL) {
-		snprintf(err, errlen, "kernel '%s' is not a regular file", path);
+		snprintf(err, errlen, "kernel '%s' is not a regular file",
+			 path);
 		return r;
 	}
 	if (r) {
@@ -323,8 +330,8 @@ static int load_bzimage(struct vm *vm, int fd)
 	if (!r)
 		r = bzimage_parse(head, got, size, &info, why, sizeof(why));
 	if (r) {
-		pr_err("kernel: %s", r == -EINVAL || r == -ENOEXEC ?
-					     why : strerror(-r));
+		pr_err("kernel: %s",
+		       r == -EINVAL || r == -ENOEXEC ? why : strerror(-r));
 		return r;
 	}
 	/* Relocatable (checked): the preferred address, suitably aligned. */
@@ -373,8 +380,8 @@ static bool elf_find_pvh(Elf *elf, const GElf_Phdr *ph, uint64_t *entry)
 		const char *name = (const char *)d->d_buf + name_off;
 		const uint8_t *desc = (const uint8_t *)d->d_buf + desc_off;
 
-		if (nh.n_type != XEN_ELFNOTE_PHYS32_ENTRY ||
-		    nh.n_namesz != 4 || memcmp(name, "Xen", 4))
+		if (nh.n_type != XEN_ELFNOTE_PHYS32_ENTRY || nh.n_namesz != 4 ||
+		    memcmp(name, "Xen", 4))
 			continue;
 		if (nh.n_descsz == 4)
 			*entry = le32(desc);
@@ -481,8 +488,7 @@ static int load_initrd(struct vm *vm, int fd, uint64_t addr_max)
 	if (fstat(fd, &st))
 		return -errno;
 	if (!S_ISREG(st.st_mode)) {
-		pr_err("initrd '%s' is not a regular file",
-		       vm->cfg->initrd);
+		pr_err("initrd '%s' is not a regular file", vm->cfg->initrd);
 		return -EINVAL;
 	}
 	size = st.st_size;
@@ -552,10 +558,10 @@ static int setup_page_tables(struct vm *vm)
 
 static uint64_t boot_gdt(enum x86_boot_mode mode, unsigned int i)
 {
-	static const uint16_t flags64[X86_GDT_ENTRIES] = { 0, 0, 0xa09b,
-							   0xc093, 0x808b };
-	static const uint16_t flags32[X86_GDT_ENTRIES] = { 0, 0, 0xc09b,
-							   0xc093, 0x808b };
+	static const uint16_t flags64[X86_GDT_ENTRIES] = { 0, 0, 0xa09b, 0xc093,
+							   0x008b };
+	static const uint16_t flags32[X86_GDT_ENTRIES] = { 0, 0, 0xc09b, 0xc093,
+							   0x008b };
 	const uint16_t *f = mode == X86_BOOT_PVH ? flags32 : flags64;
 
 	if (!f[i])
@@ -565,8 +571,7 @@ static uint64_t boot_gdt(enum x86_boot_mode mode, unsigned int i)
 	return gdt_entry(f[i], 0, 0xfffff);
 }
 
-static int setup_pvh(struct vm *vm, const struct boot_e820_entry *e820,
-		     int n)
+static int setup_pvh(struct vm *vm, const struct boot_e820_entry *e820, int n)
 {
 	struct hvm_start_info *si;
 	struct hvm_memmap_table_entry *mm;
@@ -574,7 +579,8 @@ static int setup_pvh(struct vm *vm, const struct boot_e820_entry *e820,
 	int i;
 
 	si = gpa_to_hva(vm, X86_PVH_INFO_ADDR, sizeof(*si));
-	mm = gpa_to_hva(vm, X86_PVH_MEMMAP_ADDR, sizeof(*mm) * X86_PVH_MEMMAP_MAX);
+	mm = gpa_to_hva(vm, X86_PVH_MEMMAP_ADDR,
+			sizeof(*mm) * X86_PVH_MEMMAP_MAX);
 	mod = gpa_to_hva(vm, X86_PVH_MODLIST_ADDR, sizeof(*mod));
 	if (!si || !mm || !mod || n > X86_PVH_MEMMAP_MAX)
 		return -EFAULT;
@@ -600,7 +606,8 @@ static int setup_pvh(struct vm *vm, const struct boot_e820_entry *e820,
 static int setup_zero_page(struct vm *vm, const struct boot_e820_entry *e820,
 			   int n)
 {
-	struct boot_params *bp = gpa_to_hva(vm, X86_ZERO_PAGE_ADDR, sizeof(*bp));
+	struct boot_params *bp =
+		gpa_to_hva(vm, X86_ZERO_PAGE_ADDR, sizeof(*bp));
 	struct arch_vm *a = &vm->arch;
 
 	if (!bp)

@@ -15,13 +15,13 @@ struct bzimage_info {
 	uint8_t loadflags;
 	uint16_t xloadflags;
 	uint32_t kernel_alignment;
-	uint32_t init_size;	  /* memory the kernel needs from its load address */
+	uint32_t init_size; /* memory the kernel needs from its load address */
 	uint32_t initrd_addr_max; /* highest byte an initrd may use */
-	uint32_t cmdline_size;	  /* longest command line, without the NUL */
+	uint32_t cmdline_size; /* longest command line, without the NUL */
 	uint64_t pref_address;
-	uint64_t setup_size;   /* boot sector + real-mode setup, in the file */
+	uint64_t setup_size; /* boot sector + real-mode setup, in the file */
 	uint64_t payload_size; /* the protected-mode kernel, in the file */
-	uint32_t hdr_len;      /* bytes of setup header from offset 0x1f1 */
+	uint32_t hdr_len; /* bytes of setup header from offset 0x1f1 */
 };
 
 #define BZIMAGE_MIN_VERSION 0x020c /* 2.12: 64-bit entry, xloadflags */

@@ -84,13 +84,13 @@ void cpuid_fixup(struct kvm_cpuid_entry2 *entries, unsigned int n,
 			break;
 		case 0x80000008:
 			/* ECX: APIC ID bits [15:12], cores - 1 [7:0]. */
-			e->ecx = (e->ecx & ~0xf0ffU) |
-				 (id_bits(ncpus) << 12) | ((ncpus - 1) & 0xff);
+			e->ecx = (e->ecx & ~0xf0ffU) | (id_bits(ncpus) << 12) |
+				 ((ncpus - 1) & 0xff);
 			break;
 		case 0x8000001e:
 			e->eax = cpu;
 			e->ebx = cpu & 0xff; /* core id; one thread per core */
-			e->ecx = 0;	     /* node 0 */
+			e->ecx = 0; /* node 0 */
 			break;
 		default:
 			break;

@@ -77,8 +77,8 @@ static void cpu_reset(void *opaque)
  * codes, the I/O delay port, absent COM ports, PCI config, VGA): reads see
  * an empty bus, writes vanish, and nothing is logged.
  */
-static void pio_sink(void *opaque, uint64_t offset, uint8_t *data,
-		     uint32_t len, bool is_write)
+static void pio_sink(void *opaque, uint64_t offset, uint8_t *data, uint32_t len,
+		     bool is_write)
 {
 	(void)opaque;
 	(void)offset;
@@ -102,17 +102,17 @@ static void port92_access(void *opaque, uint64_t offset, uint8_t *data,
 static const struct {
 	uint16_t base, len;
 } quiet_ports[] = {
-	{ 0x80, 1 },   /* POST code */
-	{ 0xed, 1 },   /* I/O delay */
-	{ 0x2e8, 8 },  /* COM4 */
-	{ 0x2f8, 8 },  /* COM2 */
-	{ 0x3e8, 8 },  /* COM3 */
+	{ 0x80, 1 }, /* POST code */
+	{ 0xed, 1 }, /* I/O delay */
+	{ 0x2e8, 8 }, /* COM4 */
+	{ 0x2f8, 8 }, /* COM2 */
+	{ 0x3e8, 8 }, /* COM3 */
 	{ 0x3b0, 0x30 }, /* VGA */
-	{ 0xcf8, 8 },  /* PCI configuration mechanism #1 */
-	{ 0x87, 1 },   /* DMA page registers probed by some drivers */
-	{ 0x278, 3 },  /* LPT2 */
-	{ 0x378, 3 },  /* LPT1 */
-	{ 0x3f0, 6 },  /* floppy controller */
+	{ 0xcf8, 8 }, /* PCI configuration mechanism #1 */
+	{ 0x87, 1 }, /* DMA page registers probed by some drivers */
+	{ 0x278, 3 }, /* LPT2 */
+	{ 0x378, 3 }, /* LPT1 */
+	{ 0x3f0, 6 }, /* floppy controller */
 };
 
 static int get_supported_cpuid(struct vm *vm)
@@ -272,8 +272,8 @@ static int setup_msrs(struct vcpu *vcpu)
 	}
 	r = ioctl(vcpu->fd, KVM_SET_MSRS, &msrs);
 	if (r != N) {
-		pr_err("vCPU %u: KVM_SET_MSRS stopped at MSR 0x%x",
-		       vcpu->id, r >= 0 && r < N ? boot_msrs[r].index : 0);
+		pr_err("vCPU %u: KVM_SET_MSRS stopped at MSR 0x%x", vcpu->id,
+		       r >= 0 && r < N ? boot_msrs[r].index : 0);
 		return -EIO;
 	}
 	return 0;
@@ -359,8 +359,9 @@ int arch_handle_exit(struct vcpu *vcpu, struct kvm_run *run)
 				 run->io.direction == KVM_EXIT_IO_OUT))
 			pr_debug("vCPU %u: unclaimed port %s 0x%x size %u",
 				 vcpu->id,
-				 run->io.direction == KVM_EXIT_IO_OUT ? "write" :
-									"read",
+				 run->io.direction == KVM_EXIT_IO_OUT ?
+					 "write" :
+					 "read",
 				 run->io.port, size);
 	}
 	return VCPU_CONTINUE;

@@ -11,8 +11,8 @@
 set -u
 : "${KILN:?}" "${KERNEL:?}" "${VMLINUX:?}" "${GUEST_INITRD:?}" "${LOGDIR:?}"
 mkdir -p "$LOGDIR"
-APPEND_BASE="quiet"
-T=600 # a guest that hangs is killed after this many seconds
+APPEND_BASE="${KILN_E2E_APPEND:-quiet}"
+T=${KILN_E2E_TIMEOUT:-300} # a hanging guest is killed after this many seconds
 
 now_cs() { cut -d' ' -f1 /proc/uptime | tr -d .; }
 

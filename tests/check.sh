@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Every test kiln has, in order: build (warnings are errors), formatting,
+# unit tests, unit tests under ASan+UBSan, end-to-end tests with real
+# guests (directly on /dev/kvm, else inside the nested sandbox).
+# Ends with one line: "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+tests/deps.sh build test || exit 1
+if ! [ -c /dev/kvm ]; then tests/deps.sh sandbox || exit 1; fi
+
+pass=0
+fail=0
+step() { # NAME CMD...: a step that counts as one test
+	local name=$1
+	shift
+	if "$@"; then
+		pass=$((pass + 1))
+		echo "PASS $name"
+	else
+		fail=$((fail + 1))
+		echo "FAIL $name"
+	fi
+}
+# count OUTPUT STATUS: adds the "N passed, N failed" of a runner's last
+# summary; a runner that failed without counting a failure counts as one.
+count() {
+	local line p f
+	line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$1" | tail -n1)
+	p=$(sed -E 's/.* ([0-9]+) passed.*/\1/' <<<"$line")
+	f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+	[ -n "$line" ] || { p=0; f=1; }
+	[ "$2" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+	pass=$((pass + p))
+	fail=$((fail + f))
+}
+
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+step build make -j2 kiln build/$(uname -m)/unit-tests
+step format-check make -s format-check
+
+echo "== unit tests"
+make -s unit 2>&1 | tee "$out"
+count "$out" "${PIPESTATUS[0]}"
+
+echo "== unit tests (ASan + UBSan)"
+make -s -j2 SAN=1 unit 2>&1 | tee "$out"
+count "$out" "${PIPESTATUS[0]}"
+
+echo "== end-to-end tests"
+KILN=$PWD/kiln tests/e2e/run.sh 2>&1 | tee "$out"
+count "$out" "${PIPESTATUS[0]}"
+
+echo
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

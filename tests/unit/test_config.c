@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "unit.h"
+
+static void test_parse_size_units(void)
+{
+	uint64_t v;
+
+	CU_ASSERT_EQUAL(parse_size("512M", &v), 0);
+	CU_ASSERT_EQUAL(v, 512ULL << 20);
+	CU_ASSERT_EQUAL(parse_size("2G", &v), 0);
+	CU_ASSERT_EQUAL(v, 2ULL << 30);
+	CU_ASSERT_EQUAL(parse_size("2g", &v), 0);
+	CU_ASSERT_EQUAL(v, 2ULL << 30);
+	CU_ASSERT_EQUAL(parse_size("1024K", &v), 0);
+	CU_ASSERT_EQUAL(v, 1ULL << 20);
+	CU_ASSERT_EQUAL(parse_size("1T", &v), 0);
+	CU_ASSERT_EQUAL(v, 1ULL << 40);
+	CU_ASSERT_EQUAL(parse_size("256", &v), 0); /* bare number: MiB */
+	CU_ASSERT_EQUAL(v, 256ULL << 20);
+	CU_ASSERT_EQUAL(parse_size("4096B", &v), 0);
+	CU_ASSERT_EQUAL(v, 4096);
+	CU_ASSERT_EQUAL(parse_size("3GiB", &v), 0);
+	CU_ASSERT_EQUAL(v, 3ULL << 30);
+	CU_ASSERT_EQUAL(parse_size("8MB", &v), 0);
+	CU_ASSERT_EQUAL(v, 8ULL << 20);
+}
+
+static void test_parse_size_bad(void)
+{
+	uint64_t v = 77;
+
+	CU_ASSERT_EQUAL(parse_size("", &v), -EINVAL);
+	CU_ASSERT_EQUAL(parse_size("M", &v), -EINVAL);
+	CU_ASSERT_EQUAL(parse_size("-1G", &v), -EINVAL);
+	CU_ASSERT_EQUAL(parse_size(" 1G", &v), -EINVAL);
+	CU_ASSERT_EQUAL(parse_size("1Q", &v), -EINVAL);
+	CU_ASSERT_EQUAL(parse_size("1GG", &v), -EINVAL);
+	CU_ASSERT_EQUAL(parse_size("1.5G", &v), -EINVAL);
+	CU_ASSERT_EQUAL(parse_size("99999999999999999999999", &v), -ERANGE);
+	CU_ASSERT_EQUAL(parse_size("17179869184T", &v), -ERANGE);
+	CU_ASSERT_EQUAL(parse_size(NULL, &v), -EINVAL);
+	CU_ASSERT_EQUAL(v, 77); /* untouched on error */
+}
+
+static enum config_result parse(struct kiln_config *c, char *err, ...)
+{
+	char *argv[32];
+	int argc = 0;
+	va_list ap;
+	char *a;
+
+	va_start(ap, err);
+	while ((a = va_arg(ap, char *)) && argc < 32)
+		argv[argc++] = a;
+	va_end(ap);
+	err[0] = 0;
+	return config_parse_run(c, argc, argv, err, 256);
+}
+
+static void test_run_defaults(void)
+{
+	struct kiln_config c;
+	char err[256];
+
+	CU_ASSERT_EQUAL(parse(&c, err, "--kernel", "bz", NULL), CONFIG_OK);
+	CU_ASSERT_STRING_EQUAL(c.kernel, "bz");
+	CU_ASSERT_EQUAL(c.cpus, 1);
+	CU_ASSERT_EQUAL(c.mem_size, 256ULL << 20);
+	CU_ASSERT_PTR_NULL(c.initrd);
+	CU_ASSERT_PTR_NULL(c.append);
+	CU_ASSERT_PTR_NULL(c.cmdline);
+}
+
+static void test_run_all_options(void)
+{
+	struct kiln_config c;
+	char err[256];
+
+	CU_ASSERT_EQUAL(parse(&c, err, "-k", "bz", "--initrd=rd", "--cpus", "4",
+			      "--mem=2G", "--append", "quiet", "-v", "-v",
+			      NULL),
+			CONFIG_OK);
+	CU_ASSERT_STRING_EQUAL(c.kernel, "bz");
+	CU_ASSERT_STRING_EQUAL(c.initrd, "rd");
+	CU_ASSERT_STRING_EQUAL(c.append, "quiet");
+	CU_ASSERT_EQUAL(c.cpus, 4);
+	CU_ASSERT_EQUAL(c.mem_size, 2ULL << 30);
+	CU_ASSERT_EQUAL(c.verbose, 2);
+}
+
+static void test_run_errors(void)
+{
+	struct kiln_config c;
+	char err[256];
+
+	CU_ASSERT_EQUAL(parse(&c, err, "--kernel", "bz", "--frobnicate", NULL),
+			CONFIG_ERROR);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown option '--frobnicate'"));
+	CU_ASSERT_EQUAL(parse(&c, err, "--kernel", NULL), CONFIG_ERROR);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--kernel needs a value"));
+	CU_ASSERT_EQUAL(parse(&c, err, "--cpus", "2", NULL), CONFIG_ERROR);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "no kernel given"));
+	CU_ASSERT_EQUAL(parse(&c, err, "-k", "a", "-k", "b", NULL),
+			CONFIG_ERROR);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "given twice"));
+	CU_ASSERT_EQUAL(parse(&c, err, "-k", "a", "--mem", "1G", "--mem", "2G",
+			      NULL),
+			CONFIG_ERROR);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--mem given twice"));
+	CU_ASSERT_EQUAL(parse(&c, err, "-k", "a", "stray", NULL), CONFIG_ERROR);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "unexpected argument 'stray'"));
+	CU_ASSERT_EQUAL(parse(&c, err, "-k", "a", "--verbose=3", NULL),
+			CONFIG_ERROR);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "takes no value"));
+}
+
+static void test_run_bad_numbers(void)
+{
+	static const char *bad_cpus[] = { "0", "-1", "255",	   "two",
+					  "",  "1x", "99999999999" };
+	static const char *bad_mem[] = { "0",	 "8M",	 "2T",	 "lots",
+					 "1.5G", "100K", "4097K" };
+	struct kiln_config c;
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad_cpus) / sizeof(bad_cpus[0]); i++) {
+		CU_ASSERT_EQUAL(parse(&c, err, "-k", "a", "--cpus",
+				      (char *)bad_cpus[i], NULL),
+				CONFIG_ERROR);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, "--cpus"));
+	}
+	for (i = 0; i < sizeof(bad_mem) / sizeof(bad_mem[0]); i++) {
+		CU_ASSERT_EQUAL(parse(&c, err, "-k", "a", "--mem",
+				      (char *)bad_mem[i], NULL),
+				CONFIG_ERROR);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, "--mem"));
+	}
+	CU_ASSERT_EQUAL(parse(&c, err, "-k", "a", "--cpus", "254", "--mem",
+			      "16M", NULL),
+			CONFIG_OK);
+}
+
+static void test_run_help(void)
+{
+	struct kiln_config c;
+	char err[256];
+
+	CU_ASSERT_EQUAL(parse(&c, err, "--help", NULL), CONFIG_HELP);
+	CU_ASSERT_EQUAL(parse(&c, err, "-k", "x", "-h", NULL), CONFIG_HELP);
+}
+
+static void test_cmdline_compose(void)
+{
+	struct kiln_config c = { 0 };
+	char *s;
+
+	s = config_kernel_cmdline(&c, "console=ttyS0");
+	CU_ASSERT_STRING_EQUAL(s, "console=ttyS0");
+	free(s);
+	c.append = "quiet init=/bin/sh";
+	s = config_kernel_cmdline(&c, "console=ttyS0");
+	CU_ASSERT_STRING_EQUAL(s, "console=ttyS0 quiet init=/bin/sh");
+	free(s);
+	c.cmdline = "console=hvc0";
+	s = config_kernel_cmdline(&c, "console=ttyS0");
+	CU_ASSERT_STRING_EQUAL(s, "console=hvc0 quiet init=/bin/sh");
+	free(s);
+	c.append = NULL;
+	c.cmdline = "";
+	s = config_kernel_cmdline(&c, "console=ttyS0");
+	CU_ASSERT_STRING_EQUAL(s, "");
+	free(s);
+}
+
+void suite_config(void)
+{
+	static const CU_TestInfo tests[] = {
+		{ "parse_size units", test_parse_size_units },
+		{ "parse_size rejects junk", test_parse_size_bad },
+		{ "run defaults", test_run_defaults },
+		{ "run all options", test_run_all_options },
+		{ "run errors", test_run_errors },
+		{ "run bad numbers", test_run_bad_numbers },
+		{ "run --help", test_run_help },
+		{ "kernel command line", test_cmdline_compose },
+		CU_TEST_INFO_NULL,
+	};
+	unit_add_suite("config", tests);
+}

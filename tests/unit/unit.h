@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KILN_UNIT_H
+#define KILN_UNIT_H
+
+#include <CUnit/CUnit.h>
+
+/* Each suite file defines one of these; main.c registers them all. */
+void suite_config(void);
+void suite_bus(void);
+void suite_x86_boot(void);
+void suite_mptable(void);
+void suite_cpuid(void);
+void suite_exit(void);
+void suite_uart(void);
+void suite_i8042(void);
+void suite_cmos(void);
+void suite_term(void);
+void suite_memory(void);
+
+/* Adds a suite with the given tests; aborts the run if CUnit fails. */
+void unit_add_suite(const char *name, const CU_TestInfo *tests);
+
+#endif
