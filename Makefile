@@ -34,7 +34,7 @@ UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 KILN := $(BUILD)/kiln
 UNIT := $(BUILD)/unit-tests
 
-.PHONY: all clean check unit e2e demo format format-check bench
+.PHONY: all clean check unit e2e demo format format-check bench tools
 
 all: kiln
 
@@ -63,7 +63,7 @@ check:
 demo: $(KILN)
 	KILN=$(abspath $(KILN)) tests/e2e/run.sh --demo
 
-bench: $(KILN)
+bench: $(KILN) $(TIMETO)
 	KILN=$(abspath $(KILN)) tests/e2e/run.sh --bench
 
 format:
@@ -76,3 +76,8 @@ clean:
 	rm -rf build kiln
 
 -include $(CORE_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_OBJS:.o=.d)
+
+TIMETO := $(BUILD)/timeto
+$(TIMETO): tests/tools/timeto.c
+	$(CC) $(CFLAGS) -static -o $@ $<
+tools: $(TIMETO)

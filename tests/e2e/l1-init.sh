@@ -19,6 +19,8 @@ export KILN=/bin/kiln KERNEL=/guest/vmlinuz VMLINUX=/guest/vmlinux \
 	GUEST_INITRD=/guest/initrd.gz LOGDIR=/tmp/logs KILN_E2E_DUMP=1
 only=$(sed -n 's/.*kiln\.only=\([a-z0-9-]*\).*/\1/p' /proc/cmdline)
 [ -n "$only" ] && export KILN_E2E_ONLY=$only
+t=$(sed -n 's/.*kiln\.timeout=\([0-9]*\).*/\1/p' /proc/cmdline)
+[ -n "$t" ] && export KILN_E2E_TIMEOUT=$t
 # kiln.debug=1: full guest boot logs and a short hang timeout.
 if grep -q 'kiln\.debug=1' /proc/cmdline; then
 	export KILN_E2E_APPEND="" KILN_E2E_TIMEOUT=60

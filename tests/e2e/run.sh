@@ -67,7 +67,8 @@ if [ "$MODE" = direct ]; then
 	demo)
 		exec "$KILN" run --kernel "$KERNEL" --initrd "$GUEST_INITRD" \
 			--append "quiet kt=shell" ;;
-	bench) exec "$E2E_DIR/bench.sh" ;;
+	bench)
+		PATH=$ROOT/build/$(uname -m):$PATH exec "$E2E_DIR/bench.sh" ;;
 	esac
 	LOGDIR=$LOGS/direct "$E2E_DIR/cases.sh" | tee "$WORK/results"
 	summarize "$WORK/results"
@@ -88,8 +89,7 @@ cp "$MODDIR/virt/lib/irqbypass.ko" "$MODDIR/arch/x86/kvm/kvm.ko" \
 cp "$DEB_VMLINUZ" "$L1/guest/vmlinuz"
 cp "$DEB_VMLINUX" "$L1/guest/vmlinux"
 cp "$GUEST_INITRD" "$L1/guest/initrd.gz"
-cp "$E2E_DIR/cases.sh" "$E2E_DIR/bench.sh" "$L1/e2e/" 2>/dev/null ||
-	cp "$E2E_DIR/cases.sh" "$L1/e2e/"
+cp "$E2E_DIR/cases.sh" "$E2E_DIR/bench.sh" "$L1/e2e/"
 cp "$E2E_DIR/l1-init.sh" "$L1/init"
 if [ "$JOB" = bench ]; then
 	. "$E2E_DIR/bench-lib.sh"
@@ -101,7 +101,7 @@ make_cpio "$L1" "$WORK/l1.cpio"
 QEMU=(qemu-system-x86_64 -accel tcg -cpu max -m "${KILN_L1_MEM:-6G}"
 	-smp "${KILN_L1_CPUS:-2}" -nographic -no-reboot -nic none
 	-kernel "$DEB_VMLINUZ" -initrd "$WORK/l1.cpio"
-	-append "console=ttyS0 quiet panic=-1 kiln.job=$JOB ${KILN_E2E_ONLY:+kiln.only=$KILN_E2E_ONLY} ${KILN_E2E_DEBUG:+kiln.debug=1}")
+	-append "console=ttyS0 quiet panic=-1 kiln.job=$JOB ${KILN_E2E_ONLY:+kiln.only=$KILN_E2E_ONLY} ${KILN_E2E_DEBUG:+kiln.debug=1} ${KILN_E2E_TIMEOUT:+kiln.timeout=$KILN_E2E_TIMEOUT}")
 
 log "booting the nested sandbox (L1 under QEMU TCG) for the $JOB job"
 if [ "$JOB" = demo ]; then

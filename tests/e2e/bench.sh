@@ -1,0 +1,98 @@
+#!/bin/sh
+# kiln against QEMU's microvm, side by side, alternated A B A B, in one
+# place (L1 of the nested sandbox, or a host with KVM). Prints
+# "KILN-BENCH" table lines. Same kernel, initrd, memory and vCPUs.
+set -u
+: "${KILN:?}" "${KERNEL:?}" "${GUEST_INITRD:?}"
+N=${KILN_BENCH_RUNS:-5}
+MEM=256
+QEMU=${QEMU:-qemu-system-x86_64}
+W=${TMPDIR:-/tmp}/kiln-bench
+
+run_kiln() { # APPEND
+	"$KILN" run --kernel "$KERNEL" --initrd "$GUEST_INITRD" --mem ${MEM}M \
+		--append "$1"
+}
+
+run_qemu() { # APPEND
+	"$QEMU" -accel kvm -M microvm,acpi=off -cpu host -m $MEM -smp 1 \
+		-nographic -no-reboot -nodefaults -serial stdio \
+		-kernel "$KERNEL" -initrd "$GUEST_INITRD" \
+		-append "console=ttyS0 reboot=t panic=-1 pci=off nomodule $1" </dev/null
+}
+
+[ "${KILN_BENCH_SOURCE:-}" = 1 ] && return 0
+SELF=$(readlink -f "$0")
+mkdir -p "$W"
+rm -f "$W"/*.t
+
+i=1
+while [ $i -le "$N" ]; do
+	for m in kiln qemu; do
+		timeto KILN-GUEST-INIT --log "$W/$m-$i.log" -- \
+			sh -c "KILN_BENCH_SOURCE=1 . '$SELF'; run_$m 'quiet kt=boot'" \
+			2>>"$W/$m.t" </dev/null
+	done
+	i=$((i + 1))
+done
+
+# stats FILE FIELD: median min max of a timeto field over the runs.
+stats() {
+	sed -n "s/.*$2=\([-0-9.]*\).*/\1/p" "$1" | sort -n | awk '
+		{ v[NR] = $1 }
+		END { if (NR == 0) { print "- - -"; exit }
+		      m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		      printf "%.0f %.0f %.0f\n", m, v[1], v[NR] }'
+}
+
+# overhead M: resident KiB of process $pid outside mappings of >= M MiB
+# (guest RAM), from /proc/PID/smaps.
+overhead() {
+	awk -v big=$(($1 * 1024)) '
+		/^Size:/ { sz = $2; next }
+		/^Rss:/ { if (sz < big) sum += $2 }
+		END { print sum + 0 }' "/proc/$pid/smaps"
+}
+
+mem_of() { # kiln|qemu: start the guest, wait for init, measure, stop
+	"run_$1" "quiet kt=sleep" >"$W/$1-mem.log" 2>&1 </dev/null &
+	pid=$!
+	j=0
+	while [ $j -lt 600 ] && ! grep -q KILN-GUEST-SLEEPING "$W/$1-mem.log"; do
+		sleep 0.2
+		j=$((j + 1))
+	done
+	sleep 1
+	overhead $MEM
+	kill -TERM $pid 2>/dev/null
+	wait $pid 2>/dev/null
+}
+
+
+km=$(mem_of kiln)
+qm=$(mem_of qemu)
+ks=$(stat -c %s "$(readlink -f "$KILN")")
+qs=$(stat -c %s "$(command -v "$QEMU")")
+kl=$(ldd "$KILN" 2>/dev/null | grep -c '=>')
+ql=$(ldd "$(command -v "$QEMU")" 2>/dev/null | grep -c '=>')
+
+set -- $(stats "$W/kiln.t" marker_ms)
+k_init=$1 k_min=$2 k_max=$3
+set -- $(stats "$W/qemu.t" marker_ms)
+q_init=$1 q_min=$2 q_max=$3
+set -- $(stats "$W/kiln.t" total_ms)
+k_tot=$1 kt_min=$2 kt_max=$3
+set -- $(stats "$W/qemu.t" total_ms)
+q_tot=$1 qt_min=$2 qt_max=$3
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+
+echo "KILN-BENCH metric                         kiln (median [min-max])   qemu microvm (median [min-max])   kiln/qemu"
+printf 'KILN-BENCH %-32s %8s ms [%s-%s]        %8s ms [%s-%s]          %s\n' \
+	"start to guest init ($N runs)" "$k_init" "$k_min" "$k_max" "$q_init" "$q_min" "$q_max" "$(ratio "$k_init" "$q_init")"
+printf 'KILN-BENCH %-32s %8s ms [%s-%s]        %8s ms [%s-%s]          %s\n' \
+	"start to exit, guest runs true" "$k_tot" "$kt_min" "$kt_max" "$q_tot" "$qt_min" "$qt_max" "$(ratio "$k_tot" "$q_tot")"
+printf 'KILN-BENCH %-32s %8s KiB                    %8s KiB                          %s\n' \
+	"resident beyond guest RAM" "$km" "$qm" "$(ratio "$km" "$qm")"
+printf 'KILN-BENCH %-32s %8s B (%s libs)           %8s B (%s libs)              %s\n' \
+	"binary size" "$ks" "$kl" "$qs" "$ql" "$(ratio "$ks" "$qs")"
+echo "KILN-BENCH where: $(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs, guest ${MEM} MiB 1 vCPU, kernel $(basename "$KERNEL")"
