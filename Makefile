@@ -17,14 +17,14 @@ BUILD := build/$(if $(SAN),san-,)$(ARCH)
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
 	-fno-strict-aliasing -D_GNU_SOURCE -MMD -MP \
-	-Ivmm -Idevices -Iarch/$(ARCH)
+	-Ivmm -Idevices -Idevices/virtio -Iarch/$(ARCH)
 LDLIBS += -lelf -lpthread
 ifdef SAN
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-CORE_SRCS := $(filter-out vmm/main.c,$(wildcard vmm/*.c)) $(wildcard devices/*.c) \
+CORE_SRCS := $(filter-out vmm/main.c,$(wildcard vmm/*.c)) $(wildcard devices/*.c devices/virtio/*.c) \
 	$(wildcard arch/$(ARCH)/*.c)
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 MAIN_OBJ := $(BUILD)/vmm/main.o
@@ -34,7 +34,7 @@ UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 KILN := $(BUILD)/kiln
 UNIT := $(BUILD)/unit-tests
 
-.PHONY: all clean check unit e2e demo format format-check bench tools
+.PHONY: all clean check unit e2e demo format format-check bench tools guest-kernel
 
 all: kiln
 
@@ -81,3 +81,7 @@ TIMETO := $(BUILD)/timeto
 $(TIMETO): tests/tools/timeto.c
 	$(CC) $(CFLAGS) -static -o $@ $<
 tools: $(TIMETO)
+
+# kiln's guest kernel, cached in $(KILN_CACHE) (see guest-kernel-config/).
+guest-kernel:
+	guest-kernel-config/build.sh

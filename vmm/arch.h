@@ -54,6 +54,12 @@ int arch_vcpu_init(struct vm *vm, struct vcpu *vcpu);
 /* Exits the generic dispatcher does not know (e.g. port I/O). */
 int arch_handle_exit(struct vcpu *vcpu, struct kvm_run *run);
 
+/*
+ * Where the idx-th virtio-mmio device goes: its register window and its
+ * interrupt line. Returns 0, or -ENOSPC when the platform has no more.
+ */
+int arch_virtio_slot(unsigned int idx, uint64_t *base, uint32_t *irq);
+
 /* The guest's program counter, for error messages; 0 if unknown. */
 uint64_t arch_vcpu_pc(struct vcpu *vcpu);
 

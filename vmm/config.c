@@ -34,6 +34,11 @@ const char kiln_run_usage[] =
 	"      --cmdline STR   replace the default kernel command line\n"
 	"  -c, --cpus N        number of vCPUs (default 1, at most 254)\n"
 	"  -m, --mem SIZE      guest RAM, e.g. 512M or 2G (default 256M)\n"
+	"  -d, --disk PATH[,ro][,id=NAME]\n"
+	"                      a raw disk image or block device (repeatable;\n"
+	"                      the first is /dev/vda)\n"
+	"      --console serial|virtio\n"
+	"                      the guest console: ttyS0 (default) or hvc0\n"
 	"  -v, --verbose       more messages (twice: debug)\n"
 	"  -h, --help          show this help\n";
 
@@ -130,6 +135,8 @@ enum {
 	OPT_MEM,
 	OPT_VERBOSE,
 	OPT_HELP,
+	OPT_DISK,
+	OPT_CONSOLE,
 };
 
 static const struct opt run_opts[] = {
@@ -141,6 +148,8 @@ static const struct opt run_opts[] = {
 	{ "mem", 'm', true, OPT_MEM },
 	{ "verbose", 'v', false, OPT_VERBOSE },
 	{ "help", 'h', false, OPT_HELP },
+	{ "disk", 'd', true, OPT_DISK },
+	{ "console", 0, true, OPT_CONSOLE },
 };
 
 /* Finds the option an argument names; *val gets an inline "=value". */
@@ -291,6 +300,30 @@ enum config_result config_parse_run(struct kiln_config *cfg, int argc,
 		case OPT_VERBOSE:
 			cfg->verbose++;
 			break;
+		case OPT_DISK:
+			if (cfg->nr_disks == KILN_MAX_DISKS) {
+				set_err(err, errlen,
+					"too many --disk options: at most %d",
+					KILN_MAX_DISKS);
+				return CONFIG_ERROR;
+			}
+			if (parse_disk(val, &cfg->disks[cfg->nr_disks], err,
+				       errlen))
+				return CONFIG_ERROR;
+			cfg->nr_disks++;
+			break;
+		case OPT_CONSOLE:
+			if (!strcmp(val, "serial")) {
+				cfg->console = CONSOLE_SERIAL;
+			} else if (!strcmp(val, "virtio")) {
+				cfg->console = CONSOLE_VIRTIO;
+			} else {
+				set_err(err, errlen,
+					"--console '%s': give serial or virtio",
+					val);
+				return CONFIG_ERROR;
+			}
+			break;
 		case OPT_HELP:
 			return CONFIG_HELP;
 		}
@@ -304,6 +337,64 @@ enum config_result config_parse_run(struct kiln_config *cfg, int argc,
 		return CONFIG_ERROR;
 	}
 	return CONFIG_OK;
+}
+
+int parse_disk(const char *arg, struct disk_spec *d, char *err, size_t errlen)
+{
+	char *copy = strdup(arg), *tok, *save = NULL;
+	int r = 0;
+
+	memset(d, 0, sizeof(*d));
+	if (!copy)
+		return -ENOMEM;
+	tok = strtok_r(copy, ",", &save);
+	if (!tok || !*tok || *arg == ',') {
+		set_err(err, errlen,
+			"--disk '%s': give a path, e.g. --disk rootfs.ext4,ro",
+			arg);
+		r = -EINVAL;
+		goto out;
+	}
+	d->path = strdup(tok);
+	while (!r && (tok = strtok_r(NULL, ",", &save))) {
+		if (!strcmp(tok, "ro")) {
+			d->ro = 1;
+		} else if (!strncmp(tok, "id=", 3) && tok[3] && !d->id) {
+			if (strlen(tok + 3) > 20) {
+				set_err(err, errlen,
+					"--disk '%s': an id has at most 20 characters",
+					arg);
+				r = -EINVAL;
+			}
+			d->id = strdup(tok + 3);
+		} else {
+			set_err(err, errlen,
+				"--disk '%s': unknown option '%s' (known: ro, id=NAME)",
+				arg, tok);
+			r = -EINVAL;
+		}
+	}
+	if (!r && (!d->path || (strstr(arg, "id=") && !d->id)))
+		r = -ENOMEM;
+out:
+	free(copy);
+	if (r) {
+		free(d->path);
+		free(d->id);
+		memset(d, 0, sizeof(*d));
+	}
+	return r;
+}
+
+void config_free(struct kiln_config *cfg)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->nr_disks; i++) {
+		free(cfg->disks[i].path);
+		free(cfg->disks[i].id);
+	}
+	cfg->nr_disks = 0;
 }
 
 char *config_kernel_cmdline(const struct kiln_config *cfg,

@@ -12,6 +12,16 @@
 #define KILN_MAX_MEM (1ULL << 40)
 #define KILN_MAX_CPUS 254
 
+#define KILN_MAX_DISKS 8
+
+struct disk_spec {
+	char *path; /* malloc'ed, like id */
+	char *id;
+	int ro;
+};
+
+enum console_kind { CONSOLE_SERIAL, CONSOLE_VIRTIO };
+
 /* What `kiln run` was asked to do. Strings point into argv. */
 struct kiln_config {
 	const char *kernel;
@@ -21,7 +31,17 @@ struct kiln_config {
 	unsigned int cpus;
 	uint64_t mem_size;
 	int verbose;
+	struct disk_spec disks[KILN_MAX_DISKS];
+	unsigned int nr_disks;
+	enum console_kind console;
 };
+
+/*
+ * Parses "PATH[,ro][,id=NAME]". Returns 0, or -EINVAL with err saying why.
+ * The strings in *d are malloc'ed (config_free releases them).
+ */
+int parse_disk(const char *arg, struct disk_spec *d, char *err, size_t errlen);
+void config_free(struct kiln_config *cfg);
 
 enum config_result {
 	CONFIG_OK = 0,

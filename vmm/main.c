@@ -11,6 +11,7 @@ int main(int argc, char **argv)
 {
 	struct kiln_config cfg;
 	char err[512];
+	int r;
 
 	if (argc < 2) {
 		fputs(kiln_usage, stderr);
@@ -32,14 +33,18 @@ int main(int argc, char **argv)
 	switch (config_parse_run(&cfg, argc - 2, argv + 2, err, sizeof(err))) {
 	case CONFIG_HELP:
 		fputs(kiln_run_usage, stdout);
+		config_free(&cfg);
 		return 0;
 	case CONFIG_ERROR:
 		pr_err("%s", err);
+		config_free(&cfg);
 		return 2;
 	case CONFIG_OK:
 		break;
 	}
 	if (cfg.verbose)
 		log_set_level(cfg.verbose > 1 ? LOG_DEBUG : LOG_INFO);
-	return vm_run(&cfg);
+	r = vm_run(&cfg);
+	config_free(&cfg);
+	return r;
 }

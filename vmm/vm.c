@@ -14,11 +14,15 @@
 #include <linux/kvm.h>
 
 #include "arch.h"
+#include "iothread.h"
 #include "kvm.h"
 #include "log.h"
 #include "term.h"
 #include "uart8250.h"
 #include "vcpu.h"
+#include "virtio/blk.h"
+#include "virtio/console.h"
+#include "virtio/rng.h"
 #include "vm.h"
 
 void *gpa_to_hva(const struct vm *vm, uint64_t gpa, uint64_t len)
@@ -166,6 +170,8 @@ static const char *stop_text(enum vm_stop_reason r)
 
 /* Console input state, owned by the main loop. */
 struct input {
+	size_t (*receive)(void *dev, const uint8_t *buf, size_t n);
+	void *dev;
 	int fd;
 	bool tty;
 	bool blocked; /* waiting for the UART to drain */
@@ -174,10 +180,9 @@ struct input {
 	size_t len, off;
 };
 
-static void input_feed(struct vm *vm, struct input *in, int epfd)
+static void input_feed(struct input *in, int epfd)
 {
-	size_t n = uart8250_receive(vm->console, in->buf + in->off,
-				    in->len - in->off);
+	size_t n = in->receive(in->dev, in->buf + in->off, in->len - in->off);
 	struct epoll_event ev = { .events = EPOLLIN, .data.fd = in->fd };
 
 	in->off += n;
@@ -221,7 +226,17 @@ static void input_read(struct vm *vm, struct input *in, int epfd)
 		in->len = r;
 	}
 	in->off = 0;
-	input_feed(vm, in, epfd);
+	input_feed(in, epfd);
+}
+
+static size_t uart_receive(void *dev, const uint8_t *buf, size_t n)
+{
+	return uart8250_receive(dev, buf, n);
+}
+
+static size_t vcon_receive(void *dev, const uint8_t *buf, size_t n)
+{
+	return virtio_console_receive(dev, buf, n);
 }
 
 /* The main thread's loop: signals, console input, the stop request. */
@@ -229,7 +244,17 @@ static void vm_event_loop(struct vm *vm, int sfd, bool tty)
 {
 	struct input in = { .fd = vm->in_fd, .tty = tty };
 	struct epoll_event ev;
-	int epfd, space_fd = uart8250_space_fd(vm->console);
+	int epfd, space_fd;
+
+	if (vm->vcon) {
+		in.receive = vcon_receive;
+		in.dev = vm->vcon;
+		space_fd = vm->vcon->space_fd;
+	} else {
+		in.receive = uart_receive;
+		in.dev = vm->console;
+		space_fd = uart8250_space_fd(vm->console);
+	}
 
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (epfd < 0) {
@@ -280,7 +305,7 @@ static void vm_event_loop(struct vm *vm, int sfd, bool tty)
 					/* Nothing pending: spurious wake-up. */
 				}
 				if (in.fd >= 0 && in.len)
-					input_feed(vm, &in, epfd);
+					input_feed(&in, epfd);
 			} else if (fd == vm->stop_efd) {
 				if (read(vm->stop_efd, &v, sizeof(v)) < 0) {
 					/* Only the stop reason matters. */
@@ -296,6 +321,22 @@ static void vm_event_loop(struct vm *vm, int sfd, bool tty)
 static void vm_destroy(struct vm *vm)
 {
 	unsigned int i;
+
+	/* The I/O thread goes first: it may be using any device. */
+	iothread_free(vm->io);
+	vm->io = NULL;
+	for (i = 0; i < vm->nr_disks; i++) {
+		virtio_mmio_detach(&vm->disks[i]->t);
+		virtio_blk_free(vm->disks[i]);
+	}
+	if (vm->rng) {
+		virtio_mmio_detach(&vm->rng->t);
+		virtio_rng_free(vm->rng);
+	}
+	if (vm->vcon) {
+		virtio_mmio_detach(&vm->vcon->t);
+		virtio_console_free(vm->vcon);
+	}
 
 	if (vm->vcpus) {
 		for (i = 0; i < vm->nr_vcpus; i++)
@@ -315,6 +356,84 @@ static void vm_destroy(struct vm *vm)
 		close(vm->stop_efd);
 	free(vm->cmdline);
 	free(vm);
+}
+
+/* Opens every disk: bad paths and locked images fail before any VM. */
+static int open_disks(struct vm *vm, char *err, size_t errlen)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->cfg->nr_disks; i++) {
+		const struct disk_spec *d = &vm->cfg->disks[i];
+
+		vm->disks[i] =
+			virtio_blk_open(vm, d->path, d->ro, d->id, err, errlen);
+		if (!vm->disks[i])
+			return -EINVAL;
+		vm->nr_disks++;
+	}
+	return 0;
+}
+
+/* Gives a transport its slot and adds it to the kernel command line. */
+static int attach_virtio(struct vm *vm, struct virtio_mmio *t, char **cmdline)
+{
+	uint64_t base;
+	uint32_t irq;
+	char *s;
+	int r;
+
+	r = arch_virtio_slot(vm->nr_virtio, &base, &irq);
+	if (r) {
+		pr_err("too many virtio devices for this platform");
+		return r;
+	}
+	r = virtio_mmio_attach(t, base, irq);
+	if (r) {
+		pr_err("%s: cannot attach at 0x%llx: %s", t->ops->name,
+		       (unsigned long long)base, strerror(-r));
+		return r;
+	}
+	vm->nr_virtio++;
+	/* Found by a kernel with CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES. */
+	if (asprintf(&s, "%s virtio_mmio.device=4K@0x%llx:%u", *cmdline,
+		     (unsigned long long)base, irq) < 0)
+		return -ENOMEM;
+	free(*cmdline);
+	*cmdline = s;
+	return 0;
+}
+
+static int create_devices(struct vm *vm)
+{
+	unsigned int i;
+	int r = 0;
+
+	vm->io = iothread_new();
+	vm->rng = virtio_rng_new(vm);
+	if (vm->cfg->console == CONSOLE_VIRTIO)
+		vm->vcon = virtio_console_new(vm, vm->out_fd);
+	if (!vm->io || !vm->rng ||
+	    (vm->cfg->console == CONSOLE_VIRTIO && !vm->vcon)) {
+		pr_err("out of memory");
+		return -ENOMEM;
+	}
+	for (i = 0; !r && i < vm->nr_disks; i++)
+		r = attach_virtio(vm, &vm->disks[i]->t, &vm->cmdline);
+	if (!r && vm->vcon)
+		r = attach_virtio(vm, &vm->vcon->t, &vm->cmdline);
+	if (!r)
+		r = attach_virtio(vm, &vm->rng->t, &vm->cmdline);
+	if (!r && vm->vcon) {
+		/* The last console= names /dev/console. */
+		char *s;
+
+		if (asprintf(&s, "%s console=hvc0", vm->cmdline) < 0)
+			return -ENOMEM;
+		free(vm->cmdline);
+		vm->cmdline = s;
+	}
+	return r;
 }
 
 int vm_run(const struct kiln_config *cfg)
@@ -350,6 +469,8 @@ int vm_run(const struct kiln_config *cfg)
 		if (ifd < 0)
 			goto fail_msg;
 	}
+	if (open_disks(vm, err, sizeof(err)))
+		goto fail_msg;
 	vm->kvm_fd = kvm_open_checked(cfg->cpus, err, sizeof(err));
 	if (vm->kvm_fd < 0)
 		goto fail_msg;
@@ -395,6 +516,8 @@ int vm_run(const struct kiln_config *cfg)
 		snprintf(err, sizeof(err), "out of memory");
 		goto fail_msg;
 	}
+	if (create_devices(vm))
+		goto fail;
 	if (arch_load_kernel(vm, kfd, ifd))
 		goto fail;
 	if (arch_setup_boot(vm))
@@ -424,7 +547,11 @@ int vm_run(const struct kiln_config *cfg)
 	}
 
 	tty = term_raw_enter(vm->in_fd);
-	for (i = 0; i < vm->nr_vcpus; i++) {
+	if (iothread_start(vm->io)) {
+		pr_err("cannot start the I/O thread");
+		vm_request_stop(vm, VM_STOP_ERROR, 1);
+	}
+	for (i = 0; i < vm->nr_vcpus && !vm->stop_reason; i++) {
 		r = vcpu_start(&vm->vcpus[i]);
 		if (r) {
 			vm_request_stop(vm, VM_STOP_ERROR, 1);
@@ -438,6 +565,8 @@ int vm_run(const struct kiln_config *cfg)
 		vcpu_kick(&vm->vcpus[i]);
 	for (i = 0; i < vm->nr_vcpus; i++)
 		vcpu_join(&vm->vcpus[i]);
+	iothread_free(vm->io);
+	vm->io = NULL;
 	term_restore();
 	close(sfd);
 	pthread_sigmask(SIG_SETMASK, &oldsigs, NULL);

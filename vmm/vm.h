@@ -33,6 +33,11 @@ enum vm_stop_reason {
 
 struct uart8250;
 struct vcpu;
+struct iothread;
+struct virtio_blk;
+struct virtio_rng;
+struct virtio_console;
+struct virtio_mmio;
 
 struct vm {
 	const struct kiln_config *cfg;
@@ -56,6 +61,13 @@ struct vm {
 	int in_fd; /* console input, -1 for none */
 	int out_fd; /* console output */
 	struct uart8250 *console;
+
+	struct iothread *io;
+	struct virtio_blk *disks[KILN_MAX_DISKS];
+	unsigned int nr_disks;
+	struct virtio_rng *rng;
+	struct virtio_console *vcon;
+	unsigned int nr_virtio; /* virtio-mmio slots used */
 
 	int stop_efd; /* written once a stop reason is recorded */
 	_Atomic int stop_reason;

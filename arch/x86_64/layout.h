@@ -33,6 +33,9 @@
 #define X86_IDENTITY_MAP_ADDR 0xfffbc000U
 #define X86_TSS_ADDR 0xfffbd000U
 
+/* virtio-mmio register windows, in the MMIO hole. */
+#define X86_VIRTIO_MMIO_BASE 0xd0000000ULL
+
 /* Legacy devices. */
 #define X86_COM1_PORT 0x3f8
 #define X86_COM1_IRQ 4

@@ -47,6 +47,19 @@ int arch_memory_layout(uint64_t ram_size, struct mem_region *r,
 	return 2;
 }
 
+int arch_virtio_slot(unsigned int idx, uint64_t *base, uint32_t *irq)
+{
+	/* IOAPIC pins no legacy device uses (0-4, 8 are taken). */
+	static const uint8_t pins[] = { 5,  6,	7,  9,	10, 11, 12, 13, 14,
+					15, 16, 17, 18, 19, 20, 21, 22, 23 };
+
+	if (idx >= sizeof(pins))
+		return -ENOSPC;
+	*base = X86_VIRTIO_MMIO_BASE + (uint64_t)idx * 0x1000;
+	*irq = pins[idx];
+	return 0;
+}
+
 int arch_irq_line(struct vm *vm, uint32_t irq, int level)
 {
 	struct kvm_irq_level l = { .irq = irq, .level = level };

@@ -13,4 +13,9 @@ bench_add_qemu() {
 	cp -rL /usr/share/qemu "$root/usr/share/qemu"
 	cp "$ROOT/build/$(uname -m)/timeto" "$root/bin/timeto" ||
 		die "no timeto: run make tools"
+	mkdir -p "$root/e2e"
+	{
+		echo "kl=$(ldd "$KILN" | grep -c '=>')"
+		echo "ql=$(ldd "$q" | grep -c '=>')"
+	} >"$root/e2e/bench-facts"
 }

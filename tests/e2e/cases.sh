@@ -155,6 +155,162 @@ if want sigterm; then
 	fi
 fi
 
+# --- virtio, with kiln's own guest kernel (GKERNEL) ---
+if [ -n "${GKERNEL:-}" ]; then
+	W=$LOGDIR/images
+	mkdir -p "$W"
+	GBASE="$APPEND_BASE"
+	sum_of() { head -c 67108864 "$1" | sha256sum | cut -d' ' -f1; }
+
+	if want virtio-rootfs; then
+		kiln_run virtio-rootfs --kernel "$GKERNEL" --disk "$ROOTFS,ro" \
+			--append "$GBASE root=/dev/vda ro init=/init kt=boot"
+		if [ $RC -eq 0 ] && out virtio-rootfs | grep -q '^KILN-GUEST-DONE'; then
+			result virtio-rootfs 0 "ext4 root on /dev/vda: $(out virtio-rootfs | grep -m1 '^KILN-GUEST-INIT')"
+		else
+			result virtio-rootfs 1 "status $RC, guest did not run /init from the disk"
+		fi
+	fi
+
+	if want virtio-blk-persist; then
+		rm -f "$W/data.img"
+		truncate -s 128M "$W/data.img"
+		kiln_run virtio-blk-persist --kernel "$GKERNEL" --initrd "$GUEST_INITRD" \
+			--mem 512M --disk "$ROOTFS,ro" --disk "$W/data.img" \
+			--append "$GBASE kt=blk-write"
+		want_sum=$(out virtio-blk-persist | sed -n 's/^KILN-GUEST-SYNCED //p')
+		host_sum=$(sum_of "$W/data.img")
+		rc1=$RC
+		kiln_run virtio-blk-persist-2 --kernel "$GKERNEL" --initrd "$GUEST_INITRD" \
+			--disk "$ROOTFS,ro" --disk "$W/data.img" --append "$GBASE kt=blk-read"
+		read_sum=$(out virtio-blk-persist-2 | sed -n 's/^KILN-GUEST-READ //p')
+		cat "$LOGDIR/virtio-blk-persist-2.out" >>"$LOGDIR/virtio-blk-persist.out"
+		if [ $rc1 -ne 0 ] || [ $RC -ne 0 ]; then
+			result virtio-blk-persist 1 "status $rc1/$RC, want 0/0"
+		elif [ -z "$want_sum" ] || [ "$want_sum" != "$host_sum" ]; then
+			result virtio-blk-persist 1 "guest wrote $want_sum, host file has $host_sum"
+		elif [ "$read_sum" != "$want_sum" ]; then
+			result virtio-blk-persist 1 "after reboot the guest read $read_sum"
+		else
+			result virtio-blk-persist 0 "64 MiB synced and read back after reboot (sha256 ${want_sum%${want_sum#????????}}...)"
+		fi
+	fi
+
+	if want virtio-blk-kill9; then
+		rm -f "$W/data.img"
+		truncate -s 128M "$W/data.img"
+		START=$(now_cs)
+		"$KILN" run --kernel "$GKERNEL" --initrd "$GUEST_INITRD" --mem 512M \
+			--disk "$ROOTFS,ro" --disk "$W/data.img" \
+			--append "$GBASE kt=blk-write-hang" </dev/null \
+			>"$LOGDIR/virtio-blk-kill9.out" 2>"$LOGDIR/virtio-blk-kill9.err" &
+		pid=$!
+		i=0
+		while [ $i -lt $((T * 2)) ] && kill -0 $pid 2>/dev/null &&
+			! grep -q KILN-GUEST-SYNCED "$LOGDIR/virtio-blk-kill9.out"; do
+			sleep 0.5
+			i=$((i + 1))
+		done
+		kill -KILL $pid 2>/dev/null
+		wait $pid 2>/dev/null
+		want_sum=$(out virtio-blk-kill9 | sed -n 's/^KILN-GUEST-SYNCED //p')
+		host_sum=$(sum_of "$W/data.img")
+		if [ -z "$want_sum" ]; then
+			result virtio-blk-kill9 1 "guest never reported its sync"
+		elif [ "$want_sum" != "$host_sum" ]; then
+			result virtio-blk-kill9 1 "after kill -9 the file has $host_sum, guest synced $want_sum"
+		else
+			result virtio-blk-kill9 0 "synced data on the image after kill -9"
+		fi
+	fi
+
+	if want virtio-blk-ro; then
+		rm -f "$W/ro.img"
+		head -c 1048576 /dev/urandom >"$W/ro.img"
+		before=$(sha256sum "$W/ro.img" | cut -d' ' -f1)
+		kiln_run virtio-blk-ro --kernel "$GKERNEL" --initrd "$GUEST_INITRD" \
+			--disk "$ROOTFS,ro" --disk "$W/ro.img,ro" --append "$GBASE kt=blk-ro"
+		after=$(sha256sum "$W/ro.img" | cut -d' ' -f1)
+		if [ $RC -ne 0 ]; then
+			result virtio-blk-ro 1 "status $RC"
+		elif ! out virtio-blk-ro | grep -q '^KILN-GUEST-RO 1'; then
+			result virtio-blk-ro 1 "guest does not see the disk as read-only"
+		elif ! out virtio-blk-ro | grep -q '^KILN-GUEST-RO-WRITE refused'; then
+			result virtio-blk-ro 1 "a write to the ro disk was accepted"
+		elif [ "$before" != "$after" ]; then
+			result virtio-blk-ro 1 "the host file changed"
+		else
+			result virtio-blk-ro 0 "write refused, host file unchanged"
+		fi
+	fi
+
+	if want virtio-blk-ids; then
+		truncate -s 64M "$W/b.img"
+		kiln_run virtio-blk-ids --kernel "$GKERNEL" --initrd "$GUEST_INITRD" \
+			--disk "$ROOTFS,ro,id=root-disk" --disk "$W/b.img,id=scratch" \
+			--append "$GBASE kt=blk-ids"
+		a=$(out virtio-blk-ids | grep '^KILN-GUEST-DISK vda' | cut -d' ' -f3)
+		b=$(out virtio-blk-ids | grep '^KILN-GUEST-DISK vdb' | cut -d' ' -f3-)
+		if [ $RC -eq 0 ] && [ "$a" = root-disk ] && [ "$b" = "scratch 131072" ]; then
+			result virtio-blk-ids 0 "vda=$a vdb=$b"
+		else
+			result virtio-blk-ids 1 "status $RC, vda='$a' vdb='$b'"
+		fi
+	fi
+
+	if want virtio-blk-discard; then
+		rm -f "$W/d.img"
+		truncate -s 128M "$W/d.img"
+		kiln_run virtio-blk-discard --kernel "$GKERNEL" --initrd "$GUEST_INITRD" \
+			--mem 512M --disk "$ROOTFS,ro" --disk "$W/d.img" \
+			--append "$GBASE kt=blk-write"
+		full=$(stat -c %b "$W/d.img")
+		rc1=$RC
+		kiln_run virtio-blk-discard-2 --kernel "$GKERNEL" --initrd "$GUEST_INITRD" \
+			--disk "$ROOTFS,ro" --disk "$W/d.img" --append "$GBASE kt=blk-discard"
+		cat "$LOGDIR/virtio-blk-discard-2.out" >>"$LOGDIR/virtio-blk-discard.out"
+		empty=$(stat -c %b "$W/d.img")
+		if [ $rc1 -ne 0 ] || [ $RC -ne 0 ]; then
+			result virtio-blk-discard 1 "status $rc1/$RC"
+		elif ! out virtio-blk-discard | grep -q KILN-GUEST-DISCARDED; then
+			result virtio-blk-discard 1 "blkdiscard failed in the guest"
+		elif [ "$empty" -ge "$full" ] || [ "$full" -lt 100000 ]; then
+			result virtio-blk-discard 1 "allocated blocks $full -> $empty"
+		else
+			result virtio-blk-discard 0 "allocated 512-byte blocks $full -> $empty"
+		fi
+	fi
+
+	if want virtio-rng; then
+		kiln_run virtio-rng --kernel "$GKERNEL" --initrd "$GUEST_INITRD" \
+			--append "$GBASE kt=rng"
+		line=$(out virtio-rng | grep -m1 '^KILN-GUEST-RNG')
+		case "$line" in
+		"KILN-GUEST-RNG virtio_rng."*" 64") result virtio-rng 0 "$line" ;;
+		*) result virtio-rng 1 "status $RC, '$line'" ;;
+		esac
+	fi
+
+	if want virtio-console; then
+		START=$(now_cs)
+		printf 'echo HELLO-$((6*7))\nreboot -f\n' |
+			timeout -s KILL $T "$KILN" run --kernel "$GKERNEL" \
+				--initrd "$GUEST_INITRD" --console virtio \
+				--append "$GBASE kt=hvc" \
+				>"$LOGDIR/virtio-console.out" 2>"$LOGDIR/virtio-console.err"
+		RC=$?
+		if [ $RC -ne 0 ]; then
+			result virtio-console 1 "status $RC"
+		elif ! out virtio-console | grep -q '^KILN-GUEST-CONSOLE.*hvc0'; then
+			result virtio-console 1 "/dev/console is not hvc0"
+		elif ! out virtio-console | grep -q '^HELLO-42'; then
+			result virtio-console 1 "the shell on hvc0 did not run our command"
+		else
+			result virtio-console 0 "shell on hvc0 ran a command from stdin"
+		fi
+	fi
+fi
+
 # --- (6) bad input: one clear line, non-zero status, no VM created ---
 # KILN_KVM_DEVICE points at nothing: a case that reached KVM set-up would
 # say so instead of naming the bad input.
@@ -182,6 +338,10 @@ bad_input bad-missing-kernel "does not exist" --kernel /nonexistent/bzImage
 bad_input bad-not-a-kernel "not a Linux kernel" --kernel "$GUEST_INITRD"
 bad_input bad-mem-zero "--mem '0'" --kernel "$KERNEL" --mem 0
 bad_input bad-cpus-zero "--cpus '0'" --kernel "$KERNEL" --cpus 0
+bad_input bad-missing-disk "disk '/nonexistent/disk.img' does not exist" \
+	--kernel "$KERNEL" --disk /nonexistent/disk.img
+bad_input bad-disk-option "unknown option 'rw'" \
+	--kernel "$KERNEL" --disk "$KERNEL,rw"
 bad_input bad-missing-initrd "initrd '/nonexistent/initrd' does not exist" \
 	--kernel "$KERNEL" --initrd /nonexistent/initrd
 bad_input no-kvm-device "/nonexistent/kvm does not exist: load the kvm" \

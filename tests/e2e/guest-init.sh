@@ -21,6 +21,43 @@ sleep)
 	echo "KILN-GUEST-SLEEPING"
 	while :; do sleep 1; done
 	;;
+blk-write | blk-write-hang)
+	# 64 MiB of random data onto /dev/vdb, flushed, its checksum printed.
+	dd if=/dev/urandom of=/tmp/f bs=1M count=64 2>/dev/null
+	sum=$(sha256sum /tmp/f | cut -d' ' -f1)
+	dd if=/tmp/f of=/dev/vdb bs=1M conv=fsync 2>/dev/null &&
+		echo "KILN-GUEST-SYNCED $sum"
+	if [ "$kt" = blk-write-hang ]; then
+		while :; do sleep 1; done
+	fi
+	;;
+blk-read)
+	echo "KILN-GUEST-READ $(head -c 67108864 /dev/vdb | sha256sum | cut -d' ' -f1)"
+	;;
+blk-ro)
+	echo "KILN-GUEST-RO $(cat /sys/block/vdb/ro)"
+	if dd if=/dev/zero of=/dev/vdb bs=4096 count=1 conv=fsync 2>/dev/null; then
+		echo "KILN-GUEST-RO-WRITE accepted"
+	else
+		echo "KILN-GUEST-RO-WRITE refused"
+	fi
+	;;
+blk-ids)
+	for d in vda vdb; do
+		echo "KILN-GUEST-DISK $d $(cat /sys/block/$d/serial) $(cat /sys/block/$d/size)"
+	done
+	;;
+blk-discard)
+	blkdiscard /dev/vdb && echo "KILN-GUEST-DISCARDED"
+	;;
+rng)
+	echo "KILN-GUEST-RNG $(cat /sys/class/misc/hw_random/rng_current) $(head -c 64 /dev/hwrng | od -An -tx1 | wc -w)"
+	;;
+hvc)
+	echo "KILN-GUEST-CONSOLE $(cat /sys/class/tty/console/active)"
+	# Commands come from kiln's standard input, through hvc0.
+	sh
+	;;
 shell)
 	echo
 	echo "kiln demo guest: busybox shell. 'reboot -f' or Ctrl-A x ends it."

@@ -17,6 +17,9 @@ fi
 job=$(sed -n 's/.*kiln\.job=\([a-z]*\).*/\1/p' /proc/cmdline)
 export KILN=/bin/kiln KERNEL=/guest/vmlinuz VMLINUX=/guest/vmlinux \
 	GUEST_INITRD=/guest/initrd.gz LOGDIR=/tmp/logs KILN_E2E_DUMP=1
+if [ -f /guest/gkernel ]; then
+	export GKERNEL=/guest/gkernel ROOTFS=/guest/rootfs.ext4
+fi
 only=$(sed -n 's/.*kiln\.only=\([a-z0-9-]*\).*/\1/p' /proc/cmdline)
 [ -n "$only" ] && export KILN_E2E_ONLY=$only
 t=$(sed -n 's/.*kiln\.timeout=\([0-9]*\).*/\1/p' /proc/cmdline)

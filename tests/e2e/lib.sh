@@ -109,6 +109,19 @@ make_guest_initrd() {
 	rm -rf "$dir"
 }
 
+# make_rootfs_image OUT: an ext4 image of the busybox test guest.
+make_rootfs_image() {
+	local out=$1 dir
+	dir=$(mktemp -d)
+	make_busybox_root "$dir"
+	cp "$E2E_DIR/guest-init.sh" "$dir/init"
+	chmod 755 "$dir/init"
+	rm -f "$out"
+	mke2fs -q -t ext4 -d "$dir" -L kiln-root "$out" 16M ||
+		die "mke2fs failed"
+	rm -rf "$dir"
+}
+
 # kvm_usable: true when /dev/kvm opens here.
 kvm_usable() {
 	[ -c /dev/kvm ] && { : </dev/kvm; } 2>/dev/null && { : >/dev/kvm; } 2>/dev/null

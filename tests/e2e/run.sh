@@ -40,6 +40,17 @@ trap 'rm -rf "$WORK"' EXIT
 GUEST_INITRD=$WORK/guest-initrd.gz
 make_guest_initrd "$GUEST_INITRD"
 
+# kiln's own guest kernel (virtio over MMIO), built once and cached, and an
+# ext4 root filesystem image for it. KILN_E2E_GUEST_KERNEL=0 skips both.
+GKERNEL= ROOTFS=
+if [ "${KILN_E2E_GUEST_KERNEL:-1}" != 0 ] && [ "$JOB" = test ]; then
+	GK_DIR=$("$ROOT/guest-kernel-config/build.sh") ||
+		die "cannot build the guest kernel (guest-kernel-config/build.sh)"
+	GKERNEL=$GK_DIR/bzImage
+	ROOTFS=$WORK/rootfs.ext4
+	make_rootfs_image "$ROOTFS"
+fi
+
 # summarize FILE: turns KILN-TEST lines into the report; sets FAILED.
 summarize() {
 	local pass=0 fail=0 name verdict rest
@@ -62,7 +73,8 @@ summarize() {
 
 if [ "$MODE" = direct ]; then
 	log "running directly on this host's /dev/kvm"
-	export KILN KERNEL=$DEB_VMLINUZ VMLINUX=$DEB_VMLINUX GUEST_INITRD
+	export KILN KERNEL=$DEB_VMLINUZ VMLINUX=$DEB_VMLINUX GUEST_INITRD \
+		GKERNEL ROOTFS
 	case $JOB in
 	demo)
 		exec "$KILN" run --kernel "$KERNEL" --initrd "$GUEST_INITRD" \
@@ -89,6 +101,10 @@ cp "$MODDIR/virt/lib/irqbypass.ko" "$MODDIR/arch/x86/kvm/kvm.ko" \
 cp "$DEB_VMLINUZ" "$L1/guest/vmlinuz"
 cp "$DEB_VMLINUX" "$L1/guest/vmlinux"
 cp "$GUEST_INITRD" "$L1/guest/initrd.gz"
+if [ -n "$GKERNEL" ]; then
+	cp "$GKERNEL" "$L1/guest/gkernel"
+	cp "$ROOTFS" "$L1/guest/rootfs.ext4"
+fi
 cp "$E2E_DIR/cases.sh" "$E2E_DIR/bench.sh" "$L1/e2e/"
 cp "$E2E_DIR/l1-init.sh" "$L1/init"
 if [ "$JOB" = bench ]; then

@@ -99,7 +99,9 @@ int main(int argc, char **argv)
 	te = now_ms() - t0;
 	fprintf(stderr,
 		"timeto marker_ms=%.1f total_ms=%.1f status=%d maxrss_kb=%ld\n",
-		tm, te, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+		tm, te,
+		WIFEXITED(status) ? WEXITSTATUS(status) :
+				    128 + WTERMSIG(status),
 		ru.ru_maxrss);
 	return 0;
 usage:

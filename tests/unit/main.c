@@ -41,6 +41,7 @@ int main(void)
 	suite_i8042();
 	suite_cmos();
 	suite_term();
+	suite_virtio();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_tests_failed();

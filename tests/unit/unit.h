@@ -16,6 +16,7 @@ void suite_i8042(void);
 void suite_cmos(void);
 void suite_term(void);
 void suite_memory(void);
+void suite_virtio(void);
 
 /* Adds a suite with the given tests; aborts the run if CUnit fails. */
 void unit_add_suite(const char *name, const CU_TestInfo *tests);

@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: MIT
+/* virtio-blk (virtio 1.x, 5.2) over a raw image file or block device. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "blk.h"
+#include "log.h"
+
+#define SECTOR 512ULL
+#define MAX_DISCARD_SECTORS (1U << 22) /* 2 GiB per request */
+
+static void blk_config_read(void *dev, uint32_t off, uint8_t *data,
+			    uint32_t len)
+{
+	struct virtio_blk *b = dev;
+
+	if (off < sizeof(b->cfg) && len <= sizeof(b->cfg) - off)
+		memcpy(data, (uint8_t *)&b->cfg + off, len);
+}
+
+static void blk_notify(void *dev, unsigned int qi)
+{
+	struct virtio_blk *b = dev;
+	struct virtq *q = &b->t.vq[qi];
+	bool any = false;
+	int r;
+
+	do {
+		while ((r = virtq_pop(b->t.vm, q, &b->chain)) != 0) {
+			if (r == -EIO)
+				break;
+			virtq_push(q, b->chain.head,
+				   r > 0 ? virtio_blk_request(b, &b->chain) :
+					   0);
+			any = true;
+		}
+		if (r == -EIO)
+			break;
+	} while (virtq_enable_notify(q));
+	if (any)
+		virtio_mmio_complete(&b->t, qi);
+}
+
+static const struct virtio_dev_ops blk_ops = {
+	.name = "virtio-blk",
+	.device_id = 2,
+	.nr_queues = 1,
+	.queue_max = BLK_QUEUE_SIZE,
+	.config_read = blk_config_read,
+	.notify = blk_notify,
+};
+
+/* Bytes of data in a chain beside the header and the status byte. */
+static int do_rw(struct virtio_blk *b, struct virtq_chain *c, bool write,
+		 uint64_t sector, uint32_t *done)
+{
+	struct iovec iov[VIRTQ_MAX_CHAIN];
+	const struct iovec *src = write ? c->out : c->in;
+	unsigned int n = write ? c->n_out : c->n_in, k = 0, i;
+	uint64_t skip = write ? sizeof(struct virtio_blk_outhdr) : 0;
+	uint64_t len = write ? c->out_len - skip : c->in_len - 1;
+	uint64_t left = len;
+	ssize_t r;
+	off_t off;
+
+	if (len % SECTOR || sector > b->sectors ||
+	    len / SECTOR > b->sectors - sector)
+		return VIRTIO_BLK_S_IOERR;
+	/* The data: past the header (writes), short of the status byte. */
+	for (i = 0; i < n && left; i++) {
+		size_t l = src[i].iov_len;
+
+		if (skip >= l) {
+			skip -= l;
+			continue;
+		}
+		iov[k].iov_base = (uint8_t *)src[i].iov_base + skip;
+		l -= skip;
+		skip = 0;
+		iov[k].iov_len = l < left ? l : left;
+		left -= iov[k].iov_len;
+		k++;
+	}
+	off = sector * SECTOR;
+	for (i = 0; i < k;) {
+		r = write ? pwritev(b->fd, iov + i, k - i, off) :
+			    preadv(b->fd, iov + i, k - i, off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			pr_warn("%s: %s at sector %llu failed: %s", b->path,
+				write ? "write" : "read",
+				(unsigned long long)(off / SECTOR),
+				r ? strerror(errno) : "end of file");
+			return VIRTIO_BLK_S_IOERR;
+		}
+		off += r;
+		/* Short transfer: advance through the iovecs and go on. */
+		while (i < k && (size_t)r >= iov[i].iov_len)
+			r -= iov[i++].iov_len;
+		if (i < k) {
+			iov[i].iov_base = (uint8_t *)iov[i].iov_base + r;
+			iov[i].iov_len -= r;
+		}
+	}
+	if (!write)
+		*done = len;
+	return VIRTIO_BLK_S_OK;
+}
+
+static int do_discard(struct virtio_blk *b, struct virtq_chain *c, bool zeroes)
+{
+	struct virtio_blk_discard_write_zeroes seg;
+	uint64_t off = sizeof(struct virtio_blk_outhdr);
+
+	if (b->ro)
+		return VIRTIO_BLK_S_IOERR;
+	if (c->out_len - off == 0 || (c->out_len - off) % sizeof(seg))
+		return VIRTIO_BLK_S_UNSUPP;
+	/* We advertise max_*_seg = 1, but accept and check each. */
+	for (; off < c->out_len; off += sizeof(seg)) {
+		uint64_t sector, n;
+		int mode;
+
+		iov_to_buf(c->out, c->n_out, off, &seg, sizeof(seg));
+		sector = seg.sector;
+		n = seg.num_sectors;
+		if (seg.flags & ~1U || (!zeroes && seg.flags))
+			return VIRTIO_BLK_S_UNSUPP;
+		if (n > MAX_DISCARD_SECTORS || sector > b->sectors ||
+		    n > b->sectors - sector)
+			return VIRTIO_BLK_S_IOERR;
+		if (b->bdev) {
+			uint64_t range[2] = { sector * SECTOR, n * SECTOR };
+
+			if (ioctl(b->fd, zeroes ? BLKZEROOUT : BLKDISCARD,
+				  range) < 0)
+				return VIRTIO_BLK_S_IOERR;
+			continue;
+		}
+		/* Punching a hole reads back as zeroes: it does both. */
+		mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+		if (zeroes && !(seg.flags & 1))
+			mode = FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
+		if (fallocate(b->fd, mode, sector * SECTOR, n * SECTOR) < 0 &&
+		    (errno != EOPNOTSUPP || !zeroes ||
+		     fallocate(b->fd,
+			       FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			       sector * SECTOR, n * SECTOR) < 0)) {
+			if (!zeroes && errno == EOPNOTSUPP)
+				continue; /* discard is only a hint */
+			return VIRTIO_BLK_S_IOERR;
+		}
+	}
+	return VIRTIO_BLK_S_OK;
+}
+
+uint32_t virtio_blk_request(struct virtio_blk *b, struct virtq_chain *c)
+{
+	struct virtio_blk_outhdr hdr;
+	uint32_t data = 0;
+	uint8_t status;
+
+	/* The last writable byte is the status: without it, no answer. */
+	if (!c->in_len)
+		return 0;
+	if (c->out_len < sizeof(hdr)) {
+		status = VIRTIO_BLK_S_IOERR;
+		goto out;
+	}
+	iov_to_buf(c->out, c->n_out, 0, &hdr, sizeof(hdr));
+	switch (hdr.type) {
+	case VIRTIO_BLK_T_IN:
+		status = do_rw(b, c, false, hdr.sector, &data);
+		break;
+	case VIRTIO_BLK_T_OUT:
+		status = b->ro ? VIRTIO_BLK_S_IOERR :
+				 do_rw(b, c, true, hdr.sector, &data);
+		break;
+	case VIRTIO_BLK_T_FLUSH:
+		/* Flushed data must be on the disk before we say so. */
+		status = b->ro || fdatasync(b->fd) == 0 ? VIRTIO_BLK_S_OK :
+							  VIRTIO_BLK_S_IOERR;
+		break;
+	case VIRTIO_BLK_T_GET_ID:
+		data = c->in_len - 1 < VIRTIO_BLK_ID_BYTES ?
+			       c->in_len - 1 :
+			       VIRTIO_BLK_ID_BYTES;
+		buf_to_iov(c->in, c->n_in, 0, b->id, data);
+		status = VIRTIO_BLK_S_OK;
+		break;
+	case VIRTIO_BLK_T_DISCARD:
+		status = do_discard(b, c, false);
+		break;
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		status = do_discard(b, c, true);
+		break;
+	default:
+		status = VIRTIO_BLK_S_UNSUPP;
+		break;
+	}
+out:
+	buf_to_iov(c->in, c->n_in, c->in_len - 1, &status, 1);
+	return data + 1;
+}
+
+/* Names the process holding a conflicting lock on fd, if it can. */
+static void lock_holder(int fd, short type, char *buf, size_t len)
+{
+	struct flock fl = { .l_type = type, .l_whence = SEEK_SET };
+	char path[64], comm[64] = "";
+	FILE *f;
+
+	snprintf(buf, len, "another process");
+	if (fcntl(fd, F_GETLK, &fl) || fl.l_type == F_UNLCK || fl.l_pid <= 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/comm", fl.l_pid);
+	f = fopen(path, "r");
+	if (f) {
+		if (fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = 0;
+		fclose(f);
+	}
+	snprintf(buf, len, "process %d%s%s%s", fl.l_pid, *comm ? " (" : "",
+		 comm, *comm ? ")" : "");
+}
+
+struct virtio_blk *virtio_blk_open(struct vm *vm, const char *path, bool ro,
+				   const char *id, char *err, size_t errlen)
+{
+	struct flock fl = { .l_type = ro ? F_RDLCK : F_WRLCK,
+			    .l_whence = SEEK_SET };
+	struct virtio_blk *b;
+	struct stat st;
+	uint64_t size, feat;
+	char who[128];
+
+	b = calloc(1, sizeof(*b));
+	if (!b) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	b->path = path;
+	b->ro = ro;
+	b->fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (b->fd < 0) {
+		if (errno == ENOENT)
+			snprintf(err, errlen,
+				 "disk '%s' does not exist: check the path",
+				 path);
+		else if (errno == EACCES || errno == EROFS)
+			snprintf(
+				err, errlen,
+				"disk '%s': cannot open for %s: %s (add ,ro for read-only use)",
+				path, ro ? "reading" : "writing",
+				strerror(errno));
+		else
+			snprintf(err, errlen, "cannot open disk '%s': %s", path,
+				 strerror(errno));
+		goto fail;
+	}
+	if (fstat(b->fd, &st)) {
+		snprintf(err, errlen, "disk '%s': %s", path, strerror(errno));
+		goto fail;
+	}
+	if (S_ISBLK(st.st_mode)) {
+		b->bdev = true;
+		if (ioctl(b->fd, BLKGETSIZE64, &size)) {
+			snprintf(err, errlen,
+				 "disk '%s': cannot get its size: %s", path,
+				 strerror(errno));
+			goto fail;
+		}
+	} else if (S_ISREG(st.st_mode)) {
+		size = st.st_size;
+	} else {
+		snprintf(err, errlen,
+			 "disk '%s' is neither a file nor a block device",
+			 path);
+		goto fail;
+	}
+	/* Two writers on one image corrupt it: refuse the second. */
+	if (fcntl(b->fd, F_SETLK, &fl)) {
+		lock_holder(b->fd, fl.l_type, who, sizeof(who));
+		snprintf(
+			err, errlen,
+			"disk '%s' is in use by %s: stop it, or add ,ro to both",
+			path, who);
+		goto fail;
+	}
+	if (size % SECTOR)
+		pr_warn("disk '%s': size %llu is not a multiple of 512; the last %llu bytes are not visible to the guest",
+			path, (unsigned long long)size,
+			(unsigned long long)(size % SECTOR));
+	b->sectors = size / SECTOR;
+	if (id)
+		memcpy(b->id, id, strnlen(id, sizeof(b->id)));
+
+	b->cfg.capacity = b->sectors;
+	b->cfg.seg_max = BLK_QUEUE_SIZE - 2;
+	b->cfg.blk_size = SECTOR;
+	b->cfg.max_discard_sectors = MAX_DISCARD_SECTORS;
+	b->cfg.max_discard_seg = 1;
+	b->cfg.discard_sector_alignment = 8; /* 4 KiB */
+	b->cfg.max_write_zeroes_sectors = MAX_DISCARD_SECTORS;
+	b->cfg.max_write_zeroes_seg = 1;
+	b->cfg.write_zeroes_may_unmap = 1;
+
+	feat = (1ULL << VIRTIO_BLK_F_SEG_MAX) |
+	       (1ULL << VIRTIO_BLK_F_BLK_SIZE) | (1ULL << VIRTIO_BLK_F_FLUSH);
+	if (ro)
+		feat |= 1ULL << VIRTIO_BLK_F_RO;
+	else
+		feat |= (1ULL << VIRTIO_BLK_F_DISCARD) |
+			(1ULL << VIRTIO_BLK_F_WRITE_ZEROES);
+	virtio_mmio_init(&b->t, vm, &blk_ops, b, feat);
+	return b;
+fail:
+	virtio_blk_free(b);
+	return NULL;
+}
+
+void virtio_blk_free(struct virtio_blk *b)
+{
+	if (!b)
+		return;
+	if (b->fd >= 0)
+		close(b->fd);
+	free(b);
+}

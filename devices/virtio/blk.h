@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KILN_VIRTIO_BLK_H
+#define KILN_VIRTIO_BLK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/virtio_blk.h>
+
+#include "mmio.h"
+
+#define BLK_QUEUE_SIZE 256
+
+struct virtio_blk {
+	struct virtio_mmio t;
+	const char *path;
+	int fd;
+	bool ro;
+	bool bdev; /* a host block device rather than a file */
+	uint64_t sectors;
+	char id[VIRTIO_BLK_ID_BYTES];
+	struct virtio_blk_config cfg;
+	struct virtq_chain chain; /* scratch for the I/O thread */
+};
+
+/*
+ * Opens the backing file (O_RDWR, or O_RDONLY for ro), takes an advisory
+ * lock (exclusive for writers, shared for readers) and fills in capacity.
+ * Returns a device not yet attached, or NULL with err saying what to do.
+ */
+struct virtio_blk *virtio_blk_open(struct vm *vm, const char *path, bool ro,
+				   const char *id, char *err, size_t errlen);
+void virtio_blk_free(struct virtio_blk *b);
+
+/*
+ * Carries out one request. Writes the status byte into the chain and
+ * returns the number of bytes written into the guest's buffers (the used
+ * length). A chain too malformed to carry a status byte returns 0.
+ */
+uint32_t virtio_blk_request(struct virtio_blk *b, struct virtq_chain *c);
+
+#endif

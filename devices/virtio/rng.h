@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KILN_VIRTIO_RNG_H
+#define KILN_VIRTIO_RNG_H
+
+#include "mmio.h"
+
+struct virtio_rng {
+	struct virtio_mmio t;
+	struct virtq_chain chain;
+};
+
+struct virtio_rng *virtio_rng_new(struct vm *vm);
+void virtio_rng_free(struct virtio_rng *r);
+
+#endif

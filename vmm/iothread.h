@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KILN_IOTHREAD_H
+#define KILN_IOTHREAD_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+/*
+ * The device I/O thread: an epoll loop that runs device work (virtqueue
+ * processing, host file and socket I/O) off the vCPU threads.
+ */
+
+typedef void (*iothread_fn)(void *opaque, uint32_t events);
+
+struct io_source {
+	int fd;
+	iothread_fn fn;
+	void *opaque;
+};
+
+#define IOTHREAD_MAX_SOURCES 64
+
+struct iothread {
+	int epfd;
+	int stop_fd;
+	pthread_t thread;
+	int started;
+	unsigned int nr;
+	struct io_source src[IOTHREAD_MAX_SOURCES];
+};
+
+struct iothread *iothread_new(void);
+/* Watches fd for input; fn runs on the I/O thread. Before start only. */
+int iothread_add(struct iothread *io, int fd, iothread_fn fn, void *opaque);
+int iothread_start(struct iothread *io);
+/* Stops and joins the thread, then frees it. NULL is fine. */
+void iothread_free(struct iothread *io);
+
+#endif
