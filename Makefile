@@ -34,7 +34,7 @@ UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 KILN := $(BUILD)/kiln
 UNIT := $(BUILD)/unit-tests
 
-.PHONY: all clean check unit e2e demo format format-check bench tools guest-kernel
+.PHONY: all clean check unit e2e demo format format-check bench tools guest-kernel fuzz fuzz-build
 
 all: kiln
 
@@ -85,3 +85,25 @@ tools: $(TIMETO)
 # kiln's guest kernel, cached in $(KILN_CACHE) (see guest-kernel-config/).
 guest-kernel:
 	guest-kernel-config/build.sh
+
+# libFuzzer targets for everything a guest can feed us (tests/fuzz/).
+FUZZ_BUILD := build/fuzz-$(ARCH)
+FUZZ_CC := clang
+FUZZ_CFLAGS := -O1 -g -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
+	-D_GNU_SOURCE -Ivmm -Idevices -Idevices/virtio -Iarch/$(ARCH) \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+FUZZ_OBJS := $(CORE_SRCS:%.c=$(FUZZ_BUILD)/%.o)
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lelf -lpthread
+
+fuzz-build: $(FUZZ_TARGETS)
+
+# Each target for FUZZ_SECONDS from its seed corpus; a crash fails.
+fuzz: fuzz-build
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)

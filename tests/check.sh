@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test kiln has, in order: build (warnings are errors), formatting,
-# unit tests, unit tests under ASan+UBSan, end-to-end tests with real
+# unit tests, unit tests under ASan+UBSan, libFuzzer targets for a bounded
+# time, end-to-end tests with real
 # guests (directly on /dev/kvm, else inside the nested sandbox).
 # Ends with one line: "N passed, N failed".
 set -uo pipefail
@@ -47,6 +48,10 @@ count "$out" "${PIPESTATUS[0]}"
 
 echo "== unit tests (ASan + UBSan)"
 make -s -j2 SAN=1 unit 2>&1 | tee "$out"
+count "$out" "${PIPESTATUS[0]}"
+
+echo "== fuzzing (${FUZZ_SECONDS:-15} s a target)"
+make -s -j2 fuzz FUZZ_SECONDS=${FUZZ_SECONDS:-15} 2>&1 | tee "$out"
 count "$out" "${PIPESTATUS[0]}"
 
 echo "== end-to-end tests"

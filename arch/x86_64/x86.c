@@ -271,17 +271,19 @@ static int setup_msrs(struct vcpu *vcpu)
 		{ MSR_MTRR_DEF_TYPE, (1 << 11) | 6 }, /* MTRRs on, WB */
 	};
 	enum { N = sizeof(boot_msrs) / sizeof(boot_msrs[0]) };
-	struct {
+	/* struct kvm_msrs ends in a flexible array: room for N entries. */
+	union {
 		struct kvm_msrs hdr;
-		struct kvm_msr_entry e[N];
+		uint8_t bytes[sizeof(struct kvm_msrs) +
+			      N * sizeof(struct kvm_msr_entry)];
 	} msrs;
 	int i, r;
 
 	memset(&msrs, 0, sizeof(msrs));
 	msrs.hdr.nmsrs = N;
 	for (i = 0; i < N; i++) {
-		msrs.e[i].index = boot_msrs[i].index;
-		msrs.e[i].data = boot_msrs[i].value;
+		msrs.hdr.entries[i].index = boot_msrs[i].index;
+		msrs.hdr.entries[i].data = boot_msrs[i].value;
 	}
 	r = ioctl(vcpu->fd, KVM_SET_MSRS, &msrs);
 	if (r != N) {

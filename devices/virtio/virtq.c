@@ -43,23 +43,23 @@ int virtq_enable(struct vm *vm, struct virtq *q, uint16_t max)
 static int add_buf(struct vm *vm, struct virtq_chain *c,
 		   const struct vring_desc *d)
 {
+	bool writable = d->flags & VRING_DESC_F_WRITE;
 	struct iovec *iov;
-	void *hva = NULL;
+	void *hva;
 
-	if (d->len) {
-		hva = gpa_to_hva(vm, d->addr, d->len);
-		if (!hva)
-			return -EINVAL;
-	}
-	if (c->n_out + c->n_in >= VIRTQ_MAX_CHAIN)
+	/* Readable buffers must all come before writable ones. */
+	if (!writable && c->n_in)
 		return -EINVAL;
-	if (d->flags & VRING_DESC_F_WRITE) {
+	/* An empty buffer carries nothing: keep it out of the iovecs. */
+	if (!d->len)
+		return 0;
+	hva = gpa_to_hva(vm, d->addr, d->len);
+	if (!hva || c->n_out + c->n_in >= VIRTQ_MAX_CHAIN)
+		return -EINVAL;
+	if (writable) {
 		iov = &c->in[c->n_in++];
 		c->in_len += d->len;
 	} else {
-		/* Readable buffers must all come before writable ones. */
-		if (c->n_in)
-			return -EINVAL;
 		iov = &c->out[c->n_out++];
 		c->out_len += d->len;
 	}
@@ -109,11 +109,14 @@ int virtq_pop(struct vm *vm, struct virtq *q, struct virtq_chain *c)
 	for (;;) {
 		struct vring_desc d;
 
-		/* Read each descriptor once: the guest may be rewriting it. */
-		d.addr = LOAD(table[i].addr);
-		d.len = LOAD(table[i].len);
-		d.flags = LOAD(table[i].flags);
-		d.next = LOAD(table[i].next);
+		/*
+		 * Copy each descriptor once (the guest may be rewriting it);
+		 * memcpy also copes with an indirect table the guest placed
+		 * at an odd address.
+		 */
+		memcpy(&d, (const uint8_t *)table + (size_t)i * sizeof(d),
+		       sizeof(d));
+		__atomic_signal_fence(__ATOMIC_ACQ_REL);
 
 		if (++steps > max) {
 			bad_chain(q, head, "descriptor loop");
