@@ -107,3 +107,7 @@ fuzz-build: $(FUZZ_TARGETS)
 # Each target for FUZZ_SECONDS from its seed corpus; a crash fails.
 fuzz: fuzz-build
 	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+RANDIO := $(BUILD)/randio
+$(RANDIO): tests/tools/randio.c
+	$(CC) $(CFLAGS) -static -o $@ $<
+tools: $(RANDIO)

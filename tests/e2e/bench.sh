@@ -15,6 +15,22 @@ run_kiln() { # APPEND
 		--append "$1"
 }
 
+# The disk benchmark: kiln's guest kernel, one raw disk as /dev/vda.
+run_kiln_blk() {
+	exec "$KILN" run --kernel "$GKERNEL" --initrd "$GUEST_INITRD" \
+		--mem ${MEM}M --disk "$W/bench.img" --append "quiet kt=blkbench"
+}
+
+run_qemu_blk() {
+	exec "$QEMU" -accel kvm -M microvm,acpi=off -cpu host -m $MEM -smp 1 \
+		-nographic -no-reboot -nodefaults -serial stdio \
+		-global virtio-mmio.force-legacy=false \
+		-drive id=d0,file="$W/bench.img",format=raw,if=none \
+		-device virtio-blk-device,drive=d0 \
+		-kernel "$GKERNEL" -initrd "$GUEST_INITRD" \
+		-append "console=ttyS0 reboot=t panic=-1 quiet kt=blkbench" </dev/null
+}
+
 run_qemu() { # APPEND
 	exec "$QEMU" -accel kvm -M microvm,acpi=off -cpu host -m $MEM -smp 1 \
 		-nographic -no-reboot -nodefaults -serial stdio \
@@ -101,4 +117,25 @@ printf 'KILN-BENCH %-32s %8s KiB                    %8s KiB                     
 	"resident beyond guest RAM" "$km" "$qm" "$(ratio "$km" "$qm")"
 printf 'KILN-BENCH %-32s %8s B (%s libs)           %8s B (%s libs)              %s\n' \
 	"binary size" "$ks" "$kl" "$qs" "$ql" "$(ratio "$ks" "$qs")"
+# Disk throughput, alternated, when kiln's guest kernel is there.
+if [ -n "${GKERNEL:-}" ]; then
+	rm -f "$W"/blk-*.t
+	i=1
+	while [ $i -le 3 ]; do
+		for m in kiln qemu; do
+			rm -f "$W/bench.img"
+			truncate -s 128M "$W/bench.img"
+			(run_${m}_blk) 2>&1 | tr -d '\r' |
+				grep '^KILN-GUEST-randio' >>"$W/blk-$m.t"
+		done
+		i=$((i + 1))
+	done
+	for what in "write seq_mbps" "write rand_iops" "read seq_mbps" "read rand_iops"; do
+		set -- $what
+		kv=$(grep "randio $1 " "$W/blk-kiln.t" | sed -n "s/.*$2=\([0-9.]*\).*/\1/p" | sort -n | sed -n 2p)
+		qv=$(grep "randio $1 " "$W/blk-qemu.t" | sed -n "s/.*$2=\([0-9.]*\).*/\1/p" | sort -n | sed -n 2p)
+		printf 'KILN-BENCH %-32s %8s                        %8s                              %s\n' \
+			"virtio-blk $1 $2 (median of 3)" "${kv:--}" "${qv:--}" "$(ratio "${kv:-0}" "${qv:-0}")"
+	done
+fi
 echo "KILN-BENCH where: $(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs, guest ${MEM} MiB 1 vCPU, kernel $(basename "$KERNEL")"

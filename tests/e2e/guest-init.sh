@@ -50,6 +50,10 @@ blk-ids)
 blk-discard)
 	blkdiscard /dev/vdb && echo "KILN-GUEST-DISCARDED"
 	;;
+blkbench)
+	randio /dev/vda write 64 2000 | sed 's/^/KILN-GUEST-/'
+	randio /dev/vda read 64 2000 | sed 's/^/KILN-GUEST-/'
+	;;
 rng)
 	echo "KILN-GUEST-RNG $(cat /sys/class/misc/hw_random/rng_current) $(head -c 64 /dev/hwrng | od -An -tx1 | wc -w)"
 	;;

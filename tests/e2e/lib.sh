@@ -105,6 +105,10 @@ make_guest_initrd() {
 	make_busybox_root "$dir"
 	cp "$E2E_DIR/guest-init.sh" "$dir/init"
 	chmod 755 "$dir/init"
+	# The guest side of the disk benchmark, when built (make tools).
+	if [ -x "$ROOT/build/$(uname -m)/randio" ]; then
+		cp "$ROOT/build/$(uname -m)/randio" "$dir/bin/randio"
+	fi
 	make_cpio "$dir" "$out" gzip
 	rm -rf "$dir"
 }

@@ -43,7 +43,7 @@ make_guest_initrd "$GUEST_INITRD"
 # kiln's own guest kernel (virtio over MMIO), built once and cached, and an
 # ext4 root filesystem image for it. KILN_E2E_GUEST_KERNEL=0 skips both.
 GKERNEL= ROOTFS=
-if [ "${KILN_E2E_GUEST_KERNEL:-1}" != 0 ] && [ "$JOB" = test ]; then
+if [ "${KILN_E2E_GUEST_KERNEL:-1}" != 0 ] && [ "$JOB" != demo ]; then
 	GK_DIR=$("$ROOT/guest-kernel-config/build.sh") ||
 		die "cannot build the guest kernel (guest-kernel-config/build.sh)"
 	GKERNEL=$GK_DIR/bzImage
