@@ -190,13 +190,17 @@ static void input_feed(struct input *in, int epfd)
 		in->off = in->len = 0;
 		if (in->blocked) {
 			in->blocked = false;
-			epoll_ctl(epfd, EPOLL_CTL_MOD, in->fd, &ev);
+			if (in->fd >= 0)
+				epoll_ctl(epfd, EPOLL_CTL_ADD, in->fd, &ev);
 		}
 	} else if (!in->blocked) {
-		/* Back-pressure: stop reading until the guest drains. */
+		/*
+		 * Back-pressure: stop reading until the guest drains. The fd
+		 * leaves the epoll set, as a hang-up would still be reported.
+		 */
 		in->blocked = true;
-		ev.events = 0;
-		epoll_ctl(epfd, EPOLL_CTL_MOD, in->fd, &ev);
+		if (in->fd >= 0)
+			epoll_ctl(epfd, EPOLL_CTL_DEL, in->fd, NULL);
 	}
 }
 
@@ -304,7 +308,8 @@ static void vm_event_loop(struct vm *vm, int sfd, bool tty)
 				if (read(space_fd, &v, sizeof(v)) < 0) {
 					/* Nothing pending: spurious wake-up. */
 				}
-				if (in.fd >= 0 && in.len)
+				/* Input read before end of file still goes in. */
+				if (in.len)
 					input_feed(&in, epfd);
 			} else if (fd == vm->stop_efd) {
 				if (read(vm->stop_efd, &v, sizeof(v)) < 0) {

@@ -28,7 +28,7 @@ const struct kvm_cap_need arch_required_caps[] = {
 
 const char *arch_default_cmdline(void)
 {
-	return "console=ttyS0 reboot=k panic=-1 pci=off nomodule "
+	return "console=ttyS0 reboot=k panic=-1 pci=off acpi=off nomodule "
 	       "i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd";
 }
 

@@ -40,6 +40,15 @@ static void console_tx(struct virtio_console *c, struct console_port *p)
 			for (i = 0; r > 0 && i < c->chain.n_out; i++)
 				write_all(p->out_fd, c->chain.out[i].iov_base,
 					  c->chain.out[i].iov_len);
+			if (r > 0 && c->chain.out_len && !p->spoke) {
+				uint64_t one = 1;
+
+				/* Held input may go in now (see receive). */
+				p->spoke = true;
+				if (write(c->space_fd, &one, sizeof(one)) < 0) {
+					/* Already signalled. */
+				}
+			}
 			virtq_push(q, c->chain.head, 0);
 			any = true;
 		}
@@ -81,6 +90,7 @@ static void console_reset(void *dev)
 	struct virtio_console *c = dev;
 
 	c->rx_chain.n_in = 0;
+	c->port[0].spoke = false;
 }
 
 static const struct virtio_dev_ops console_ops = {
@@ -102,7 +112,13 @@ size_t virtio_console_receive(struct virtio_console *c, const uint8_t *buf,
 
 	pthread_mutex_lock(&c->t.lock);
 	q = &c->t.vq[c->port[0].rxq];
-	if (!(c->t.status & 4 /* DRIVER_OK */) || !q->ready)
+	/*
+	 * Without MULTIPORT the guest cannot tell us it opened the port, and
+	 * Linux drops input that arrives before hvc0 is connected. Hold input
+	 * until the guest has written to the port: then something is there.
+	 */
+	if (!(c->t.status & 4 /* DRIVER_OK */) || !q->ready ||
+	    !c->port[0].spoke)
 		goto out;
 	while (done < n) {
 		int r = virtq_pop(c->t.vm, q, &c->rx_chain);
@@ -143,7 +159,8 @@ struct virtio_console *virtio_console_new(struct vm *vm, int out_fd)
 		return NULL;
 	}
 	c->nr_ports = 1;
-	c->port[0] = (struct console_port){ out_fd, 0, 1 };
+	c->port[0] =
+		(struct console_port){ .out_fd = out_fd, .rxq = 0, .txq = 1 };
 	virtio_mmio_init(&c->t, vm, &console_ops, c, 0);
 	return c;
 }

@@ -2,6 +2,7 @@
 #ifndef KILN_VIRTIO_CONSOLE_H
 #define KILN_VIRTIO_CONSOLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,7 @@
 struct console_port {
 	int out_fd; /* guest output goes here */
 	unsigned int rxq, txq;
+	bool spoke; /* the guest has written: it has the port open */
 };
 
 struct virtio_console {

@@ -21,6 +21,7 @@ dump() {
 	for f in "$LOGDIR/$1".*; do
 		[ -f "$f" ] || continue
 		tr -d '\r' <"$f" | sed "s|^|KILN-LOG $1 $(basename "$f"): |"
+		echo
 	done
 }
 
@@ -294,7 +295,7 @@ if [ -n "${GKERNEL:-}" ]; then
 	if want virtio-console; then
 		START=$(now_cs)
 		printf 'echo HELLO-$((6*7))\nreboot -f\n' |
-			timeout -s KILL $T "$KILN" run --kernel "$GKERNEL" \
+			timeout -s KILL $T "$KILN" run ${KILN_E2E_VERBOSE:+-v -v} --kernel "$GKERNEL" \
 				--initrd "$GUEST_INITRD" --console virtio \
 				--append "$GBASE kt=hvc" \
 				>"$LOGDIR/virtio-console.out" 2>"$LOGDIR/virtio-console.err"

@@ -24,6 +24,7 @@ only=$(sed -n 's/.*kiln\.only=\([a-z0-9-]*\).*/\1/p' /proc/cmdline)
 [ -n "$only" ] && export KILN_E2E_ONLY=$only
 t=$(sed -n 's/.*kiln\.timeout=\([0-9]*\).*/\1/p' /proc/cmdline)
 [ -n "$t" ] && export KILN_E2E_TIMEOUT=$t
+grep -q 'kiln\.verbose=1' /proc/cmdline && export KILN_E2E_VERBOSE=1
 # kiln.debug=1: full guest boot logs and a short hang timeout.
 if grep -q 'kiln\.debug=1' /proc/cmdline; then
 	export KILN_E2E_APPEND="" KILN_E2E_TIMEOUT=60

@@ -117,7 +117,7 @@ make_cpio "$L1" "$WORK/l1.cpio"
 QEMU=(qemu-system-x86_64 -accel tcg -cpu max -m "${KILN_L1_MEM:-6G}"
 	-smp "${KILN_L1_CPUS:-2}" -nographic -no-reboot -nic none
 	-kernel "$DEB_VMLINUZ" -initrd "$WORK/l1.cpio"
-	-append "console=ttyS0 quiet panic=-1 kiln.job=$JOB ${KILN_E2E_ONLY:+kiln.only=$KILN_E2E_ONLY} ${KILN_E2E_DEBUG:+kiln.debug=1} ${KILN_E2E_TIMEOUT:+kiln.timeout=$KILN_E2E_TIMEOUT}")
+	-append "console=ttyS0 quiet panic=-1 kiln.job=$JOB ${KILN_E2E_ONLY:+kiln.only=$KILN_E2E_ONLY} ${KILN_E2E_DEBUG:+kiln.debug=1} ${KILN_E2E_VERBOSE:+kiln.verbose=1} ${KILN_E2E_TIMEOUT:+kiln.timeout=$KILN_E2E_TIMEOUT}")
 
 log "booting the nested sandbox (L1 under QEMU TCG) for the $JOB job"
 if [ "$JOB" = demo ]; then

@@ -55,7 +55,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			for (k = 0; k < chain.n_out; k++)
 				for (j = 0; j < chain.out[k].iov_len; j++)
-					(void)((volatile uint8_t *)chain.out[k].iov_base)[j];
+					(void)((volatile uint8_t *)chain.out[k]
+						       .iov_base)[j];
 			for (k = 0; k < chain.n_in; k++)
 				memset(chain.in[k].iov_base, 0xab,
 				       chain.in[k].iov_len);

@@ -30,7 +30,8 @@ int main(int argc, char **argv)
 	unsigned long x = 88172645463325252UL;
 
 	if (argc != 5) {
-		fprintf(stderr, "usage: randio DEV read|write SEQ_MB RAND_OPS\n");
+		fprintf(stderr,
+			"usage: randio DEV read|write SEQ_MB RAND_OPS\n");
 		return 2;
 	}
 	write_mode = !strcmp(argv[2], "write");
@@ -44,8 +45,9 @@ int main(int argc, char **argv)
 	memset(buf, 0x5a, 1 << 20);
 	t0 = now();
 	for (i = 0; i < mb; i++) {
-		ssize_t r = write_mode ? pwrite(fd, buf, 1 << 20, (off_t)i << 20) :
-					 pread(fd, buf, 1 << 20, (off_t)i << 20);
+		ssize_t r = write_mode ?
+				    pwrite(fd, buf, 1 << 20, (off_t)i << 20) :
+				    pread(fd, buf, 1 << 20, (off_t)i << 20);
 		if (r != 1 << 20) {
 			perror("sequential");
 			return 1;
