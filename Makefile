@@ -111,3 +111,7 @@ RANDIO := $(BUILD)/randio
 $(RANDIO): tests/tools/randio.c
 	$(CC) $(CFLAGS) -static -o $@ $<
 tools: $(RANDIO)
+TCPXFER := $(BUILD)/tcpxfer
+$(TCPXFER): tests/tools/tcpxfer.c
+	$(CC) $(CFLAGS) -static -o $@ $<
+tools: $(TCPXFER)

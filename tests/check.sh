@@ -39,7 +39,7 @@ count() {
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
-step build make -j2 kiln build/$(uname -m)/unit-tests
+step build make -j2 kiln tools build/$(uname -m)/unit-tests
 step format-check make -s format-check
 
 echo "== unit tests"

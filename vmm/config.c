@@ -37,6 +37,9 @@ const char kiln_run_usage[] =
 	"  -d, --disk PATH[,ro][,id=NAME]\n"
 	"                      a raw disk image or block device (repeatable;\n"
 	"                      the first is /dev/vda)\n"
+	"  -n, --net tap=IFNAME[,mac=MAC] | user[,fwd=tcp:HOSTPORT:GUESTPORT]...\n"
+	"                      a virtio-net NIC on a TAP device, or user-mode\n"
+	"                      networking through passt (repeatable)\n"
 	"      --console serial|virtio\n"
 	"                      the guest console: ttyS0 (default) or hvc0\n"
 	"  -v, --verbose       more messages (twice: debug)\n"
@@ -137,6 +140,7 @@ enum {
 	OPT_HELP,
 	OPT_DISK,
 	OPT_CONSOLE,
+	OPT_NET,
 };
 
 static const struct opt run_opts[] = {
@@ -150,6 +154,7 @@ static const struct opt run_opts[] = {
 	{ "help", 'h', false, OPT_HELP },
 	{ "disk", 'd', true, OPT_DISK },
 	{ "console", 0, true, OPT_CONSOLE },
+	{ "net", 'n', true, OPT_NET },
 };
 
 /* Finds the option an argument names; *val gets an inline "=value". */
@@ -312,6 +317,18 @@ enum config_result config_parse_run(struct kiln_config *cfg, int argc,
 				return CONFIG_ERROR;
 			cfg->nr_disks++;
 			break;
+		case OPT_NET:
+			if (cfg->nr_nics == KILN_MAX_NICS) {
+				set_err(err, errlen,
+					"too many --net options: at most %d",
+					KILN_MAX_NICS);
+				return CONFIG_ERROR;
+			}
+			if (parse_net(val, &cfg->nics[cfg->nr_nics], err,
+				      errlen))
+				return CONFIG_ERROR;
+			cfg->nr_nics++;
+			break;
 		case OPT_CONSOLE:
 			if (!strcmp(val, "serial")) {
 				cfg->console = CONSOLE_SERIAL;
@@ -384,6 +401,109 @@ out:
 		memset(d, 0, sizeof(*d));
 	}
 	return r;
+}
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char end;
+	int i;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
+		   &b[4], &b[5], &end) != 6 ||
+	    strlen(s) != 17)
+		return -EINVAL;
+	for (i = 0; i < 6; i++)
+		mac[i] = b[i];
+	/* Multicast addresses cannot be a NIC's own. */
+	return (mac[0] & 1) ? -EINVAL : 0;
+}
+
+int parse_net(const char *arg, struct net_spec *n, char *err, size_t errlen)
+{
+	char copy[512], *tok, *save = NULL;
+	bool first = true;
+
+	memset(n, 0, sizeof(*n));
+	if (strlen(arg) >= sizeof(copy)) {
+		set_err(err, errlen, "--net '%.40s...': too long", arg);
+		return -EINVAL;
+	}
+	strcpy(copy, arg);
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save), first = false) {
+		if (first && !strcmp(tok, "user")) {
+			n->user = 1;
+		} else if (first && !strncmp(tok, "tap=", 4)) {
+			if (!tok[4] || strlen(tok + 4) >= sizeof(n->ifname) ||
+			    strchr(tok + 4, '/')) {
+				set_err(err, errlen,
+					"--net '%s': give an interface name of 1 to 15 characters",
+					arg);
+				return -EINVAL;
+			}
+			strcpy(n->ifname, tok + 4);
+		} else if (first) {
+			break;
+		} else if (!strncmp(tok, "mac=", 4)) {
+			if (parse_mac(tok + 4, n->mac)) {
+				set_err(err, errlen,
+					"--net '%s': mac= wants a unicast address like 02:00:00:00:00:01",
+					arg);
+				return -EINVAL;
+			}
+			n->has_mac = 1;
+		} else if (n->user && !strncmp(tok, "fwd=tcp:", 8)) {
+			unsigned int h, g;
+			char end;
+
+			if (sscanf(tok + 8, "%u:%u%c", &h, &g, &end) != 2 ||
+			    !h || !g || h > 65535 || g > 65535) {
+				set_err(err, errlen,
+					"--net '%s': write forwards as fwd=tcp:HOSTPORT:GUESTPORT",
+					arg);
+				return -EINVAL;
+			}
+			if (strlen(n->fwds) + 16 >= sizeof(n->fwds)) {
+				set_err(err, errlen,
+					"--net '%s': too many forwards", arg);
+				return -EINVAL;
+			}
+			snprintf(n->fwds + strlen(n->fwds),
+				 sizeof(n->fwds) - strlen(n->fwds), "%s%u:%u",
+				 *n->fwds ? " " : "", h, g);
+		} else {
+			set_err(err, errlen,
+				"--net '%s': unknown option '%s' (known: mac=, and fwd=tcp:H:G for user)",
+				arg, tok);
+			return -EINVAL;
+		}
+	}
+	if (!n->user && !n->ifname[0]) {
+		set_err(err, errlen,
+			"--net '%s': give tap=IFNAME or user, e.g. --net tap=tap0",
+			arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void net_default_mac(const struct net_spec *n, unsigned int index,
+		     uint8_t mac[6])
+{
+	const char *name = n->user ? "user" : n->ifname;
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (; *name; name++)
+		h = (h ^ (uint8_t)*name) * 16777619u;
+	h = (h ^ index) * 16777619u;
+	/* Locally administered, unicast: 02:6b:6e ("kn") + the hash. */
+	mac[0] = 0x02;
+	mac[1] = 0x6b;
+	mac[2] = 0x6e;
+	mac[3] = h >> 16;
+	mac[4] = h >> 8;
+	mac[5] = h;
 }
 
 void config_free(struct kiln_config *cfg)

@@ -22,6 +22,26 @@ struct disk_spec {
 
 enum console_kind { CONSOLE_SERIAL, CONSOLE_VIRTIO };
 
+#define KILN_MAX_NICS 4
+
+struct net_spec {
+	int user; /* 1: --net user (passt), 0: --net tap=IFNAME */
+	char ifname[16];
+	uint8_t mac[6];
+	int has_mac;
+	char fwds[256]; /* passt -t specs, space separated: "8080:80 2222:22" */
+};
+
+/*
+ * Parses "tap=IFNAME[,mac=XX:..]" or "user[,fwd=tcp:HOST:GUEST]...".
+ * Returns 0, or -EINVAL with err saying why.
+ */
+int parse_net(const char *arg, struct net_spec *n, char *err, size_t errlen);
+
+/* The MAC a NIC gets when none is given: stable for the same set-up. */
+void net_default_mac(const struct net_spec *n, unsigned int index,
+		     uint8_t mac[6]);
+
 /* What `kiln run` was asked to do. Strings point into argv. */
 struct kiln_config {
 	const char *kernel;
@@ -34,6 +54,8 @@ struct kiln_config {
 	struct disk_spec disks[KILN_MAX_DISKS];
 	unsigned int nr_disks;
 	enum console_kind console;
+	struct net_spec nics[KILN_MAX_NICS];
+	unsigned int nr_nics;
 };
 
 /*

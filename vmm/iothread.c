@@ -47,6 +47,21 @@ int iothread_add(struct iothread *io, int fd, iothread_fn fn, void *opaque)
 	return 0;
 }
 
+void iothread_enable(struct iothread *io, int fd, int on)
+{
+	unsigned int i;
+
+	for (i = 0; i < io->nr; i++) {
+		if (io->src[i].fd == fd) {
+			struct epoll_event ev = { .events = on ? EPOLLIN : 0,
+						  .data.ptr = &io->src[i] };
+
+			epoll_ctl(io->epfd, EPOLL_CTL_MOD, fd, &ev);
+			return;
+		}
+	}
+}
+
 static void *iothread_main(void *arg)
 {
 	struct iothread *io = arg;

@@ -33,6 +33,8 @@ struct iothread *iothread_new(void);
 /* Watches fd for input; fn runs on the I/O thread. Before start only. */
 int iothread_add(struct iothread *io, int fd, iothread_fn fn, void *opaque);
 int iothread_start(struct iothread *io);
+/* Stops or resumes watching fd (from the I/O thread itself). */
+void iothread_enable(struct iothread *io, int fd, int on);
 /* Stops and joins the thread, then frees it. NULL is fine. */
 void iothread_free(struct iothread *io);
 

@@ -22,6 +22,7 @@
 #include "vcpu.h"
 #include "virtio/blk.h"
 #include "virtio/console.h"
+#include "virtio/net.h"
 #include "virtio/rng.h"
 #include "vm.h"
 
@@ -334,6 +335,10 @@ static void vm_destroy(struct vm *vm)
 		virtio_mmio_detach(&vm->disks[i]->t);
 		virtio_blk_free(vm->disks[i]);
 	}
+	for (i = 0; i < vm->nr_nics; i++) {
+		virtio_mmio_detach(&vm->nics[i]->t);
+		virtio_net_free(vm->nics[i]);
+	}
 	if (vm->rng) {
 		virtio_mmio_detach(&vm->rng->t);
 		virtio_rng_free(vm->rng);
@@ -376,6 +381,30 @@ static int open_disks(struct vm *vm, char *err, size_t errlen)
 		if (!vm->disks[i])
 			return -EINVAL;
 		vm->nr_disks++;
+	}
+	return 0;
+}
+
+/* Opens every NIC's backend (TAP, or passt started). */
+static int open_nics(struct vm *vm, char *err, size_t errlen)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->cfg->nr_nics; i++) {
+		const struct net_spec *s = &vm->cfg->nics[i];
+		uint8_t mac[6];
+
+		if (s->has_mac)
+			memcpy(mac, s->mac, 6);
+		else
+			net_default_mac(s, i, mac);
+		vm->nics[i] = s->user ? virtio_net_new_user(vm, s->fwds, mac,
+							    err, errlen) :
+					virtio_net_new_tap(vm, s->ifname, mac,
+							   err, errlen);
+		if (!vm->nics[i])
+			return -EINVAL;
+		vm->nr_nics++;
 	}
 	return 0;
 }
@@ -425,6 +454,11 @@ static int create_devices(struct vm *vm)
 	}
 	for (i = 0; !r && i < vm->nr_disks; i++)
 		r = attach_virtio(vm, &vm->disks[i]->t, &vm->cmdline);
+	for (i = 0; !r && i < vm->nr_nics; i++) {
+		r = attach_virtio(vm, &vm->nics[i]->t, &vm->cmdline);
+		if (!r)
+			r = virtio_net_start(vm->nics[i]);
+	}
 	if (!r && vm->vcon)
 		r = attach_virtio(vm, &vm->vcon->t, &vm->cmdline);
 	if (!r)
@@ -475,6 +509,8 @@ int vm_run(const struct kiln_config *cfg)
 			goto fail_msg;
 	}
 	if (open_disks(vm, err, sizeof(err)))
+		goto fail_msg;
+	if (open_nics(vm, err, sizeof(err)))
 		goto fail_msg;
 	vm->kvm_fd = kvm_open_checked(cfg->cpus, err, sizeof(err));
 	if (vm->kvm_fd < 0)

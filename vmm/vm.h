@@ -36,6 +36,7 @@ struct vcpu;
 struct iothread;
 struct virtio_blk;
 struct virtio_rng;
+struct virtio_net;
 struct virtio_console;
 struct virtio_mmio;
 
@@ -66,6 +67,8 @@ struct vm {
 	struct virtio_blk *disks[KILN_MAX_DISKS];
 	unsigned int nr_disks;
 	struct virtio_rng *rng;
+	struct virtio_net *nics[KILN_MAX_NICS];
+	unsigned int nr_nics;
 	struct virtio_console *vcon;
 	unsigned int nr_virtio; /* virtio-mmio slots used */
 
