@@ -53,10 +53,17 @@ void iothread_enable(struct iothread *io, int fd, int on)
 
 	for (i = 0; i < io->nr; i++) {
 		if (io->src[i].fd == fd) {
-			struct epoll_event ev = { .events = on ? EPOLLIN : 0,
+			struct epoll_event ev = { .events = EPOLLIN,
 						  .data.ptr = &io->src[i] };
 
-			epoll_ctl(io->epfd, EPOLL_CTL_MOD, fd, &ev);
+			/*
+			 * Out of the set altogether: a hang-up is reported
+			 * whatever events are asked for.
+			 */
+			if (on)
+				epoll_ctl(io->epfd, EPOLL_CTL_ADD, fd, &ev);
+			else
+				epoll_ctl(io->epfd, EPOLL_CTL_DEL, fd, NULL);
 			return;
 		}
 	}

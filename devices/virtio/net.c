@@ -130,8 +130,9 @@ int net_rx_deliver(struct virtio_net *n)
 	}
 	/* The header of the first buffer says how many the frame took. */
 	nbuf = used;
-	buf_to_iov(first, nfirst, offsetof(struct virtio_net_hdr_v1, num_buffers),
-		   &nbuf, sizeof(nbuf));
+	buf_to_iov(first, nfirst,
+		   offsetof(struct virtio_net_hdr_v1, num_buffers), &nbuf,
+		   sizeof(nbuf));
 	for (i = 0; i < used; i++)
 		virtq_push(q, heads[i], lens[i]);
 	virtio_mmio_complete(&n->t, RXQ);
@@ -140,6 +141,8 @@ int net_rx_deliver(struct virtio_net *n)
 
 static void set_polling(struct virtio_net *n, bool on)
 {
+	if (n->dead)
+		return;
 	if (n->rx_stalled == !on)
 		return;
 	n->rx_stalled = !on;
@@ -163,12 +166,13 @@ static bool backend_read(struct virtio_net *n)
 		if (n->stream_off < n->stream_len) {
 			n->stream_off += passt_decode(
 				&n->codec, n->stream + n->stream_off,
-				n->stream_len - n->stream_off, n->rx + NET_HDR_LEN,
-				&flen);
+				n->stream_len - n->stream_off,
+				n->rx + NET_HDR_LEN, &flen);
 			if (n->codec.error) {
 				pr_err("net: passt sent a frame of %u bytes; closing user networking",
 				       n->codec.want);
-				iothread_enable(n->t.vm->io, n->fd, false);
+				set_polling(n, false);
+				n->dead = true;
 				return false;
 			}
 			if (flen) {
@@ -181,7 +185,8 @@ static bool backend_read(struct virtio_net *n)
 		if (r <= 0) {
 			if (r == 0) {
 				pr_err("net: passt closed its socket; the guest's user network is down");
-				iothread_enable(n->t.vm->io, n->fd, false);
+				set_polling(n, false);
+				n->dead = true;
 			}
 			return false;
 		}
@@ -236,15 +241,17 @@ static void net_tx(struct virtio_net *n)
 			if (n->backend == NET_TAP) {
 				w = writev(n->fd, n->chain.out, n->chain.n_out);
 			} else {
-				uint32_t flen = len - NET_HDR_LEN, be = htonl(flen);
+				uint32_t flen = len - NET_HDR_LEN,
+					 be = htonl(flen);
 
 				/* No offloads offered: the header must be empty. */
-				iov_to_buf(n->chain.out, n->chain.n_out, 0, &hdr,
-					   sizeof(hdr));
+				iov_to_buf(n->chain.out, n->chain.n_out, 0,
+					   &hdr, sizeof(hdr));
 				if (!hdr.flags && !hdr.gso_type) {
 					memcpy(n->tx, &be, 4);
 					iov_to_buf(n->chain.out, n->chain.n_out,
-						   NET_HDR_LEN, n->tx + 4, flen);
+						   NET_HDR_LEN, n->tx + 4,
+						   flen);
 					w = send(n->fd, n->tx, flen + 4,
 						 MSG_NOSIGNAL);
 				}
@@ -319,7 +326,7 @@ static const struct virtio_dev_ops net_ops = {
 	.notify = net_notify,
 };
 
-static struct virtio_net *net_alloc(struct vm *vm, enum net_backend b,
+struct virtio_net *virtio_net_alloc(struct vm *vm, enum net_backend b,
 				    const uint8_t mac[6], uint64_t features)
 {
 	struct virtio_net *n = calloc(1, sizeof(*n));
@@ -341,10 +348,10 @@ struct virtio_net *virtio_net_new_tap(struct vm *vm, const char *ifname,
 				      const uint8_t mac[6], char *err,
 				      size_t errlen)
 {
-	struct virtio_net *n = net_alloc(vm, NET_TAP, mac,
-					 F(CSUM) | F(GUEST_CSUM) |
-						 F(HOST_TSO4) | F(HOST_TSO6) |
-						 F(GUEST_TSO4) | F(GUEST_TSO6));
+	struct virtio_net *n = virtio_net_alloc(
+		vm, NET_TAP, mac,
+		F(CSUM) | F(GUEST_CSUM) | F(HOST_TSO4) | F(HOST_TSO6) |
+			F(GUEST_TSO4) | F(GUEST_TSO6));
 	struct ifreq ifr;
 	int hdr = NET_HDR_LEN;
 
@@ -369,16 +376,18 @@ struct virtio_net *virtio_net_new_tap(struct vm *vm, const char *ifname,
 	 * with kiln.
 	 */
 	if (ioctl(n->fd, TUNSETIFF, &ifr) < 0) {
-		snprintf(err, errlen,
-			 errno == EPERM ?
-				 "TAP '%s': permission denied: create it first (ip tuntap add %s mode tap user $USER) or run with CAP_NET_ADMIN" :
-				 "TAP '%s': %s",
-			 ifname, errno == EPERM ? ifname : strerror(errno));
+		snprintf(
+			err, errlen,
+			errno == EPERM ?
+				"TAP '%s': permission denied: create it first (ip tuntap add %s mode tap user $USER) or run with CAP_NET_ADMIN" :
+				"TAP '%s': %s",
+			ifname, errno == EPERM ? ifname : strerror(errno));
 		goto fail;
 	}
 	if (ioctl(n->fd, TUNSETVNETHDRSZ, &hdr) < 0 ||
 	    ioctl(n->fd, TUNSETOFFLOAD, 0) < 0) {
-		snprintf(err, errlen, "TAP '%s': cannot set up its virtio header: %s",
+		snprintf(err, errlen,
+			 "TAP '%s': cannot set up its virtio header: %s",
 			 ifname, strerror(errno));
 		goto fail;
 	}
@@ -392,7 +401,7 @@ struct virtio_net *virtio_net_new_user(struct vm *vm, const char *fwds,
 				       const uint8_t mac[6], char *err,
 				       size_t errlen)
 {
-	struct virtio_net *n = net_alloc(vm, NET_USER, mac, 0);
+	struct virtio_net *n = virtio_net_alloc(vm, NET_USER, mac, 0);
 	char fdarg[16], *argv[64];
 	int sv[2], argc = 0;
 	char *spec = NULL;
@@ -410,6 +419,7 @@ struct virtio_net *virtio_net_new_user(struct vm *vm, const char *fwds,
 	argv[argc++] = "passt";
 	argv[argc++] = "-f";
 	argv[argc++] = "-q";
+	argv[argc++] = "-e"; /* errors on our stderr, not only syslog */
 	argv[argc++] = "-F";
 	argv[argc++] = fdarg;
 	if (fwds && *fwds) {
@@ -448,11 +458,13 @@ struct virtio_net *virtio_net_new_user(struct vm *vm, const char *fwds,
 
 		if (waitpid(n->passt, &st, WNOHANG) == n->passt) {
 			n->passt = 0;
-			snprintf(err, errlen,
-				 WIFEXITED(st) && WEXITSTATUS(st) == 127 ?
-					 "--net user needs passt: apt-get install passt" :
-					 "passt exited at start (status %d): check the fwd= options",
-				 WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+			snprintf(
+				err, errlen,
+				WIFEXITED(st) && WEXITSTATUS(st) == 127 ?
+					"--net user needs passt: apt-get install passt" :
+					"passt exited at start (status %d): check the fwd= options",
+				WIFEXITED(st) ? WEXITSTATUS(st) :
+						128 + WTERMSIG(st));
 			goto fail;
 		}
 	}

@@ -26,9 +26,9 @@ enum net_backend { NET_TAP, NET_USER };
 struct passt_codec {
 	uint8_t len_bytes[4];
 	uint32_t have_len; /* bytes of the length read so far */
-	uint32_t want;	   /* frame length once known */
-	uint32_t got;	   /* frame bytes read so far */
-	bool error;	   /* an impossible length: the stream is unusable */
+	uint32_t want; /* frame length once known */
+	uint32_t got; /* frame bytes read so far */
+	bool error; /* an impossible length: the stream is unusable */
 };
 
 /*
@@ -53,6 +53,7 @@ struct virtio_net {
 	uint8_t rx[NET_HDR_LEN + NET_MAX_FRAME];
 	uint32_t rx_len;
 	bool rx_stalled; /* backend fd out of the epoll set */
+	bool dead; /* the backend went away: never poll it again */
 	struct passt_codec codec;
 	uint8_t stream[65536];
 	uint32_t stream_off, stream_len;
@@ -73,6 +74,10 @@ unsigned int net_tap_offloads(uint64_t guest_features);
  * MRG_RXBUF, or a malformed chain).
  */
 int net_rx_deliver(struct virtio_net *n);
+
+/* The device without a backend (fd -1); the constructors below use it. */
+struct virtio_net *virtio_net_alloc(struct vm *vm, enum net_backend b,
+				    const uint8_t mac[6], uint64_t features);
 
 /* Opens the backend. Returns NULL with err saying what to do. */
 struct virtio_net *virtio_net_new_tap(struct vm *vm, const char *ifname,

@@ -1,7 +1,7 @@
 #!/bin/sh
 # /init of the e2e test guest (busybox). The case to run comes from the
 # kernel command line as kt=NAME, which the kernel hands us as $kt.
-export PATH=/bin:/sbin
+export PATH=/bin:/sbin TCPXFER_PREFIX=KILN-GUEST-
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null
@@ -53,6 +53,49 @@ blk-discard)
 blkbench)
 	randio /dev/vda write 64 2000 | sed 's/^/KILN-GUEST-/'
 	randio /dev/vda read 64 2000 | sed 's/^/KILN-GUEST-/'
+	;;
+net-tap)
+	# eth0 on 192.0.2.0/24 (the host end is .1): ping, then 50 MiB each way.
+	ip link set lo up
+	ip addr add 192.0.2.2/24 dev eth0 && ip link set eth0 up
+	echo "KILN-GUEST-MAC eth0 $(cat /sys/class/net/eth0/address)"
+	if ping -c 3 -W 10 192.0.2.1 >/dev/null 2>&1; then
+		echo "KILN-GUEST-PING ok"
+	else
+		echo "KILN-GUEST-PING fail"
+	fi
+	dd if=/dev/urandom of=/tmp/out bs=1M count=50 2>/dev/null
+	echo "KILN-GUEST-TX-SUM $(sha256sum /tmp/out | cut -d' ' -f1)"
+	tcpxfer send 192.0.2.1 5002 /tmp/out
+	rm -f /tmp/out
+	tcpxfer recv 5001 /tmp/in
+	echo "KILN-GUEST-RX-SUM $(sha256sum /tmp/in | cut -d' ' -f1)"
+	;;
+net-two)
+	ip link set lo up
+	ip addr add 192.0.2.2/24 dev eth0 && ip link set eth0 up
+	ip addr add 198.51.100.2/24 dev eth1 && ip link set eth1 up
+	for i in eth0 eth1; do
+		echo "KILN-GUEST-MAC $i $(cat /sys/class/net/$i/address)"
+	done
+	for a in 192.0.2.1 198.51.100.1; do
+		if ping -c 2 -W 10 $a >/dev/null 2>&1; then
+			echo "KILN-GUEST-PING $a ok"
+		else
+			echo "KILN-GUEST-PING $a fail"
+		fi
+	done
+	;;
+net-user)
+	ip link set lo up
+	ip link set eth0 up
+	udhcpc -i eth0 -n -q -t 10 -s /bin/udhcpc.script >/dev/null 2>&1
+	gw=$(cat /tmp/gw 2>/dev/null)
+	echo "KILN-GUEST-DHCP $(ip -4 addr show eth0 | grep -o 'inet [0-9./]*') gw=$gw"
+	echo "kiln-user-net-to-host" >/tmp/msg
+	tcpxfer send "$gw" 5003 /tmp/msg
+	tcpxfer recv 8080 /tmp/fwd
+	echo "KILN-GUEST-FWD $(cat /tmp/fwd)"
 	;;
 rng)
 	echo "KILN-GUEST-RNG $(cat /sys/class/misc/hw_random/rng_current) $(head -c 64 /dev/hwrng | od -An -tx1 | wc -w)"

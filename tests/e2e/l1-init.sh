@@ -3,24 +3,37 @@
 # software CPU emulates it), runs the job named on the command line
 # (kiln.job=test|demo|bench) and powers off.
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+# Move off the initramfs onto a tmpfs first: pivot_root (which passt's
+# sandbox uses) does not work with rootfs as the root.
+if [ ! -e /.on-tmpfs ]; then
+	mkdir -p /newroot
+	mount -t tmpfs -o mode=0755 root /newroot
+	for d in /*; do
+		case "$d" in /newroot | /proc | /sys | /dev | /tmp) ;; *) cp -a "$d" /newroot/ ;; esac
+	done
+	mkdir -p /newroot/proc /newroot/sys /newroot/dev /newroot/tmp
+	touch /newroot/.on-tmpfs
+	exec switch_root /newroot /init
+fi
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mount -t tmpfs tmp /tmp
-for m in irqbypass kvm ccp kvm-amd; do
+for m in irqbypass kvm ccp kvm-amd tun; do
 	insmod /modules/$m.ko || echo "KILN-L1 insmod $m failed"
 done
 if [ ! -c /dev/kvm ]; then
 	echo "KILN-L1-ERROR no /dev/kvm in L1"
 	poweroff -f
 fi
+ip link set lo up
 job=$(sed -n 's/.*kiln\.job=\([a-z]*\).*/\1/p' /proc/cmdline)
 export KILN=/bin/kiln KERNEL=/guest/vmlinuz VMLINUX=/guest/vmlinux \
 	GUEST_INITRD=/guest/initrd.gz LOGDIR=/tmp/logs KILN_E2E_DUMP=1
 if [ -f /guest/gkernel ]; then
 	export GKERNEL=/guest/gkernel ROOTFS=/guest/rootfs.ext4
 fi
-only=$(sed -n 's/.*kiln\.only=\([a-z0-9-]*\).*/\1/p' /proc/cmdline)
+only=$(sed -n 's/.*kiln\.only=\([a-z0-9*-]*\).*/\1/p' /proc/cmdline)
 [ -n "$only" ] && export KILN_E2E_ONLY=$only
 t=$(sed -n 's/.*kiln\.timeout=\([0-9]*\).*/\1/p' /proc/cmdline)
 [ -n "$t" ] && export KILN_E2E_TIMEOUT=$t

@@ -105,10 +105,25 @@ make_guest_initrd() {
 	make_busybox_root "$dir"
 	cp "$E2E_DIR/guest-init.sh" "$dir/init"
 	chmod 755 "$dir/init"
-	# The guest side of the disk benchmark, when built (make tools).
-	if [ -x "$ROOT/build/$(uname -m)/randio" ]; then
-		cp "$ROOT/build/$(uname -m)/randio" "$dir/bin/randio"
+	# The guest side of the disk and network tests (make tools).
+	for t in randio tcpxfer; do
+		if [ -x "$ROOT/build/$(uname -m)/$t" ]; then
+			cp "$ROOT/build/$(uname -m)/$t" "$dir/bin/$t"
+		fi
+	done
+	cat >"$dir/bin/udhcpc.script" <<'EOS'
+#!/bin/sh
+case "$1" in
+bound | renew)
+	ip addr add "$ip/${mask:-24}" dev "$interface"
+	if [ -n "$router" ]; then
+		ip route add default via "${router%% *}" dev "$interface"
+		echo "${router%% *}" >/tmp/gw
 	fi
+	;;
+esac
+EOS
+	chmod 755 "$dir/bin/udhcpc.script"
 	make_cpio "$dir" "$out" gzip
 	rm -rf "$dir"
 }

@@ -97,7 +97,18 @@ mkdir -p "$L1/modules" "$L1/guest" "$L1/e2e"
 MODDIR=$DEB_KDIR/lib/modules/$DEB_KVER/kernel
 cp "$MODDIR/virt/lib/irqbypass.ko" "$MODDIR/arch/x86/kvm/kvm.ko" \
 	"$MODDIR/drivers/crypto/ccp/ccp.ko" "$MODDIR/arch/x86/kvm/kvm-amd.ko" \
-	"$L1/modules/"
+	"$MODDIR/drivers/net/tun.ko" "$L1/modules/"
+# Test tools, passt for user-mode networking, and an unprivileged user.
+for t in tcpxfer timeto; do
+	cp "$ROOT/build/$(uname -m)/$t" "$L1/bin/" 2>/dev/null || true
+done
+if command -v passt >/dev/null; then
+	copy_with_libs "$(command -v passt)" "$L1"
+fi
+echo "root:x:0:0:root:/root:/bin/sh" >"$L1/etc/passwd"
+echo "kt:x:1000:1000:kiln test user:/tmp:/bin/sh" >>"$L1/etc/passwd"
+echo "nobody:x:65534:65534:nobody:/nonexistent:/bin/false" >>"$L1/etc/passwd"
+printf 'root:x:0:\nkt:x:1000:\nnogroup:x:65534:\n' >"$L1/etc/group"
 cp "$DEB_VMLINUZ" "$L1/guest/vmlinuz"
 cp "$DEB_VMLINUX" "$L1/guest/vmlinux"
 cp "$GUEST_INITRD" "$L1/guest/initrd.gz"

@@ -3,7 +3,9 @@
  * tcpxfer recv PORT FILE      accept one connection, write what arrives
  * tcpxfer send ADDR PORT FILE connect (retrying for 60 s), send FILE
  *
- * Prints "tcpxfer <dir> bytes=N mbps=M" when the transfer ends. Used by the
+ * Prints "tcpxfer <dir> bytes=N mbps=M" when the transfer ends, and
+ * "tcpxfer listening" once a receiver is ready, each line preceded by
+ * $TCPXFER_PREFIX (the e2e guest's marker) and flushed at once. Used by the
  * network tests and benchmarks on both sides (host and guest).
  */
 #include <arpa/inet.h>
@@ -57,6 +59,10 @@ int main(int argc, char **argv)
 	long long total = 0;
 	int s, fd, one = 1, i;
 	double t0;
+	const char *prefix = getenv("TCPXFER_PREFIX");
+
+	if (!prefix)
+		prefix = "";
 
 	if (argc == 4 && !strcmp(argv[1], "recv")) {
 		int ls = socket(AF_INET, SOCK_STREAM, 0);
@@ -67,7 +73,7 @@ int main(int argc, char **argv)
 			perror("tcpxfer: listen");
 			return 1;
 		}
-		printf("tcpxfer listening\n");
+		printf("%stcpxfer listening\n", prefix);
 		fflush(stdout);
 		s = accept(ls, NULL, NULL);
 		fd = open(argv[3], O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -107,10 +113,11 @@ int main(int argc, char **argv)
 		while (read(s, buf, sizeof(buf)) > 0)
 			;
 	} else {
-		fprintf(stderr, "usage: tcpxfer recv PORT FILE | send ADDR PORT FILE\n");
+		fprintf(stderr,
+			"usage: tcpxfer recv PORT FILE | send ADDR PORT FILE\n");
 		return 2;
 	}
-	printf("tcpxfer %s bytes=%lld mbps=%.1f\n", argv[1], total,
+	printf("%stcpxfer %s bytes=%lld mbps=%.1f\n", prefix, argv[1], total,
 	       total * 8 / 1e6 / (now() - t0));
 	return 0;
 }

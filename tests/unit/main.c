@@ -42,6 +42,7 @@ int main(void)
 	suite_cmos();
 	suite_term();
 	suite_virtio();
+	suite_net();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_tests_failed();

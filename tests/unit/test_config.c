@@ -179,6 +179,80 @@ static void test_cmdline_compose(void)
 	free(s);
 }
 
+static void test_disk_specs(void)
+{
+	struct disk_spec d;
+	char err[256];
+
+	CU_ASSERT_EQUAL(parse_disk("root.img", &d, err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(d.path, "root.img");
+	CU_ASSERT_FALSE(d.ro);
+	CU_ASSERT_PTR_NULL(d.id);
+	free(d.path);
+	CU_ASSERT_EQUAL(parse_disk("/dev/sdb,ro,id=data", &d, err, sizeof(err)),
+			0);
+	CU_ASSERT_STRING_EQUAL(d.path, "/dev/sdb");
+	CU_ASSERT_TRUE(d.ro);
+	CU_ASSERT_STRING_EQUAL(d.id, "data");
+	free(d.path);
+	free(d.id);
+	CU_ASSERT_EQUAL(parse_disk(",ro", &d, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_EQUAL(parse_disk("x.img,rw", &d, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown option 'rw'"));
+	CU_ASSERT_EQUAL(parse_disk("x.img,id=123456789012345678901", &d, err,
+				   sizeof(err)),
+			-EINVAL);
+	CU_ASSERT_PTR_NULL(d.path);
+}
+
+static void test_net_specs(void)
+{
+	struct net_spec n;
+	uint8_t a[6], b[6], c[6];
+	char err[256];
+
+	CU_ASSERT_EQUAL(parse_net("tap=tap0", &n, err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(n.ifname, "tap0");
+	CU_ASSERT_FALSE(n.user);
+	CU_ASSERT_FALSE(n.has_mac);
+	CU_ASSERT_EQUAL(parse_net("tap=tap1,mac=02:aa:bb:cc:dd:ee", &n, err,
+				  sizeof(err)),
+			0);
+	CU_ASSERT_TRUE(n.has_mac);
+	CU_ASSERT_EQUAL(n.mac[5], 0xee);
+	CU_ASSERT_EQUAL(parse_net("user,fwd=tcp:8080:80,fwd=tcp:2222:22", &n,
+				  err, sizeof(err)),
+			0);
+	CU_ASSERT_TRUE(n.user);
+	CU_ASSERT_STRING_EQUAL(n.fwds, "8080:80 2222:22");
+	CU_ASSERT_EQUAL(parse_net("tap=", &n, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_EQUAL(parse_net("tap=averyveryverylongname", &n, err,
+				  sizeof(err)),
+			-EINVAL);
+	CU_ASSERT_EQUAL(parse_net("eth0", &n, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_EQUAL(parse_net("tap=t0,mac=01:00:5e:00:00:01", &n, err,
+				  sizeof(err)),
+			-EINVAL); /* multicast */
+	CU_ASSERT_EQUAL(parse_net("tap=t0,mac=02:00:00:00:00", &n, err,
+				  sizeof(err)),
+			-EINVAL);
+	CU_ASSERT_EQUAL(parse_net("tap=t0,fwd=tcp:1:2", &n, err, sizeof(err)),
+			-EINVAL); /* forwards are for user mode */
+	CU_ASSERT_EQUAL(parse_net("user,fwd=tcp:0:80", &n, err, sizeof(err)),
+			-EINVAL);
+	CU_ASSERT_EQUAL(parse_net("user,fwd=udp:53:53", &n, err, sizeof(err)),
+			-EINVAL);
+
+	/* Default MACs: stable, distinct per NIC, unicast and local. */
+	parse_net("tap=tap0", &n, err, sizeof(err));
+	net_default_mac(&n, 0, a);
+	net_default_mac(&n, 0, b);
+	net_default_mac(&n, 1, c);
+	CU_ASSERT_EQUAL(memcmp(a, b, 6), 0);
+	CU_ASSERT_NOT_EQUAL(memcmp(a, c, 6), 0);
+	CU_ASSERT_EQUAL(a[0] & 3, 2);
+}
+
 void suite_config(void)
 {
 	static const CU_TestInfo tests[] = {
@@ -190,6 +264,8 @@ void suite_config(void)
 		{ "run bad numbers", test_run_bad_numbers },
 		{ "run --help", test_run_help },
 		{ "kernel command line", test_cmdline_compose },
+		{ "--disk specs", test_disk_specs },
+		{ "--net specs", test_net_specs },
 		CU_TEST_INFO_NULL,
 	};
 	unit_add_suite("config", tests);

@@ -17,6 +17,7 @@ void suite_cmos(void);
 void suite_term(void);
 void suite_memory(void);
 void suite_virtio(void);
+void suite_net(void);
 
 /* Adds a suite with the given tests; aborts the run if CUnit fails. */
 void unit_add_suite(const char *name, const CU_TestInfo *tests);
