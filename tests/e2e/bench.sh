@@ -31,6 +31,49 @@ run_qemu_blk() {
 		-append "console=ttyS0 reboot=t panic=-1 quiet kt=blkbench" </dev/null
 }
 
+# The network benchmark: one NIC on the TAP ktapb, 50 MiB each way.
+run_kiln_net() {
+	exec "$KILN" run --kernel "$GKERNEL" --initrd "$GUEST_INITRD" \
+		--mem ${MEM}M --net tap=ktapb --append "quiet kt=netbench"
+}
+
+run_qemu_net() {
+	exec "$QEMU" -accel kvm -M microvm,acpi=off -cpu host -m $MEM -smp 1 \
+		-nographic -no-reboot -nodefaults -serial stdio \
+		-global virtio-mmio.force-legacy=false \
+		-netdev tap,id=n0,ifname=ktapb,script=no,downscript=no \
+		-device virtio-net-device,netdev=n0 \
+		-kernel "$GKERNEL" -initrd "$GUEST_INITRD" \
+		-append "console=ttyS0 reboot=t panic=-1 quiet kt=netbench" </dev/null
+}
+
+# net_once kiln|qemu: one VM, 50 MiB guest->host then host->guest;
+# appends "up=Mb/s down=Mb/s" (measured on the host side) to net-M.t.
+net_once() {
+	head -c 52428800 /dev/zero >"$W/net-to-guest"
+	tcpxfer recv 5002 "$W/net-from-guest" >"$W/net-recv.log" 2>&1 &
+	rp=$!
+	("run_${1}_net") >"$W/net-$1.log" 2>&1 </dev/null &
+	vp=$!
+	j=0
+	while [ $j -lt 600 ] && kill -0 $vp 2>/dev/null &&
+		! tr -d '\r' <"$W/net-$1.log" | grep -q 'KILN-GUEST-tcpxfer listening'; do
+		sleep 0.2
+		j=$((j + 1))
+	done
+	tcpxfer send 192.0.2.2 5001 "$W/net-to-guest" >"$W/net-send.log" 2>&1
+	wait $rp
+	j=0
+	while [ $j -lt 300 ] && kill -0 $vp 2>/dev/null; do
+		sleep 0.2
+		j=$((j + 1))
+	done
+	kill -KILL $vp 2>/dev/null
+	wait $vp 2>/dev/null
+	echo "up=$(sed -n 's/.*mbps=//p' "$W/net-recv.log") down=$(sed -n 's/.*mbps=//p' "$W/net-send.log")" >>"$W/net-$1.t"
+	rm -f "$W/net-to-guest" "$W/net-from-guest"
+}
+
 run_qemu() { # APPEND
 	exec "$QEMU" -accel kvm -M microvm,acpi=off -cpu host -m $MEM -smp 1 \
 		-nographic -no-reboot -nodefaults -serial stdio \
@@ -136,6 +179,30 @@ if [ -n "${GKERNEL:-}" ]; then
 		qv=$(grep "randio $1 " "$W/blk-qemu.t" | sed -n "s/.*$2=\([0-9.]*\).*/\1/p" | sort -n | sed -n 2p)
 		printf 'KILN-BENCH %-32s %8s                        %8s                              %s\n' \
 			"virtio-blk $1 $2 (median of 3)" "${kv:--}" "${qv:--}" "$(ratio "${kv:-0}" "${qv:-0}")"
+	done
+fi
+# TCP over virtio-net on a TAP, alternated, when there is a TAP to use.
+if [ -n "${GKERNEL:-}" ] && [ -c /dev/net/tun ] && command -v tcpxfer >/dev/null; then
+	ip link del ktapb 2>/dev/null
+	tunctl -t ktapb >/dev/null
+	ip addr add 192.0.2.1/24 dev ktapb
+	ip link set ktapb up
+	export TCPXFER_PREFIX=
+	rm -f "$W"/net-*.t
+	i=1
+	while [ $i -le 3 ]; do
+		net_once kiln
+		net_once qemu
+		i=$((i + 1))
+	done
+	ip link del ktapb 2>/dev/null
+	for what in up down; do
+		kv=$(sed -n "s/.*$what=\([0-9.]*\).*/\1/p" "$W/net-kiln.t" | sort -n | sed -n 2p)
+		qv=$(sed -n "s/.*$what=\([0-9.]*\).*/\1/p" "$W/net-qemu.t" | sort -n | sed -n 2p)
+		label="guest->host"
+		[ $what = down ] && label="host->guest"
+		printf 'KILN-BENCH %-32s %8s Mb/s                   %8s Mb/s                         %s\n' \
+			"virtio-net TCP $label (median 3)" "${kv:--}" "${qv:--}" "$(ratio "${kv:-0}" "${qv:-0}")"
 	done
 fi
 echo "KILN-BENCH where: $(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs, guest ${MEM} MiB 1 vCPU, kernel $(basename "$KERNEL")"

@@ -71,6 +71,14 @@ net-tap)
 	tcpxfer recv 5001 /tmp/in
 	echo "KILN-GUEST-RX-SUM $(sha256sum /tmp/in | cut -d' ' -f1)"
 	;;
+netbench)
+	ip link set lo up
+	ip addr add 192.0.2.2/24 dev eth0 && ip link set eth0 up
+	dd if=/dev/zero of=/tmp/out bs=1M count=50 2>/dev/null
+	tcpxfer send 192.0.2.1 5002 /tmp/out
+	rm -f /tmp/out
+	tcpxfer recv 5001 /tmp/in
+	;;
 net-two)
 	ip link set lo up
 	ip addr add 192.0.2.2/24 dev eth0 && ip link set eth0 up

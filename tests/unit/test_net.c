@@ -44,7 +44,8 @@ static void test_codec_whole_and_split(void)
 	/* Byte by byte: the length and the frame split across reads. */
 	memset(&c, 0, sizeof(c));
 	for (i = 0; i < 64; i++) {
-		CU_ASSERT_EQUAL(passt_decode(&c, stream + i, 1, frame, &flen), 1);
+		CU_ASSERT_EQUAL(passt_decode(&c, stream + i, 1, frame, &flen),
+				1);
 		CU_ASSERT_EQUAL(flen, i == 63 ? 60 : 0);
 	}
 	CU_ASSERT_FALSE(c.error);
@@ -210,7 +211,8 @@ void suite_net(void)
 		{ "passt bad lengths", test_codec_bad_length },
 		{ "TAP offloads from guest features", test_offloads },
 		{ "mergeable receive buffers", test_rx_mergeable },
-		{ "receive without mergeable buffers", test_rx_without_mergeable },
+		{ "receive without mergeable buffers",
+		  test_rx_without_mergeable },
 		CU_TEST_INFO_NULL,
 	};
 	unit_add_suite("virtio-net", tests);
