@@ -175,6 +175,20 @@ int arch_vm_init(struct vm *vm)
 		pr_err("KVM_CREATE_PIT2 failed: %s", strerror(errno));
 		return -errno;
 	}
+	/*
+	 * Lost PIT ticks are dropped, not re-injected. Linux keeps time with
+	 * kvmclock/TSC, and a guest that falls behind (a loaded or nested
+	 * host) would otherwise be fed a storm of catch-up ticks: under
+	 * nested emulation that livelocked the host's PIT worker.
+	 */
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_REINJECT_CONTROL) >
+	    0) {
+		struct kvm_reinject_control rc = { .pit_reinject = 0 };
+
+		if (ioctl(vm->vm_fd, KVM_REINJECT_CONTROL, &rc) < 0)
+			pr_warn("KVM_REINJECT_CONTROL failed: %s",
+				strerror(errno));
+	}
 	r = get_supported_cpuid(vm);
 	if (r)
 		return r;
