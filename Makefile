@@ -60,7 +60,9 @@ e2e: $(KILN)
 check:
 	tests/check.sh
 
-demo: $(KILN)
+demo:
+	tests/deps.sh build test
+	$(MAKE) kiln
 	KILN=$(abspath $(KILN)) tests/e2e/run.sh --demo
 
 bench: $(KILN) $(TIMETO)
