@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every test kiln has, in order: build (warnings are errors), formatting,
 # unit tests, unit tests under ASan+UBSan, libFuzzer targets for a bounded
-# time, end-to-end tests with real
-# guests (directly on /dev/kvm, else inside the nested sandbox).
+# time, end-to-end tests with real guests (directly on /dev/kvm, else inside
+# the nested sandbox), and the end-to-end tests again with kiln built with
+# ASan+UBSan.
 # Ends with one line: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -57,6 +58,16 @@ count "$out" "${PIPESTATUS[0]}"
 echo "== end-to-end tests"
 KILN=$PWD/kiln tests/e2e/run.sh 2>&1 | tee "$out"
 count "$out" "${PIPESTATUS[0]}"
+
+echo "== end-to-end tests, kiln built with ASan + UBSan"
+if make -s -j2 SAN=1 build/san-$(uname -m)/kiln; then
+	KILN=$PWD/build/san-$(uname -m)/kiln KILN_E2E_LOGS=$PWD/tests/e2e/logs/san \
+		tests/e2e/run.sh 2>&1 | tee "$out"
+	count "$out" "${PIPESTATUS[0]}"
+else
+	echo "FAIL building the sanitizer kiln"
+	fail=$((fail + 1))
+fi
 
 echo
 echo "$pass passed, $fail failed"
