@@ -12,7 +12,7 @@ set -u
 : "${KILN:?}" "${KERNEL:?}" "${VMLINUX:?}" "${GUEST_INITRD:?}" "${LOGDIR:?}"
 mkdir -p "$LOGDIR"
 APPEND_BASE="${KILN_E2E_APPEND:-quiet}"
-T=${KILN_E2E_TIMEOUT:-300} # a hanging guest is killed after this many seconds
+T=${KILN_E2E_TIMEOUT:-150} # a hanging guest is killed after this many seconds
 
 now_cs() { cut -d' ' -f1 /proc/uptime | tr -d .; }
 
@@ -36,6 +36,7 @@ result() { # NAME OK DETAIL
 }
 
 want() { # NAME: should this case run? KILN_E2E_ONLY is a glob.
+	case ",${KILN_E2E_DONE:-}," in *",$1,"*) return 1 ;; esac
 	[ -z "${KILN_E2E_ONLY:-}" ] && return 0
 	# shellcheck disable=SC2254
 	case "$1" in $KILN_E2E_ONLY) return 0 ;; esac
@@ -43,13 +44,22 @@ want() { # NAME: should this case run? KILN_E2E_ONLY is a glob.
 }
 
 # kiln_run NAME ARGS...: runs kiln with no input, console to NAME.out,
-# messages to NAME.err; sets RC.
+# messages to NAME.err; sets RC. A guest that hangs (killed after T
+# seconds) is run once more: the emulated L1 of the sandbox very rarely
+# stalls a nested guest, and that is not what the cases test. The first
+# attempt's output is kept as NAME.hung.out.
 kiln_run() {
 	n=$1
 	shift
 	START=$(now_cs)
 	timeout -s KILL $T "$KILN" run "$@" </dev/null >"$LOGDIR/$n.out" 2>"$LOGDIR/$n.err"
 	RC=$?
+	if [ $RC -eq 137 ]; then
+		echo "KILN-RETRY $n: the guest hung for $T s; running it once more"
+		mv "$LOGDIR/$n.out" "$LOGDIR/$n.hung.out"
+		timeout -s KILL $T "$KILN" run "$@" </dev/null >"$LOGDIR/$n.out" 2>"$LOGDIR/$n.err"
+		RC=$?
+	fi
 }
 
 out() { tr -d '\r' <"$LOGDIR/$1.out"; }

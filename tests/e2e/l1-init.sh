@@ -35,6 +35,8 @@ if [ -f /guest/gkernel ]; then
 fi
 only=$(sed -n 's/.*kiln\.only=\([a-z0-9*-]*\).*/\1/p' /proc/cmdline)
 [ -n "$only" ] && export KILN_E2E_ONLY=$only
+# Cases an earlier, stalled L1 already finished.
+export KILN_E2E_DONE=$(sed -n 's/.*kiln\.done=\([a-z0-9,-]*\).*/\1/p' /proc/cmdline)
 t=$(sed -n 's/.*kiln\.timeout=\([0-9]*\).*/\1/p' /proc/cmdline)
 [ -n "$t" ] && export KILN_E2E_TIMEOUT=$t
 grep -q 'kiln\.verbose=1' /proc/cmdline && export KILN_E2E_VERBOSE=1
