@@ -214,13 +214,19 @@ bool virtq_enable_notify(struct virtq *q)
 	return LOAD_ACQ(q->avail->idx) != q->last_avail;
 }
 
-size_t iov_to_buf(const struct iovec *iov, unsigned int n, size_t skip,
-		  void *buf, size_t len)
+/*
+ * Copies len bytes between a flat buffer and an iovec array, starting at
+ * byte offset skip of the array; to_iov says which way. Returns the bytes
+ * copied (fewer when the array ends first).
+ */
+static size_t iov_copy(const struct iovec *iov, unsigned int n, size_t skip,
+		       uint8_t *buf, size_t len, bool to_iov)
 {
 	size_t done = 0;
 	unsigned int i;
 
 	for (i = 0; i < n && done < len; i++) {
+		uint8_t *base = iov[i].iov_base;
 		size_t l = iov[i].iov_len;
 
 		if (skip >= l) {
@@ -230,34 +236,25 @@ size_t iov_to_buf(const struct iovec *iov, unsigned int n, size_t skip,
 		l -= skip;
 		if (l > len - done)
 			l = len - done;
-		memcpy((uint8_t *)buf + done, (uint8_t *)iov[i].iov_base + skip,
-		       l);
+		if (to_iov)
+			memcpy(base + skip, buf + done, l);
+		else
+			memcpy(buf + done, base + skip, l);
 		done += l;
 		skip = 0;
 	}
 	return done;
 }
 
+size_t iov_to_buf(const struct iovec *iov, unsigned int n, size_t skip,
+		  void *buf, size_t len)
+{
+	return iov_copy(iov, n, skip, buf, len, false);
+}
+
 size_t buf_to_iov(const struct iovec *iov, unsigned int n, size_t skip,
 		  const void *buf, size_t len)
 {
-	size_t done = 0;
-	unsigned int i;
-
-	for (i = 0; i < n && done < len; i++) {
-		size_t l = iov[i].iov_len;
-
-		if (skip >= l) {
-			skip -= l;
-			continue;
-		}
-		l -= skip;
-		if (l > len - done)
-			l = len - done;
-		memcpy((uint8_t *)iov[i].iov_base + skip,
-		       (const uint8_t *)buf + done, l);
-		done += l;
-		skip = 0;
-	}
-	return done;
+	/* Only read from buf in this direction. */
+	return iov_copy(iov, n, skip, (uint8_t *)buf, len, true);
 }
