@@ -8,7 +8,6 @@
 #define STATUS_OBF 0x01
 #define STATUS_SYS 0x04
 #define STATUS_CMD 0x08 /* last write was to the command port */
-#define STATUS_AUX 0x20
 
 #define CTR_KBD_INT 0x01
 #define CTR_SYS 0x04

@@ -19,7 +19,7 @@ struct i8042;
 struct arch_vm {
 	enum x86_boot_mode boot_mode;
 	uint64_t entry;
-	uint64_t kernel_start, kernel_end;
+	uint64_t kernel_end; /* first byte after the kernel: initrds go above */
 	uint64_t initrd_gpa, initrd_size;
 	uint64_t initrd_addr_max; /* highest byte the kernel lets an initrd use */
 

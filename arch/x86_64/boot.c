@@ -357,7 +357,6 @@ static int load_bzimage(struct vm *vm, int fd)
 	a->boot_mode = X86_BOOT_LINUX64;
 	/* The 64-bit entry is 0x200 bytes into the protected-mode code. */
 	a->entry = load + 0x200;
-	a->kernel_start = load;
 	a->kernel_end = load + info.init_size;
 	a->setup_hdr_len = info.hdr_len;
 	memcpy(a->setup_hdr, head + SETUP_HDR_OFFSET, info.hdr_len);
@@ -449,7 +448,6 @@ static int load_elf(struct vm *vm, int fd)
 		goto out;
 	}
 	a->bzimage = false;
-	a->kernel_start = lo;
 	a->kernel_end = hi;
 	a->cmdline_max = X86_DEFAULT_CMDLINE_SIZE - 1;
 	a->initrd_addr_max = 0xffffffff;

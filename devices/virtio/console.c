@@ -158,7 +158,6 @@ struct virtio_console *virtio_console_new(struct vm *vm, int out_fd)
 		free(c);
 		return NULL;
 	}
-	c->nr_ports = 1;
 	c->port[0] =
 		(struct console_port){ .out_fd = out_fd, .rxq = 0, .txq = 1 };
 	virtio_mmio_init(&c->t, vm, &console_ops, c, 0);

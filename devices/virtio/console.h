@@ -27,7 +27,6 @@ struct console_port {
 struct virtio_console {
 	struct virtio_mmio t;
 	struct console_port port[CONSOLE_MAX_PORTS];
-	unsigned int nr_ports;
 	int space_fd; /* readable when the guest posted receive buffers */
 	struct virtq_chain chain;
 	struct virtq_chain rx_chain;
