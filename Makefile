@@ -26,7 +26,11 @@ endif
 
 CORE_SRCS := $(filter-out vmm/main.c,$(wildcard vmm/*.c)) $(wildcard devices/*.c devices/virtio/*.c) \
 	$(wildcard arch/$(ARCH)/*.c)
-CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o)
+# The guest init, built static and linked into kiln (vmm/init-blob.S).
+INIT := build/$(ARCH)/guest-init/init
+INIT_CC ?= $(CC)
+INIT_BLOB := $(BUILD)/vmm/init-blob.o
+CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o) $(INIT_BLOB)
 MAIN_OBJ := $(BUILD)/vmm/main.o
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
@@ -47,6 +51,14 @@ $(KILN): $(CORE_OBJS) $(MAIN_OBJ)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(INIT): guest-init/init.c
+	@mkdir -p $(dir $@)
+	$(INIT_CC) -Os -static -s -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $<
+
+$(BUILD)/vmm/init-blob.o: vmm/init-blob.S $(INIT)
+	@mkdir -p $(dir $@)
+	$(CC) -c -DINIT_PATH='"$(INIT)"' -o $@ $<
 
 $(UNIT): $(CORE_OBJS) $(UNIT_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
@@ -85,8 +97,10 @@ $(TIMETO): tests/tools/timeto.c
 tools: $(TIMETO)
 
 # kiln's guest kernel, cached in $(KILN_CACHE) (see guest-kernel-config/).
+# Copied next to kiln, where `kiln run` finds it without --kernel.
 guest-kernel:
-	guest-kernel-config/build.sh
+	@dir=$$(guest-kernel-config/build.sh) && mkdir -p build/$(ARCH)/guest-kernel && \
+		cp "$$dir"/* build/$(ARCH)/guest-kernel/ && echo "build/$(ARCH)/guest-kernel/"
 
 # libFuzzer targets for everything a guest can feed us (tests/fuzz/).
 FUZZ_BUILD := build/fuzz-$(ARCH)
@@ -94,12 +108,16 @@ FUZZ_CC := clang
 FUZZ_CFLAGS := -O1 -g -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
 	-D_GNU_SOURCE -Ivmm -Idevices -Idevices/virtio -Iarch/$(ARCH) \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
-FUZZ_OBJS := $(CORE_SRCS:%.c=$(FUZZ_BUILD)/%.o)
+FUZZ_OBJS := $(CORE_SRCS:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_BUILD)/vmm/init-blob.o
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 $(FUZZ_BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/vmm/init-blob.o: vmm/init-blob.S $(INIT)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -c -DINIT_PATH='"$(INIT)"' -o $@ $<
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lelf -lpthread

@@ -16,6 +16,11 @@ struct vcpu;
 /* The default kernel command line (console, reboot and panic behaviour). */
 const char *arch_default_cmdline(void);
 
+/* Where a kernel build tree keeps the bootable image, e.g.
+ * "arch/x86/boot/bzImage", and that image's file name. */
+const char *arch_kernel_tree_image(void);
+const char *arch_kernel_image_name(void);
+
 /* KVM capabilities this arch needs, terminated by a zero entry. */
 struct kvm_cap_need {
 	int cap;

@@ -14,22 +14,31 @@ const char kiln_usage[] =
 	"usage: kiln <command> [options]\n"
 	"\n"
 	"commands:\n"
-	"  run        boot a Linux kernel in a microVM (kiln run --help)\n"
+	"  run        boot a Linux kernel in a microVM, or run a command in\n"
+	"             one (kiln run --help)\n"
+	"  kconfig    print the kernel config options kiln's guests need\n"
 	"\n"
 	"options:\n"
 	"  -h, --help     show this help\n"
 	"  -V, --version  show the version\n";
 
 const char kiln_run_usage[] =
-	"usage: kiln run --kernel PATH [options]\n"
+	"usage: kiln run [--kernel PATH] [options]\n"
+	"       kiln run [--kernel PATH] [options] -- CMD [ARGS...]\n"
 	"\n"
-	"Boots PATH (a bzImage or an ELF vmlinux) with the serial console on\n"
-	"this terminal. kiln exits when the guest reboots, powers off or panics.\n"
+	"Boots PATH (a bzImage, an ELF vmlinux, or a kernel build tree; default:\n"
+	"the kernel 'make guest-kernel' built) with the serial console on this\n"
+	"terminal. kiln exits when the guest reboots, powers off or panics.\n"
 	"Press Ctrl-A x to quit, Ctrl-A Ctrl-A to send Ctrl-A.\n"
 	"\n"
+	"With -- CMD, kiln runs CMD in the microVM instead: its stdin, stdout and\n"
+	"stderr are kiln's, its exit status is kiln's (255: the guest ended\n"
+	"without one, 124: --timeout expired). The root is the host's / shared\n"
+	"read-only under a throw-away layer, unless --rootfs says otherwise.\n"
+	"\n"
 	"options:\n"
-	"  -k, --kernel PATH   kernel to boot (bzImage or ELF vmlinux)\n"
-	"  -i, --initrd PATH   initial ramdisk\n"
+	"  -k, --kernel PATH   kernel to boot (bzImage, ELF vmlinux, build tree)\n"
+	"      --initrd PATH   initial ramdisk\n"
 	"      --append STR    add STR to the kernel command line\n"
 	"      --cmdline STR   replace the default kernel command line\n"
 	"  -c, --cpus N        number of vCPUs (default 1, at most 254)\n"
@@ -42,8 +51,67 @@ const char kiln_run_usage[] =
 	"                      networking through passt (repeatable)\n"
 	"      --console serial|virtio\n"
 	"                      the guest console: ttyS0 (default) or hvc0\n"
-	"  -v, --verbose       more messages (twice: debug)\n"
-	"  -h, --help          show this help\n";
+	"  -v, --verbose       more messages (twice: debug); with -- CMD, the\n"
+	"                      guest kernel's messages on stderr\n"
+	"  -h, --help          show this help\n"
+	"\n"
+	"with -- CMD:\n"
+	"      --rootfs DIR|IMAGE[,ro]\n"
+	"                      the root: a directory (shared over virtio-9p) or\n"
+	"                      an ext4 image (virtio-blk); ro adds a throw-away\n"
+	"                      layer over a directory\n"
+	"      --share HOSTDIR[:GUESTDIR][,ro]\n"
+	"                      share a host directory (repeatable); ro shares get\n"
+	"                      a throw-away layer, the host's copy never changes\n"
+	"  -e, --env K=V       set an environment variable (repeatable)\n"
+	"  -w, --cwd DIR       working directory (default: this one, or /)\n"
+	"  -u, --user UID[:GID]\n"
+	"                      run CMD as this user (default: root)\n"
+	"      --timeout SECS  stop the VM after SECS seconds, exit 124\n"
+	"  -i, --interactive   keep stdin open even when it is a terminal\n"
+	"  -t, --tty           give CMD a terminal\n"
+	"      --console-log FILE\n"
+	"                      write the guest kernel's messages to FILE\n";
+
+const char kiln_kconfig[] =
+	"# What a Linux kernel needs to boot under kiln (merge with\n"
+	"# scripts/kconfig/merge_config.sh). Built in, not modules.\n"
+	"CONFIG_64BIT=y\n"
+	"CONFIG_SMP=y\n"
+	"CONFIG_BLK_DEV_INITRD=y\n"
+	"CONFIG_BINFMT_ELF=y\n"
+	"CONFIG_BINFMT_SCRIPT=y\n"
+	"CONFIG_HYPERVISOR_GUEST=y\n"
+	"CONFIG_PARAVIRT=y\n"
+	"CONFIG_KVM_GUEST=y\n"
+	"CONFIG_X86_MPPARSE=y\n"
+	"CONFIG_SERIAL_8250=y\n"
+	"CONFIG_SERIAL_8250_CONSOLE=y\n"
+	"CONFIG_VIRTIO_MENU=y\n"
+	"CONFIG_VIRTIO=y\n"
+	"CONFIG_VIRTIO_MMIO=y\n"
+	"CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES=y\n"
+	"CONFIG_BLOCK=y\n"
+	"CONFIG_BLK_DEV=y\n"
+	"CONFIG_VIRTIO_BLK=y\n"
+	"CONFIG_TTY=y\n"
+	"CONFIG_UNIX98_PTYS=y\n"
+	"CONFIG_VIRTIO_CONSOLE=y\n"
+	"CONFIG_HW_RANDOM=y\n"
+	"CONFIG_HW_RANDOM_VIRTIO=y\n"
+	"CONFIG_NET=y\n"
+	"CONFIG_INET=y\n"
+	"CONFIG_NETDEVICES=y\n"
+	"CONFIG_VIRTIO_NET=y\n"
+	"CONFIG_NET_9P=y\n"
+	"CONFIG_NET_9P_VIRTIO=y\n"
+	"CONFIG_9P_FS=y\n"
+	"CONFIG_PROC_FS=y\n"
+	"CONFIG_SYSFS=y\n"
+	"CONFIG_DEVTMPFS=y\n"
+	"CONFIG_TMPFS=y\n"
+	"CONFIG_EXT4_FS=y\n"
+	"CONFIG_OVERLAY_FS=y\n";
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -141,11 +209,20 @@ enum {
 	OPT_DISK,
 	OPT_CONSOLE,
 	OPT_NET,
+	OPT_ROOTFS,
+	OPT_SHARE,
+	OPT_ENV,
+	OPT_CWD,
+	OPT_USER,
+	OPT_TIMEOUT,
+	OPT_INTERACTIVE,
+	OPT_TTY,
+	OPT_CONSOLE_LOG,
 };
 
 static const struct opt run_opts[] = {
 	{ "kernel", 'k', true, OPT_KERNEL },
-	{ "initrd", 'i', true, OPT_INITRD },
+	{ "initrd", 0, true, OPT_INITRD },
 	{ "append", 0, true, OPT_APPEND },
 	{ "cmdline", 0, true, OPT_CMDLINE },
 	{ "cpus", 'c', true, OPT_CPUS },
@@ -155,6 +232,15 @@ static const struct opt run_opts[] = {
 	{ "disk", 'd', true, OPT_DISK },
 	{ "console", 0, true, OPT_CONSOLE },
 	{ "net", 'n', true, OPT_NET },
+	{ "rootfs", 0, true, OPT_ROOTFS },
+	{ "share", 0, true, OPT_SHARE },
+	{ "env", 'e', true, OPT_ENV },
+	{ "cwd", 'w', true, OPT_CWD },
+	{ "user", 'u', true, OPT_USER },
+	{ "timeout", 0, true, OPT_TIMEOUT },
+	{ "interactive", 'i', false, OPT_INTERACTIVE },
+	{ "tty", 't', false, OPT_TTY },
+	{ "console-log", 0, true, OPT_CONSOLE_LOG },
 };
 
 /* Finds the option an argument names; *val gets an inline "=value". */
@@ -206,11 +292,24 @@ enum config_result config_parse_run(struct kiln_config *cfg, int argc,
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->cpus = 1;
 	cfg->mem_size = KILN_DEFAULT_MEM;
+	cfg->uid = cfg->gid = -1;
 
 	for (i = 0; i < argc; i++) {
 		const char *arg = argv[i], *val;
-		const struct opt *o = find_opt(arg, &val);
+		const struct opt *o;
 		int rc = 0;
+
+		if (!strcmp(arg, "--")) {
+			if (i + 1 >= argc) {
+				set_err(err, errlen,
+					"nothing after '--': give a command, e.g. -- uname -a");
+				return CONFIG_ERROR;
+			}
+			cfg->run_argv = argv + i + 1;
+			cfg->run_argc = argc - i - 1;
+			break;
+		}
+		o = find_opt(arg, &val);
 
 		if (!o) {
 			if (arg[0] == '-')
@@ -341,6 +440,81 @@ enum config_result config_parse_run(struct kiln_config *cfg, int argc,
 				return CONFIG_ERROR;
 			}
 			break;
+		case OPT_ROOTFS: {
+			size_t n = strlen(val);
+
+			rc = set_once(&cfg->rootfs, val, o->longname, err,
+				      errlen);
+			if (!rc && n > 3 && !strcmp(val + n - 3, ",ro")) {
+				cfg->rootfs_ro = 1;
+				cfg->rootfs_path_len = n - 3;
+			} else {
+				cfg->rootfs_path_len = n;
+			}
+			break;
+		}
+		case OPT_SHARE:
+			if (cfg->nr_shares == KILN_MAX_SHARES) {
+				set_err(err, errlen,
+					"too many --share options: at most %d",
+					KILN_MAX_SHARES);
+				return CONFIG_ERROR;
+			}
+			if (parse_share(val, &cfg->shares[cfg->nr_shares], err,
+					errlen))
+				return CONFIG_ERROR;
+			cfg->nr_shares++;
+			break;
+		case OPT_ENV:
+			if (!strchr(val, '=') || *val == '=') {
+				set_err(err, errlen,
+					"--env '%s': write it as NAME=VALUE",
+					val);
+				return CONFIG_ERROR;
+			}
+			if (cfg->nr_env == KILN_MAX_ENV) {
+				set_err(err, errlen,
+					"too many --env options: at most %d",
+					KILN_MAX_ENV);
+				return CONFIG_ERROR;
+			}
+			cfg->env[cfg->nr_env++] = val;
+			break;
+		case OPT_CWD:
+			rc = set_once(&cfg->cwd, val, o->longname, err, errlen);
+			if (!rc && *val != '/') {
+				set_err(err, errlen,
+					"--cwd '%s': give an absolute path",
+					val);
+				return CONFIG_ERROR;
+			}
+			break;
+		case OPT_USER:
+			if (parse_user(val, &cfg->uid, &cfg->gid)) {
+				set_err(err, errlen,
+					"--user '%s': give UID or UID:GID as numbers",
+					val);
+				return CONFIG_ERROR;
+			}
+			break;
+		case OPT_TIMEOUT:
+			if (parse_seconds(val, &cfg->timeout)) {
+				set_err(err, errlen,
+					"--timeout '%s': give seconds, more than 0",
+					val);
+				return CONFIG_ERROR;
+			}
+			break;
+		case OPT_INTERACTIVE:
+			cfg->interactive = 1;
+			break;
+		case OPT_TTY:
+			cfg->tty = 1;
+			break;
+		case OPT_CONSOLE_LOG:
+			rc = set_once(&cfg->console_log, val, o->longname, err,
+				      errlen);
+			break;
 		case OPT_HELP:
 			return CONFIG_HELP;
 		}
@@ -348,9 +522,11 @@ enum config_result config_parse_run(struct kiln_config *cfg, int argc,
 			return CONFIG_ERROR;
 	}
 
-	if (!cfg->kernel) {
+	if (!cfg->run_argv &&
+	    (cfg->rootfs || cfg->nr_shares || cfg->nr_env || cfg->cwd ||
+	     cfg->uid >= 0 || cfg->timeout || cfg->interactive || cfg->tty)) {
 		set_err(err, errlen,
-			"no kernel given: add --kernel PATH (a bzImage or vmlinux)");
+			"--rootfs, --share, --env, --cwd, --user, --timeout, -i and -t go with a command: add -- CMD");
 		return CONFIG_ERROR;
 	}
 	return CONFIG_OK;
@@ -506,9 +682,92 @@ void net_default_mac(const struct net_spec *n, unsigned int index,
 	mac[5] = h;
 }
 
+int parse_share(const char *arg, struct share_spec *s, char *err, size_t errlen)
+{
+	size_t n = strlen(arg);
+	char *copy, *colon;
+
+	memset(s, 0, sizeof(*s));
+	if (n > 3 && !strcmp(arg + n - 3, ",ro")) {
+		s->ro = 1;
+		n -= 3;
+	}
+	copy = strndup(arg, n);
+	if (!copy)
+		return -ENOMEM;
+	colon = strchr(copy, ':');
+	if (colon)
+		*colon++ = 0;
+	if (!*copy || strchr(copy, ',') || (colon && strchr(colon, ':'))) {
+		set_err(err, errlen,
+			"--share '%s': write it as HOSTDIR[:GUESTDIR][,ro]",
+			arg);
+		free(copy);
+		return -EINVAL;
+	}
+	s->guest = strdup(colon ? colon : copy);
+	if (!s->guest || *s->guest != '/') {
+		set_err(err, errlen,
+			"--share '%s': the guest directory must be an absolute path",
+			arg);
+		free(s->guest);
+		free(copy);
+		s->guest = NULL;
+		return -EINVAL;
+	}
+	s->host = copy;
+	return 0;
+}
+
+int parse_user(const char *arg, long *uid, long *gid)
+{
+	unsigned int u, g;
+	const char *colon = strchr(arg, ':');
+	char tmp[16];
+
+	if (!colon) {
+		if (parse_uint(arg, &u) || u > INT32_MAX)
+			return -EINVAL;
+		*uid = u;
+		*gid = u;
+		return 0;
+	}
+	if ((size_t)(colon - arg) >= sizeof(tmp))
+		return -EINVAL;
+	memcpy(tmp, arg, colon - arg);
+	tmp[colon - arg] = 0;
+	if (parse_uint(tmp, &u) || parse_uint(colon + 1, &g) || u > INT32_MAX ||
+	    g > INT32_MAX)
+		return -EINVAL;
+	*uid = u;
+	*gid = g;
+	return 0;
+}
+
+int parse_seconds(const char *arg, double *out)
+{
+	char *end;
+	double v;
+
+	if (!isdigit((unsigned char)*arg))
+		return -EINVAL;
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || *end || !(v > 0) || v > 1e9)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
 void config_free(struct kiln_config *cfg)
 {
 	unsigned int i;
+
+	for (i = 0; i < cfg->nr_shares; i++) {
+		free(cfg->shares[i].host);
+		free(cfg->shares[i].guest);
+	}
+	cfg->nr_shares = 0;
 
 	for (i = 0; i < cfg->nr_disks; i++) {
 		free(cfg->disks[i].path);

@@ -42,6 +42,28 @@ int parse_net(const char *arg, struct net_spec *n, char *err, size_t errlen);
 void net_default_mac(const struct net_spec *n, unsigned int index,
 		     uint8_t mac[6]);
 
+#define KILN_MAX_SHARES 8
+#define KILN_MAX_ENV 256
+
+struct share_spec {
+	char *host; /* malloc'ed, like guest */
+	char *guest;
+	int ro;
+};
+
+/*
+ * Parses "HOSTDIR[:GUESTDIR][,ro]" (GUESTDIR defaults to HOSTDIR and must
+ * be absolute). Returns 0, or -EINVAL with err saying why.
+ */
+int parse_share(const char *arg, struct share_spec *s, char *err,
+		size_t errlen);
+
+/* Parses "UID[:GID]". Returns 0 or -EINVAL. */
+int parse_user(const char *arg, long *uid, long *gid);
+
+/* Parses seconds ("2", "0.5"), more than 0. Returns 0 or -EINVAL. */
+int parse_seconds(const char *arg, double *out);
+
 /* What `kiln run` was asked to do. Strings point into argv. */
 struct kiln_config {
 	const char *kernel;
@@ -56,6 +78,23 @@ struct kiln_config {
 	enum console_kind console;
 	struct net_spec nics[KILN_MAX_NICS];
 	unsigned int nr_nics;
+
+	/* `kiln run [options] -- CMD [ARGS...]`: run_argv is NULL without. */
+	char **run_argv;
+	int run_argc;
+	const char *rootfs; /* a directory (9p) or an image (virtio-blk) */
+	int rootfs_ro;
+	size_t rootfs_path_len; /* rootfs without ",ro" */
+	struct share_spec shares[KILN_MAX_SHARES];
+	unsigned int nr_shares;
+	const char *env[KILN_MAX_ENV];
+	unsigned int nr_env;
+	const char *cwd;
+	long uid, gid; /* -1: root */
+	double timeout; /* seconds, 0 for none */
+	int interactive; /* -i */
+	int tty; /* -t */
+	const char *console_log;
 };
 
 /*
@@ -94,6 +133,7 @@ char *config_kernel_cmdline(const struct kiln_config *cfg,
 			    const char *arch_default);
 
 extern const char kiln_run_usage[];
+extern const char kiln_kconfig[];
 extern const char kiln_usage[];
 
 #endif

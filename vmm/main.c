@@ -25,6 +25,10 @@ int main(int argc, char **argv)
 		printf("kiln %s\n", KILN_VERSION);
 		return 0;
 	}
+	if (!strcmp(argv[1], "kconfig")) {
+		fputs(kiln_kconfig, stdout);
+		return 0;
+	}
 	if (strcmp(argv[1], "run")) {
 		pr_err("unknown command '%s': see 'kiln --help'", argv[1]);
 		return 2;

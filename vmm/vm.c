@@ -8,6 +8,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -17,9 +18,11 @@
 #include "iothread.h"
 #include "kvm.h"
 #include "log.h"
+#include "run.h"
 #include "term.h"
 #include "uart8250.h"
 #include "vcpu.h"
+#include "virtio/9p.h"
 #include "virtio/blk.h"
 #include "virtio/console.h"
 #include "virtio/net.h"
@@ -164,6 +167,8 @@ static const char *stop_text(enum vm_stop_reason r)
 		return "quit from the console";
 	case VM_STOP_ERROR:
 		return "stopped on an error";
+	case VM_STOP_TIMEOUT:
+		return "timed out";
 	default:
 		return "running";
 	}
@@ -172,9 +177,12 @@ static const char *stop_text(enum vm_stop_reason r)
 /* Console input state, owned by the main loop. */
 struct input {
 	size_t (*receive)(void *dev, const uint8_t *buf, size_t n);
+	void (*eof)(void *dev); /* called once every byte went in */
 	void *dev;
 	int fd;
 	bool tty;
+	bool ended; /* end of input seen, eof() not yet called */
+	bool file; /* a regular file: always readable, not polled */
 	bool blocked; /* waiting for the UART to drain */
 	struct term_escape esc;
 	uint8_t buf[256];
@@ -189,6 +197,10 @@ static void input_feed(struct input *in, int epfd)
 	in->off += n;
 	if (in->off == in->len) {
 		in->off = in->len = 0;
+		if (in->ended && in->eof) {
+			in->ended = false;
+			in->eof(in->dev);
+		}
 		if (in->blocked) {
 			in->blocked = false;
 			if (in->fd >= 0)
@@ -216,8 +228,12 @@ static void input_read(struct vm *vm, struct input *in, int epfd)
 		return;
 	if (r <= 0) {
 		/* End of input: the guest keeps running without it. */
-		epoll_ctl(epfd, EPOLL_CTL_DEL, in->fd, NULL);
+		if (!in->file)
+			epoll_ctl(epfd, EPOLL_CTL_DEL, in->fd, NULL);
 		in->fd = -1;
+		in->ended = true;
+		in->len = in->off = 0;
+		input_feed(in, epfd);
 		return;
 	}
 	if (in->tty) {
@@ -244,14 +260,58 @@ static size_t vcon_receive(void *dev, const uint8_t *buf, size_t n)
 	return virtio_console_receive(dev, buf, n);
 }
 
+static size_t stdin_port_receive(void *dev, const uint8_t *buf, size_t n)
+{
+	return virtio_console_port_receive(dev, RUN_PORT_STDIN, buf, n);
+}
+
+static void stdin_port_eof(void *dev)
+{
+	virtio_console_host_close(dev, RUN_PORT_STDIN);
+}
+
+/* -t: the terminal's size, to the guest init over the status port. */
+static void send_winsize(struct vm *vm)
+{
+	struct winsize ws;
+	char line[48];
+	int n;
+
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws))
+		return;
+	n = snprintf(line, sizeof(line), "winsize %u %u\n", ws.ws_row,
+		     ws.ws_col);
+	virtio_console_port_receive(vm->vcon, RUN_PORT_STATUS,
+				    (const uint8_t *)line, n);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* The main thread's loop: signals, console input, the stop request. */
 static void vm_event_loop(struct vm *vm, int sfd, bool tty)
 {
 	struct input in = { .fd = vm->in_fd, .tty = tty };
+	int64_t deadline =
+		vm->cfg->timeout ?
+			now_ms() + (int64_t)(vm->cfg->timeout * 1000) :
+			0;
 	struct epoll_event ev;
 	int epfd, space_fd;
 
-	if (vm->vcon) {
+	if (vm->run_mode) {
+		in.receive = stdin_port_receive;
+		in.eof = stdin_port_eof;
+		in.dev = vm->vcon;
+		space_fd = vm->vcon->space_fd;
+		if (!vm->vcon->port[RUN_PORT_STDIN].host_open)
+			in.fd = -1;
+	} else if (vm->vcon) {
 		in.receive = vcon_receive;
 		in.dev = vm->vcon;
 		space_fd = vm->vcon->space_fd;
@@ -276,14 +336,36 @@ static void vm_event_loop(struct vm *vm, int sfd, bool tty)
 	if (in.fd >= 0) {
 		ev = (struct epoll_event){ .events = EPOLLIN,
 					   .data.fd = in.fd };
-		/* Regular files and /dev/null cannot be polled: skip input. */
-		if (epoll_ctl(epfd, EPOLL_CTL_ADD, in.fd, &ev) < 0)
-			in.fd = -1;
+		/* Regular files cannot be polled: they are always readable. */
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, in.fd, &ev) < 0) {
+			if (errno == EPERM && in.eof)
+				in.file = true;
+			else
+				in.fd = -1;
+		}
 	}
 
 	while (atomic_load(&vm->stop_reason) == VM_RUNNING) {
 		struct epoll_event evs[4];
-		int i, n = epoll_wait(epfd, evs, 4, -1);
+		int i, n, wait = -1;
+
+		if (in.file && in.fd >= 0 && !in.blocked)
+			input_read(vm, &in, epfd);
+		if (in.file && in.fd >= 0 && !in.blocked)
+			wait = 0;
+		if (deadline) {
+			int64_t left = deadline - now_ms();
+
+			if (left <= 0) {
+				pr_warn("the command ran past --timeout %gs: stopping the guest",
+					vm->cfg->timeout);
+				vm_request_stop(vm, VM_STOP_TIMEOUT, 124);
+				break;
+			}
+			if (wait < 0 || left < wait)
+				wait = left > 1000000 ? 1000000 : left;
+		}
+		n = epoll_wait(epfd, evs, 4, wait);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -299,7 +381,12 @@ static void vm_event_loop(struct vm *vm, int sfd, bool tty)
 			if (fd == sfd) {
 				struct signalfd_siginfo si;
 
-				if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (read(sfd, &si, sizeof(si)) != sizeof(si))
+					continue;
+				if (si.ssi_signo == SIGWINCH) {
+					if (vm->run_mode && vm->cfg->tty)
+						send_winsize(vm);
+				} else {
 					pr_info("received signal %u, stopping the guest",
 						si.ssi_signo);
 					vm_request_stop(vm, VM_STOP_SIGNAL,
@@ -347,6 +434,13 @@ static void vm_destroy(struct vm *vm)
 		virtio_mmio_detach(&vm->vcon->t);
 		virtio_console_free(vm->vcon);
 	}
+	for (i = 0; i < vm->nr_p9; i++) {
+		virtio_mmio_detach(&vm->p9[i]->t);
+		virtio_9p_free(vm->p9[i]);
+	}
+	free(vm->initrd_extra);
+	if (vm->log_fd >= 0)
+		close(vm->log_fd);
 
 	if (vm->vcpus) {
 		for (i = 0; i < vm->nr_vcpus; i++)
@@ -376,9 +470,14 @@ static int open_disks(struct vm *vm, char *err, size_t errlen)
 	for (i = 0; i < vm->cfg->nr_disks; i++) {
 		const struct disk_spec *d = &vm->cfg->disks[i];
 
-		vm->disks[i] =
+		if (vm->nr_disks == KILN_MAX_DISKS) {
+			snprintf(err, errlen, "too many disks: at most %d",
+				 KILN_MAX_DISKS);
+			return -EINVAL;
+		}
+		vm->disks[vm->nr_disks] =
 			virtio_blk_open(vm, d->path, d->ro, d->id, err, errlen);
-		if (!vm->disks[i])
+		if (!vm->disks[vm->nr_disks])
 			return -EINVAL;
 		vm->nr_disks++;
 	}
@@ -445,7 +544,11 @@ static int create_devices(struct vm *vm)
 
 	vm->io = iothread_new();
 	vm->rng = virtio_rng_new(vm);
-	if (vm->cfg->console == CONSOLE_VIRTIO)
+	if (vm->run_mode && run_prepare(vm)) {
+		pr_err("out of memory");
+		return -ENOMEM;
+	}
+	if (vm->cfg->console == CONSOLE_VIRTIO && !vm->vcon)
 		vm->vcon = virtio_console_new(vm, vm->out_fd);
 	if (!vm->io || !vm->rng ||
 	    (vm->cfg->console == CONSOLE_VIRTIO && !vm->vcon)) {
@@ -461,9 +564,11 @@ static int create_devices(struct vm *vm)
 	}
 	if (!r && vm->vcon)
 		r = attach_virtio(vm, &vm->vcon->t, &vm->cmdline);
+	for (i = 0; !r && i < vm->nr_p9; i++)
+		r = attach_virtio(vm, &vm->p9[i]->t, &vm->cmdline);
 	if (!r)
 		r = attach_virtio(vm, &vm->rng->t, &vm->cmdline);
-	if (!r && vm->vcon) {
+	if (!r && vm->vcon && !vm->run_mode) {
 		/* The last console= names /dev/console. */
 		char *s;
 
@@ -475,9 +580,48 @@ static int create_devices(struct vm *vm)
 	return r;
 }
 
+/* Where the kiln binary lives: its own kernel may be beside it. */
+static char *exe_dir(void)
+{
+	char buf[4096];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return NULL;
+	buf[n] = 0;
+	slash = strrchr(buf, '/');
+	if (slash)
+		*slash = 0;
+	return strdup(buf);
+}
+
+/* Command mode: where the guest kernel's messages go. */
+static int open_log(const struct kiln_config *cfg, char *err, size_t errlen)
+{
+	int fd;
+
+	if (cfg->console_log) {
+		fd = open(cfg->console_log,
+			  O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0)
+			snprintf(err, errlen,
+				 "--console-log '%s': %s: give a writable path",
+				 cfg->console_log, strerror(errno));
+		return fd;
+	}
+	fd = cfg->verbose ? fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3) :
+			    open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		snprintf(err, errlen, "cannot open the console log: %s",
+			 strerror(errno));
+	return fd;
+}
+
 int vm_run(const struct kiln_config *cfg)
 {
 	int kfd = -1, ifd = -1, sfd = -1, status = 1, r;
+	char *kpath = NULL, *edir;
 	struct sigaction sa;
 	sigset_t sigs, oldsigs;
 	struct vm *vm;
@@ -491,21 +635,38 @@ int vm_run(const struct kiln_config *cfg)
 		return 1;
 	}
 	vm->cfg = cfg;
-	vm->kvm_fd = vm->vm_fd = vm->stop_efd = -1;
+	vm->kvm_fd = vm->vm_fd = vm->stop_efd = vm->log_fd = -1;
 	vm->in_fd = STDIN_FILENO;
 	vm->out_fd = STDOUT_FILENO;
+	vm->run_mode = cfg->run_argv != NULL;
+	vm->run_status = -1;
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
 
 	/* User input first: nothing is created for a bad command line. */
-	kfd = open_input("kernel", cfg->kernel, err, sizeof(err));
+	edir = exe_dir();
+	kpath = kernel_find(cfg->kernel, edir, err, sizeof(err));
+	free(edir);
+	if (!kpath)
+		goto fail_msg;
+	kfd = open_input("kernel", kpath, err, sizeof(err));
 	if (kfd < 0)
 		goto fail_msg;
-	if (arch_probe_kernel(kfd, cfg->kernel, err, sizeof(err)))
+	if (arch_probe_kernel(kfd, kpath, err, sizeof(err)))
 		goto fail_msg;
 	if (cfg->initrd) {
 		ifd = open_input("initrd", cfg->initrd, err, sizeof(err));
 		if (ifd < 0)
+			goto fail_msg;
+	}
+	if (vm->run_mode) {
+		vm->log_fd = open_log(cfg, err, sizeof(err));
+		if (vm->log_fd < 0)
+			goto fail_msg;
+		/* The serial console carries kernel messages only. */
+		vm->out_fd = vm->log_fd;
+		vm->in_fd = STDIN_FILENO;
+		if (run_open(vm, err, sizeof(err)))
 			goto fail_msg;
 	}
 	if (open_disks(vm, err, sizeof(err)))
@@ -579,6 +740,8 @@ int vm_run(const struct kiln_config *cfg)
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGHUP);
 	sigaddset(&sigs, SIGQUIT);
+	if (vm->run_mode && cfg->tty)
+		sigaddset(&sigs, SIGWINCH);
 	pthread_sigmask(SIG_BLOCK, &sigs, &oldsigs);
 	sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0) {
@@ -587,7 +750,8 @@ int vm_run(const struct kiln_config *cfg)
 		goto fail_msg;
 	}
 
-	tty = term_raw_enter(vm->in_fd);
+	/* Command mode takes the terminal raw only for -t. */
+	tty = (!vm->run_mode || cfg->tty) && term_raw_enter(vm->in_fd);
 	if (iothread_start(vm->io)) {
 		pr_err("cannot start the I/O thread");
 		vm_request_stop(vm, VM_STOP_ERROR, 1);
@@ -608,17 +772,33 @@ int vm_run(const struct kiln_config *cfg)
 		vcpu_join(&vm->vcpus[i]);
 	iothread_free(vm->io);
 	vm->io = NULL;
+	/* Output the guest queued before it stopped still goes out. */
+	if (vm->vcon)
+		virtio_console_flush(vm->vcon);
 	term_restore();
 	close(sfd);
 	pthread_sigmask(SIG_SETMASK, &oldsigs, NULL);
 
 	status = vm->stop_status;
-	if (vm->stop_reason == VM_STOP_SIGNAL)
+	if (vm->run_mode) {
+		int rs = atomic_load(&vm->run_status);
+
+		status = run_exit_status(vm->stop_reason, rs, status);
+		if (vm->stop_reason == VM_STOP_SIGNAL)
+			pr_warn("stopped the guest on signal %d (%s)",
+				status - 128, strsignal(status - 128));
+		else if (status == 255 && rs != 255)
+			pr_err("the guest ended (%s) without the command's exit status%s",
+			       stop_text(vm->stop_reason),
+			       cfg->console_log ? "; see the console log" :
+						  "; run with -v to see why");
+	} else if (vm->stop_reason == VM_STOP_SIGNAL)
 		pr_warn("stopped the guest on signal %d (%s)", status - 128,
 			strsignal(status - 128));
 	else
 		pr_info("%s", stop_text(vm->stop_reason));
 	vm_destroy(vm);
+	free(kpath);
 	return status;
 
 fail_msg:
@@ -629,5 +809,6 @@ fail:
 	if (ifd >= 0)
 		close(ifd);
 	vm_destroy(vm);
+	free(kpath);
 	return 1;
 }

@@ -29,6 +29,7 @@ enum vm_stop_reason {
 	VM_STOP_SIGNAL, /* SIGTERM / SIGINT / SIGHUP to kiln */
 	VM_STOP_ESCAPE, /* the user typed the console escape */
 	VM_STOP_ERROR, /* kiln could not go on (logged) */
+	VM_STOP_TIMEOUT, /* --timeout expired */
 };
 
 struct uart8250;
@@ -39,6 +40,7 @@ struct virtio_rng;
 struct virtio_net;
 struct virtio_console;
 struct virtio_mmio;
+struct virtio_9p;
 
 struct vm {
 	const struct kiln_config *cfg;
@@ -58,6 +60,9 @@ struct vm {
 	struct vcpu *vcpus;
 
 	char *cmdline;
+	/* kiln's own initramfs, appended after the user's initrd (if any). */
+	uint8_t *initrd_extra;
+	size_t initrd_extra_len;
 
 	int in_fd; /* console input, -1 for none */
 	int out_fd; /* console output */
@@ -70,7 +75,16 @@ struct vm {
 	struct virtio_net *nics[KILN_MAX_NICS];
 	unsigned int nr_nics;
 	struct virtio_console *vcon;
+	struct virtio_9p *p9[KILN_MAX_SHARES + 1];
+	unsigned int nr_p9;
 	unsigned int nr_virtio; /* virtio-mmio slots used */
+
+	/* `kiln run -- CMD` */
+	bool run_mode;
+	bool run_host_root; /* the root is the host's / */
+	char run_root[64]; /* the init's root= */
+	_Atomic int run_status; /* reported by the guest, -1 before */
+	int log_fd; /* the guest kernel's messages, -1: stdout */
 
 	int stop_efd; /* written once a stop reason is recorded */
 	_Atomic int stop_reason;

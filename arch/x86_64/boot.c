@@ -474,43 +474,58 @@ out:
 	return r;
 }
 
-/* Places the initrd as high as the kernel allows, page-aligned. */
+/*
+ * Places the initrd as high as the kernel allows, page-aligned: the user's
+ * file (fd, or none when -1), then kiln's own archive (vm->initrd_extra)
+ * 4-byte aligned after it: the kernel unpacks concatenated archives.
+ */
 static int load_initrd(struct vm *vm, int fd, uint64_t addr_max)
 {
 	struct arch_vm *a = &vm->arch;
-	uint64_t top = vm->mem[0].size, size, gpa;
+	uint64_t top = vm->mem[0].size, size = 0, fsize = 0, gpa;
+	const char *name = vm->cfg->initrd ? vm->cfg->initrd : "(built in)";
 	struct stat st;
-	void *dst;
+	uint8_t *dst;
 	int r;
 
-	if (fstat(fd, &st))
-		return -errno;
-	if (!S_ISREG(st.st_mode)) {
-		pr_err("initrd '%s' is not a regular file", vm->cfg->initrd);
-		return -EINVAL;
+	if (fd >= 0) {
+		if (fstat(fd, &st))
+			return -errno;
+		if (!S_ISREG(st.st_mode)) {
+			pr_err("initrd '%s' is not a regular file", name);
+			return -EINVAL;
+		}
+		fsize = st.st_size;
+		if (!fsize) {
+			pr_err("initrd '%s' is empty", name);
+			return -EINVAL;
+		}
+		size = (fsize + 3) & ~3ULL;
 	}
-	size = st.st_size;
+	size += vm->initrd_extra_len;
 	if (addr_max + 1 < top)
 		top = addr_max + 1;
 	gpa = size <= top ? (top - size) & ~0xfffULL : 0;
-	if (!size) {
-		pr_err("initrd '%s' is empty", vm->cfg->initrd);
-		return -EINVAL;
-	}
 	if (gpa < a->kernel_end) {
 		pr_err("initrd '%s' (%llu MiB) does not fit beside the kernel: give more --mem",
-		       vm->cfg->initrd, (unsigned long long)(size >> 20));
+		       name, (unsigned long long)(size >> 20));
 		return -ENOMEM;
 	}
 	dst = gpa_to_hva(vm, gpa, size);
 	if (!dst)
 		return -EFAULT;
-	r = read_full(fd, dst, size, 0);
-	if (r) {
-		pr_err("cannot read initrd '%s': %s", vm->cfg->initrd,
-		       strerror(-r));
-		return r;
+	if (fd >= 0) {
+		r = read_full(fd, dst, fsize, 0);
+		if (r) {
+			pr_err("cannot read initrd '%s': %s", name,
+			       strerror(-r));
+			return r;
+		}
+		memset(dst + fsize, 0, ((fsize + 3) & ~3ULL) - fsize);
 	}
+	if (vm->initrd_extra_len)
+		memcpy(dst + size - vm->initrd_extra_len, vm->initrd_extra,
+		       vm->initrd_extra_len);
 	a->initrd_gpa = gpa;
 	a->initrd_size = size;
 	return 0;
@@ -527,7 +542,7 @@ int x86_load_kernel(struct vm *vm, int kernel_fd, int initrd_fd)
 					   load_bzimage(vm, kernel_fd);
 	if (r)
 		return r;
-	if (initrd_fd >= 0)
+	if (initrd_fd >= 0 || vm->initrd_extra_len)
 		return load_initrd(vm, initrd_fd, vm->arch.initrd_addr_max);
 	return 0;
 }

@@ -26,6 +26,16 @@ const struct kvm_cap_need arch_required_caps[] = {
 	{ 0, NULL },
 };
 
+const char *arch_kernel_tree_image(void)
+{
+	return "arch/x86/boot/bzImage";
+}
+
+const char *arch_kernel_image_name(void)
+{
+	return "bzImage";
+}
+
 const char *arch_default_cmdline(void)
 {
 	return "console=ttyS0 reboot=k panic=-1 pci=off acpi=off nomodule "

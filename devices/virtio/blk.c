@@ -26,27 +26,16 @@ static void blk_config_read(void *dev, uint32_t off, uint8_t *data,
 		memcpy(data, (uint8_t *)&b->cfg + off, len);
 }
 
+static uint32_t blk_chain(void *dev, struct virtq_chain *c)
+{
+	return virtio_blk_request(dev, c);
+}
+
 static void blk_notify(void *dev, unsigned int qi)
 {
 	struct virtio_blk *b = dev;
-	struct virtq *q = &b->t.vq[qi];
-	bool any = false;
-	int r;
 
-	do {
-		while ((r = virtq_pop(b->t.vm, q, &b->chain)) != 0) {
-			if (r == -EIO)
-				break;
-			virtq_push(q, b->chain.head,
-				   r > 0 ? virtio_blk_request(b, &b->chain) :
-					   0);
-			any = true;
-		}
-		if (r == -EIO)
-			break;
-	} while (virtq_enable_notify(q));
-	if (any)
-		virtio_mmio_complete(&b->t, qi);
+	virtio_mmio_drain(&b->t, qi, &b->chain, blk_chain);
 }
 
 static const struct virtio_dev_ops blk_ops = {

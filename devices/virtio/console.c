@@ -1,15 +1,27 @@
 // SPDX-License-Identifier: MIT
-/* virtio-console (virtio 1.x, 5.3), single port for now. */
+/* virtio-console (virtio 1.x, 5.3): hvc0, and named ports with multiport. */
 #include <errno.h>
+#include <poll.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+#include <linux/virtio_console.h>
 
 #include "console.h"
 #include "log.h"
 
-static void write_all(int fd, const void *buf, size_t len)
+#define CTRL_RXQ 2
+#define CTRL_TXQ 3
+#ifndef VIRTIO_CONSOLE_DEVICE_ADD
+#define VIRTIO_CONSOLE_DEVICE_ADD 1 /* not in every uapi header */
+#endif
+#define F_MULTIPORT (1ULL << VIRTIO_CONSOLE_F_MULTIPORT)
+
+/* Writes everything, waiting out a non-blocking fd; false if it closed. */
+static bool write_all(int fd, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 
@@ -18,79 +30,286 @@ static void write_all(int fd, const void *buf, size_t len)
 
 		if (r < 0 && errno == EINTR)
 			continue;
+		if (r < 0 && errno == EAGAIN) {
+			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+			poll(&pfd, 1, -1);
+			continue;
+		}
 		if (r <= 0)
-			return; /* a closed output drops guest output */
+			return false; /* a closed output drops guest output */
 		p += r;
 		len -= r;
 	}
+	return true;
 }
 
-static void console_tx(struct virtio_console *c, struct console_port *p)
+static void signal_space(struct virtio_console *c)
 {
-	struct virtq *q = &c->t.vq[p->txq];
-	bool any = false;
-	int r;
+	uint64_t one = 1;
 
-	do {
-		while ((r = virtq_pop(c->t.vm, q, &c->chain)) != 0) {
-			unsigned int i;
+	if (write(c->space_fd, &one, sizeof(one)) < 0) {
+		/* Already signalled. */
+	}
+}
 
-			if (r == -EIO)
-				break;
-			for (i = 0; r > 0 && i < c->chain.n_out; i++)
-				write_all(p->out_fd, c->chain.out[i].iov_base,
-					  c->chain.out[i].iov_len);
-			if (r > 0 && c->chain.out_len && !p->spoke) {
-				uint64_t one = 1;
+int console_parse_status(const char *line)
+{
+	char *end;
+	long v;
 
-				/* Held input may go in now (see receive). */
-				p->spoke = true;
-				if (write(c->space_fd, &one, sizeof(one)) < 0) {
-					/* Already signalled. */
-				}
-			}
-			virtq_push(q, c->chain.head, 0);
-			any = true;
+	if (strncmp(line, "exit ", 5) || line[5] < '0' || line[5] > '9')
+		return -1;
+	errno = 0;
+	v = strtol(line + 5, &end, 10);
+	if (errno || *end || v < 0 || v > 255)
+		return -1;
+	return v;
+}
+
+static void status_bytes(struct virtio_console *c, struct console_port *p,
+			 const uint8_t *b, size_t n)
+{
+	for (; n; b++, n--) {
+		if (*b != '\n') {
+			if (p->line_len < sizeof(p->line) - 1)
+				p->line[p->line_len] = *b;
+			p->line_len++;
+			continue;
 		}
-		if (r == -EIO)
+		if (p->line_len < sizeof(p->line)) {
+			int st;
+
+			p->line[p->line_len] = 0;
+			st = console_parse_status(p->line);
+			if (st >= 0 && c->on_status)
+				c->on_status(c->opaque, st);
+			else if (st < 0)
+				pr_warn("virtio-console: bad status line from the guest");
+		} else {
+			pr_warn("virtio-console: status line too long");
+		}
+		p->line_len = 0;
+	}
+}
+
+static uint32_t port_tx_chain(void *dev, struct virtq_chain *ch)
+{
+	struct virtio_console *c = dev;
+	struct console_port *p = c->tx_port;
+	unsigned int i;
+
+	if (!c->multiport && ch->out_len && !p->guest_open) {
+		/*
+		 * Without multiport the guest cannot say it opened hvc0, and
+		 * Linux drops input that arrives before that: writing is the
+		 * sign that something is there.
+		 */
+		p->guest_open = true;
+		signal_space(c);
+	}
+	for (i = 0; i < ch->n_out; i++) {
+		if (p->role == PORT_STATUS)
+			status_bytes(c, p, ch->out[i].iov_base,
+				     ch->out[i].iov_len);
+		else if (p->role != PORT_INPUT &&
+			 !write_all(p->out_fd, ch->out[i].iov_base,
+				    ch->out[i].iov_len))
 			break;
-	} while (virtq_enable_notify(q));
+	}
+	return 0;
+}
+
+static void port_tx(struct virtio_console *c, struct console_port *p)
+{
+	c->tx_port = p;
+	virtio_mmio_drain(&c->t, p->txq, &c->chain, port_tx_chain);
+}
+
+static void queue_ctrl(struct virtio_console *c, uint32_t id, uint16_t event,
+		       uint16_t value, const char *name)
+{
+	struct console_ctrl_msg *m;
+
+	if (c->nr_pending == CONSOLE_CTRL_PENDING) {
+		pr_warn("virtio-console: control queue full, message dropped");
+		return;
+	}
+	m = &c->pending[c->nr_pending++];
+	*m = (struct console_ctrl_msg){ id, event, value, "" };
+	if (name)
+		memcpy(m->name, name, strnlen(name, sizeof(m->name) - 1));
+}
+
+/* Moves pending control messages into the guest's control buffers. */
+static void ctrl_flush(struct virtio_console *c)
+{
+	struct virtq *q = &c->t.vq[CTRL_RXQ];
+	unsigned int done = 0;
+	bool any = false;
+
+	if (!q->ready || !(c->t.status & 4 /* DRIVER_OK */))
+		return;
+	while (done < c->nr_pending) {
+		struct console_ctrl_msg *m = &c->pending[done];
+		struct virtio_console_control hdr = { .id = m->id,
+						      .event = m->event,
+						      .value = m->value };
+		int r = virtq_pop(c->t.vm, q, &c->rx_chain);
+		size_t put;
+
+		if (r == 0 && virtq_enable_notify(q))
+			continue;
+		if (r == 0 || r == -EIO)
+			break;
+		any = true;
+		if (r < 0) {
+			virtq_push(q, c->rx_chain.head, 0);
+			continue;
+		}
+		put = buf_to_iov(c->rx_chain.in, c->rx_chain.n_in, 0, &hdr,
+				 sizeof(hdr));
+		if (m->event == VIRTIO_CONSOLE_PORT_NAME)
+			put += buf_to_iov(c->rx_chain.in, c->rx_chain.n_in,
+					  sizeof(hdr), m->name,
+					  strlen(m->name));
+		virtq_push(q, c->rx_chain.head, put);
+		done++;
+	}
+	memmove(c->pending, c->pending + done,
+		(c->nr_pending - done) * sizeof(c->pending[0]));
+	c->nr_pending -= done;
 	if (any)
-		virtio_mmio_complete(&c->t, p->txq);
+		virtio_mmio_complete(&c->t, CTRL_RXQ);
+}
+
+static void guest_closed(struct virtio_console *c, struct console_port *p)
+{
+	/* Output sent before the close goes out first. */
+	port_tx(c, p);
+	if (p->role == PORT_OUTPUT && p->out_fd >= 0) {
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+		/* Whoever reads kiln's output sees end-of-file. */
+		if (null >= 0) {
+			dup2(null, p->out_fd);
+			close(null);
+		}
+		p->out_fd = -1;
+	}
+}
+
+static uint32_t ctrl_tx_chain(void *dev, struct virtq_chain *ch)
+{
+	struct virtio_console *c = dev;
+	struct virtio_console_control m;
+	struct console_port *p;
+	unsigned int i;
+
+	if (iov_to_buf(ch->out, ch->n_out, 0, &m, sizeof(m)) < sizeof(m)) {
+		pr_warn("virtio-console: short control message");
+		return 0;
+	}
+	if (m.event == VIRTIO_CONSOLE_DEVICE_READY) {
+		if (m.value != 1) {
+			pr_warn("virtio-console: the guest failed to set up");
+			return 0;
+		}
+		for (i = 0; i < c->nr_ports; i++)
+			queue_ctrl(c, i, VIRTIO_CONSOLE_DEVICE_ADD, 1, NULL);
+		return 0;
+	}
+	if (m.id >= c->nr_ports) {
+		pr_warn("virtio-console: control message for port %u of %u",
+			m.id, c->nr_ports);
+		return 0;
+	}
+	p = &c->port[m.id];
+	switch (m.event) {
+	case VIRTIO_CONSOLE_PORT_READY:
+		if (m.value != 1) {
+			pr_warn("virtio-console: the guest failed to add port %u",
+				m.id);
+			break;
+		}
+		if (p->role == PORT_CONSOLE) {
+			queue_ctrl(c, m.id, VIRTIO_CONSOLE_CONSOLE_PORT, 1,
+				   NULL);
+		} else {
+			queue_ctrl(c, m.id, VIRTIO_CONSOLE_PORT_NAME, 0,
+				   p->name);
+		}
+		if (p->host_open)
+			queue_ctrl(c, m.id, VIRTIO_CONSOLE_PORT_OPEN, 1, NULL);
+		break;
+	case VIRTIO_CONSOLE_PORT_OPEN:
+		p->guest_open = m.value == 1;
+		if (p->guest_open)
+			signal_space(c);
+		else
+			guest_closed(c, p);
+		break;
+	default:
+		/* RESIZE and the rest carry nothing kiln needs. */
+		break;
+	}
+	return 0;
 }
 
 static void console_notify(void *dev, unsigned int qi)
 {
 	struct virtio_console *c = dev;
-	uint64_t one = 1;
+	unsigned int i;
 
-	if (qi == c->port[0].txq) {
-		console_tx(c, &c->port[0]);
-	} else if (qi == c->port[0].rxq) {
-		/* New receive buffers: the main loop may have input. */
-		if (write(c->space_fd, &one, sizeof(one)) < 0) {
-			/* Already signalled. */
-		}
+	if (c->multiport && qi == CTRL_TXQ) {
+		virtio_mmio_drain(&c->t, qi, &c->chain, ctrl_tx_chain);
+		ctrl_flush(c);
+		return;
+	}
+	if (c->multiport && qi == CTRL_RXQ) {
+		ctrl_flush(c);
+		return;
+	}
+	for (i = 0; i < c->nr_ports; i++) {
+		if (qi == c->port[i].txq)
+			port_tx(c, &c->port[i]);
+		else if (qi == c->port[i].rxq)
+			signal_space(c); /* the main loop may have input */
 	}
 }
 
 static void console_config_read(void *dev, uint32_t off, uint8_t *data,
 				uint32_t len)
 {
-	/* cols, rows, max_nr_ports, emerg_wr: one port, size unknown. */
-	uint8_t cfg[12] = { 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0 };
+	struct virtio_console *c = dev;
+	/* cols, rows (unknown), max_nr_ports, emerg_wr. */
+	uint8_t cfg[12] = { 0 };
 
-	(void)dev;
+	cfg[4] = c->nr_ports;
 	if (off < sizeof(cfg) && len <= sizeof(cfg) - off)
 		memcpy(data, cfg + off, len);
+}
+
+static int console_activate(void *dev, uint64_t features)
+{
+	struct virtio_console *c = dev;
+
+	if (c->multiport && !(features & F_MULTIPORT))
+		pr_warn("virtio-console: the guest supports hvc0 only");
+	return 0;
 }
 
 static void console_reset(void *dev)
 {
 	struct virtio_console *c = dev;
+	unsigned int i;
 
 	c->rx_chain.n_in = 0;
-	c->port[0].spoke = false;
+	c->nr_pending = 0;
+	for (i = 0; i < c->nr_ports; i++) {
+		c->port[i].guest_open = false;
+		c->port[i].line_len = 0;
+	}
 }
 
 static const struct virtio_dev_ops console_ops = {
@@ -99,26 +318,37 @@ static const struct virtio_dev_ops console_ops = {
 	.nr_queues = 2,
 	.queue_max = CONSOLE_QUEUE_SIZE,
 	.config_read = console_config_read,
+	.activate = console_activate,
 	.reset = console_reset,
 	.notify = console_notify,
 };
 
-size_t virtio_console_receive(struct virtio_console *c, const uint8_t *buf,
-			      size_t n)
+static const struct virtio_dev_ops console_multi_ops = {
+	.name = "virtio-console",
+	.device_id = 3,
+	.nr_queues = 2 + 2 * CONSOLE_MAX_PORTS,
+	.queue_max = CONSOLE_QUEUE_SIZE,
+	.config_read = console_config_read,
+	.activate = console_activate,
+	.reset = console_reset,
+	.notify = console_notify,
+};
+
+size_t virtio_console_port_receive(struct virtio_console *c, unsigned int id,
+				   const uint8_t *buf, size_t n)
 {
+	struct console_port *p;
 	struct virtq *q;
 	size_t done = 0;
 	bool any = false;
 
+	if (id >= c->nr_ports)
+		return 0;
+	p = &c->port[id];
 	pthread_mutex_lock(&c->t.lock);
-	q = &c->t.vq[c->port[0].rxq];
-	/*
-	 * Without MULTIPORT the guest cannot tell us it opened the port, and
-	 * Linux drops input that arrives before hvc0 is connected. Hold input
-	 * until the guest has written to the port: then something is there.
-	 */
-	if (!(c->t.status & 4 /* DRIVER_OK */) || !q->ready ||
-	    !c->port[0].spoke)
+	q = &c->t.vq[p->rxq];
+	/* Linux drops input for a port nobody opened: hold it. */
+	if (!(c->t.status & 4 /* DRIVER_OK */) || !q->ready || !p->guest_open)
 		goto out;
 	while (done < n) {
 		int r = virtq_pop(c->t.vm, q, &c->rx_chain);
@@ -141,13 +371,49 @@ size_t virtio_console_receive(struct virtio_console *c, const uint8_t *buf,
 		any = true;
 	}
 	if (any)
-		virtio_mmio_complete(&c->t, c->port[0].rxq);
+		virtio_mmio_complete(&c->t, p->rxq);
 out:
 	pthread_mutex_unlock(&c->t.lock);
 	return done;
 }
 
-struct virtio_console *virtio_console_new(struct vm *vm, int out_fd)
+size_t virtio_console_receive(struct virtio_console *c, const uint8_t *buf,
+			      size_t n)
+{
+	return virtio_console_port_receive(c, 0, buf, n);
+}
+
+void virtio_console_host_close(struct virtio_console *c, unsigned int id)
+{
+	if (id >= c->nr_ports)
+		return;
+	pthread_mutex_lock(&c->t.lock);
+	if (c->port[id].host_open) {
+		c->port[id].host_open = false;
+		queue_ctrl(c, id, VIRTIO_CONSOLE_PORT_OPEN, 0, NULL);
+		ctrl_flush(c);
+	}
+	pthread_mutex_unlock(&c->t.lock);
+}
+
+void virtio_console_flush(struct virtio_console *c)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&c->t.lock);
+	if (c->t.status & 4 /* DRIVER_OK */) {
+		for (i = 0; i < c->nr_ports; i++)
+			if (c->t.vq[c->port[i].txq].ready)
+				port_tx(c, &c->port[i]);
+		if (c->multiport && c->t.vq[CTRL_TXQ].ready)
+			virtio_mmio_drain(&c->t, CTRL_TXQ, &c->chain,
+					  ctrl_tx_chain);
+	}
+	pthread_mutex_unlock(&c->t.lock);
+}
+
+static struct virtio_console *console_alloc(struct vm *vm, int out_fd,
+					    bool multi)
 {
 	struct virtio_console *c = calloc(1, sizeof(*c));
 
@@ -158,10 +424,44 @@ struct virtio_console *virtio_console_new(struct vm *vm, int out_fd)
 		free(c);
 		return NULL;
 	}
-	c->port[0] =
-		(struct console_port){ .out_fd = out_fd, .rxq = 0, .txq = 1 };
-	virtio_mmio_init(&c->t, vm, &console_ops, c, 0);
+	c->multiport = multi;
+	c->nr_ports = 1;
+	c->port[0] = (struct console_port){ .role = PORT_CONSOLE,
+					    .out_fd = out_fd,
+					    .rxq = 0,
+					    .txq = 1,
+					    .host_open = true };
+	virtio_mmio_init(&c->t, vm, multi ? &console_multi_ops : &console_ops,
+			 c, multi ? F_MULTIPORT : 0);
 	return c;
+}
+
+struct virtio_console *virtio_console_new(struct vm *vm, int out_fd)
+{
+	return console_alloc(vm, out_fd, false);
+}
+
+struct virtio_console *virtio_console_new_multi(struct vm *vm, int console_fd)
+{
+	return console_alloc(vm, console_fd, true);
+}
+
+int virtio_console_add_port(struct virtio_console *c, const char *name,
+			    enum console_port_role role, int out_fd,
+			    bool host_open)
+{
+	unsigned int id = c->nr_ports;
+
+	if (!c->multiport || id == CONSOLE_MAX_PORTS)
+		return -1;
+	c->port[id] = (struct console_port){ .role = role,
+					     .out_fd = out_fd,
+					     .rxq = 2 + 2 * id,
+					     .txq = 3 + 2 * id,
+					     .host_open = host_open };
+	snprintf(c->port[id].name, sizeof(c->port[id].name), "%s", name);
+	c->nr_ports++;
+	return id;
 }
 
 void virtio_console_free(struct virtio_console *c)

@@ -53,6 +53,28 @@ void virtio_mmio_complete(struct virtio_mmio *t, unsigned int q)
 		virtio_mmio_signal(t);
 }
 
+bool virtio_mmio_drain(struct virtio_mmio *t, unsigned int qi,
+		       struct virtq_chain *c, virtq_chain_fn fn)
+{
+	struct virtq *q = &t->vq[qi];
+	bool any = false;
+	int r;
+
+	do {
+		while ((r = virtq_pop(t->vm, q, c)) != 0) {
+			if (r == -EIO)
+				break;
+			virtq_push(q, c->head, r > 0 ? fn(t->dev, c) : 0);
+			any = true;
+		}
+		if (r == -EIO)
+			break;
+	} while (virtq_enable_notify(q));
+	if (any)
+		virtio_mmio_complete(t, qi);
+	return any;
+}
+
 /* Back to the state after power-on; the caller holds the lock. */
 static void do_reset(struct virtio_mmio *t)
 {

@@ -11,7 +11,7 @@
 struct vm;
 struct virtio_mmio;
 
-#define VIRTIO_MMIO_MAX_QUEUES 8
+#define VIRTIO_MMIO_MAX_QUEUES 16
 #define VIRTIO_MMIO_SIZE 0x1000
 
 /*
@@ -91,6 +91,17 @@ void virtio_mmio_signal(struct virtio_mmio *t);
 
 /* Publishes used entries of queue q and interrupts the guest if it wants. */
 void virtio_mmio_complete(struct virtio_mmio *t, unsigned int q);
+
+/*
+ * Serves queue q until it is empty: fn handles each well-formed chain and
+ * returns the bytes it wrote into the chain; a malformed chain is
+ * completed with 0, a broken ring stops the loop. Notification is re-armed
+ * before giving up, then the used entries are published (and the guest
+ * interrupted if it asked). Returns whether any chain was completed.
+ */
+typedef uint32_t (*virtq_chain_fn)(void *dev, struct virtq_chain *c);
+bool virtio_mmio_drain(struct virtio_mmio *t, unsigned int q,
+		       struct virtq_chain *c, virtq_chain_fn fn);
 
 /* The I/O thread's handler for a queue's notification eventfd. */
 void virtio_mmio_queue_kick(struct virtio_mmio *t, unsigned int q);

@@ -7,38 +7,29 @@
 #include "log.h"
 #include "rng.h"
 
+static uint32_t rng_chain(void *dev, struct virtq_chain *c)
+{
+	uint32_t done = 0;
+	unsigned int i;
+
+	(void)dev;
+	for (i = 0; i < c->n_in; i++) {
+		ssize_t got = getrandom(c->in[i].iov_base, c->in[i].iov_len,
+					GRND_NONBLOCK);
+		if (got <= 0)
+			break;
+		done += got;
+		if ((size_t)got < c->in[i].iov_len)
+			break;
+	}
+	return done;
+}
+
 static void rng_notify(void *dev, unsigned int qi)
 {
 	struct virtio_rng *r = dev;
-	struct virtq *q = &r->t.vq[qi];
-	bool any = false;
-	int n;
 
-	do {
-		while ((n = virtq_pop(r->t.vm, q, &r->chain)) != 0) {
-			uint32_t done = 0;
-			unsigned int i;
-
-			if (n == -EIO)
-				break;
-			for (i = 0; n > 0 && i < r->chain.n_in; i++) {
-				ssize_t got = getrandom(r->chain.in[i].iov_base,
-							r->chain.in[i].iov_len,
-							GRND_NONBLOCK);
-				if (got <= 0)
-					break;
-				done += got;
-				if ((size_t)got < r->chain.in[i].iov_len)
-					break;
-			}
-			virtq_push(q, r->chain.head, done);
-			any = true;
-		}
-		if (n == -EIO)
-			break;
-	} while (virtq_enable_notify(q));
-	if (any)
-		virtio_mmio_complete(&r->t, qi);
+	virtio_mmio_drain(&r->t, qi, &r->chain, rng_chain);
 }
 
 static const struct virtio_dev_ops rng_ops = {

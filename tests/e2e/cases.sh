@@ -465,6 +465,11 @@ if [ -n "${GKERNEL:-}" ] && [ -c /dev/net/tun ] && command -v tcpxfer >/dev/null
 	fi
 fi
 
+# --- kiln run -- CMD (kiln's guest kernel) ---
+if [ -n "${GKERNEL:-}" ]; then
+	. "$(dirname "$0")/cases-run.sh"
+fi
+
 # --- (6) bad input: one clear line, non-zero status, no VM created ---
 # KILN_KVM_DEVICE points at nothing: a case that reached KVM set-up would
 # say so instead of naming the bad input.

@@ -116,7 +116,7 @@ if [ -n "$GKERNEL" ]; then
 	cp "$GKERNEL" "$L1/guest/gkernel"
 	cp "$ROOTFS" "$L1/guest/rootfs.ext4"
 fi
-cp "$E2E_DIR/cases.sh" "$E2E_DIR/bench.sh" "$L1/e2e/"
+cp "$E2E_DIR/cases.sh" "$E2E_DIR/cases-run.sh" "$E2E_DIR/bench.sh" "$L1/e2e/"
 cp "$E2E_DIR/l1-init.sh" "$L1/init"
 if [ "$JOB" = bench ]; then
 	. "$E2E_DIR/bench-lib.sh"

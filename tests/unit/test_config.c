@@ -104,8 +104,9 @@ static void test_run_errors(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown option '--frobnicate'"));
 	CU_ASSERT_EQUAL(parse(&c, err, "--kernel", NULL), CONFIG_ERROR);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--kernel needs a value"));
-	CU_ASSERT_EQUAL(parse(&c, err, "--cpus", "2", NULL), CONFIG_ERROR);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, "no kernel given"));
+	/* No --kernel: kiln's own is looked for when the VM starts. */
+	CU_ASSERT_EQUAL(parse(&c, err, "--cpus", "2", NULL), CONFIG_OK);
+	CU_ASSERT_PTR_NULL(c.kernel);
 	CU_ASSERT_EQUAL(parse(&c, err, "-k", "a", "-k", "b", NULL),
 			CONFIG_ERROR);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "given twice"));
@@ -253,6 +254,98 @@ static void test_net_specs(void)
 	CU_ASSERT_EQUAL(a[0] & 3, 2);
 }
 
+static void test_run_command(void)
+{
+	struct kiln_config c;
+	char err[256];
+
+	CU_ASSERT_EQUAL(parse(&c, err, "-k", "bz", "--rootfs", "/r,ro",
+			      "--share", "/a", "--share", "/b:/mnt/b,ro", "-e",
+			      "A=1", "--env=B=x=y", "-w", "/tmp", "-u",
+			      "1000:50", "--timeout", "2.5", "-i", "-t",
+			      "--console-log", "log", "--", "sh", "-c",
+			      "exit 7", NULL),
+			CONFIG_OK);
+	CU_ASSERT_EQUAL(c.run_argc, 3);
+	CU_ASSERT_STRING_EQUAL(c.run_argv[0], "sh");
+	CU_ASSERT_STRING_EQUAL(c.run_argv[2], "exit 7");
+	CU_ASSERT_EQUAL(c.rootfs_ro, 1);
+	CU_ASSERT_EQUAL(c.rootfs_path_len, 2);
+	CU_ASSERT_EQUAL(c.nr_shares, 2);
+	CU_ASSERT_STRING_EQUAL(c.shares[0].host, "/a");
+	CU_ASSERT_STRING_EQUAL(c.shares[0].guest, "/a");
+	CU_ASSERT_EQUAL(c.shares[0].ro, 0);
+	CU_ASSERT_STRING_EQUAL(c.shares[1].host, "/b");
+	CU_ASSERT_STRING_EQUAL(c.shares[1].guest, "/mnt/b");
+	CU_ASSERT_EQUAL(c.shares[1].ro, 1);
+	CU_ASSERT_EQUAL(c.nr_env, 2);
+	CU_ASSERT_STRING_EQUAL(c.env[1], "B=x=y");
+	CU_ASSERT_STRING_EQUAL(c.cwd, "/tmp");
+	CU_ASSERT_EQUAL(c.uid, 1000);
+	CU_ASSERT_EQUAL(c.gid, 50);
+	CU_ASSERT_DOUBLE_EQUAL(c.timeout, 2.5, 1e-9);
+	CU_ASSERT_EQUAL(c.interactive, 1);
+	CU_ASSERT_EQUAL(c.tty, 1);
+	CU_ASSERT_STRING_EQUAL(c.console_log, "log");
+	config_free(&c);
+
+	/* Options after -- belong to the command. */
+	CU_ASSERT_EQUAL(parse(&c, err, "--", "ls", "--help", NULL), CONFIG_OK);
+	CU_ASSERT_EQUAL(c.run_argc, 2);
+	CU_ASSERT_EQUAL(c.uid, -1);
+
+	CU_ASSERT_EQUAL(parse(&c, err, "--", NULL), CONFIG_ERROR);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "nothing after '--'"));
+	CU_ASSERT_EQUAL(parse(&c, err, "--share", "/a", NULL), CONFIG_ERROR);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "add -- CMD"));
+	config_free(&c);
+	CU_ASSERT_EQUAL(parse(&c, err, "--share", "/a:rel", "--", "x", NULL),
+			CONFIG_ERROR);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "absolute"));
+	CU_ASSERT_EQUAL(parse(&c, err, "--share", ":/x", "--", "x", NULL),
+			CONFIG_ERROR);
+	CU_ASSERT_EQUAL(parse(&c, err, "--share", "/a:/b:/c", "--", "x", NULL),
+			CONFIG_ERROR);
+	CU_ASSERT_EQUAL(parse(&c, err, "-e", "NOEQUALS", "--", "x", NULL),
+			CONFIG_ERROR);
+	CU_ASSERT_EQUAL(parse(&c, err, "-e", "=v", "--", "x", NULL),
+			CONFIG_ERROR);
+	CU_ASSERT_EQUAL(parse(&c, err, "-w", "rel", "--", "x", NULL),
+			CONFIG_ERROR);
+	CU_ASSERT_EQUAL(parse(&c, err, "-u", "root", "--", "x", NULL),
+			CONFIG_ERROR);
+	CU_ASSERT_EQUAL(parse(&c, err, "-u", "1:", "--", "x", NULL),
+			CONFIG_ERROR);
+	CU_ASSERT_EQUAL(parse(&c, err, "--timeout", "0", "--", "x", NULL),
+			CONFIG_ERROR);
+	CU_ASSERT_EQUAL(parse(&c, err, "--timeout", "-1", "--", "x", NULL),
+			CONFIG_ERROR);
+	CU_ASSERT_EQUAL(parse(&c, err, "--timeout", "5s", "--", "x", NULL),
+			CONFIG_ERROR);
+	CU_ASSERT_EQUAL(parse(&c, err, "--timeout", "nan", "--", "x", NULL),
+			CONFIG_ERROR);
+}
+
+static void test_user_and_seconds(void)
+{
+	long u = 9, g = 9;
+	double d;
+
+	CU_ASSERT_EQUAL(parse_user("1000", &u, &g), 0);
+	CU_ASSERT_EQUAL(u, 1000);
+	CU_ASSERT_EQUAL(g, 1000);
+	CU_ASSERT_EQUAL(parse_user("0:5", &u, &g), 0);
+	CU_ASSERT_EQUAL(u, 0);
+	CU_ASSERT_EQUAL(g, 5);
+	CU_ASSERT_EQUAL(parse_user("4294967296", &u, &g), -EINVAL);
+	CU_ASSERT_EQUAL(parse_user("12345678901234567:1", &u, &g), -EINVAL);
+	CU_ASSERT_EQUAL(parse_user(":1", &u, &g), -EINVAL);
+	CU_ASSERT_EQUAL(parse_seconds("0.5", &d), 0);
+	CU_ASSERT_DOUBLE_EQUAL(d, 0.5, 1e-9);
+	CU_ASSERT_EQUAL(parse_seconds("inf", &d), -EINVAL);
+	CU_ASSERT_EQUAL(parse_seconds("", &d), -EINVAL);
+}
+
 void suite_config(void)
 {
 	static const CU_TestInfo tests[] = {
@@ -266,6 +359,8 @@ void suite_config(void)
 		{ "kernel command line", test_cmdline_compose },
 		{ "--disk specs", test_disk_specs },
 		{ "--net specs", test_net_specs },
+		{ "run -- CMD options", test_run_command },
+		{ "--user and --timeout values", test_user_and_seconds },
 		CU_TEST_INFO_NULL,
 	};
 	unit_add_suite("config", tests);

@@ -18,6 +18,8 @@ void suite_term(void);
 void suite_memory(void);
 void suite_virtio(void);
 void suite_net(void);
+void suite_run(void);
+void suite_p9(void);
 
 /* Adds a suite with the given tests; aborts the run if CUnit fails. */
 void unit_add_suite(const char *name, const CU_TestInfo *tests);
