@@ -1186,6 +1186,7 @@ size_t p9_handle(struct p9_server *s, const uint8_t *req, size_t req_len,
 			pr_warn("9p: malformed message of type %u", type);
 	}
 	if (r) {
+		pr_debug("9p: request type %u: %s", type, strerror(-r));
 		q.out = (struct wr){ rep, rep_cap, P9_HDR, false };
 		wr_le(&q.out, -r, 4);
 		type = P9_RLERROR;

@@ -95,7 +95,7 @@ static void read_config(struct config *c)
 	static char buf[1 << 20];
 	int fd = open("/kiln/config", O_RDONLY | O_CLOEXEC);
 	ssize_t n, len = 0;
-	char *p;
+	char *p, *next;
 
 	if (fd < 0)
 		fail("/kiln/config");
@@ -105,8 +105,10 @@ static void read_config(struct config *c)
 	buf[len] = 0;
 	memset(c, 0, sizeof(*c));
 	c->uid = c->gid = -1;
-	for (p = buf; p < buf + len; p += strlen(p) + 1) {
+	for (p = buf; p < buf + len; p = next) {
 		char *v = strchr(p, '=');
+
+		next = p + strlen(p) + 1;
 
 		if (!v)
 			continue;

@@ -20,7 +20,9 @@ dump() {
 	[ "${KILN_E2E_DUMP:-0}" = 1 ] || return 0
 	for f in "$LOGDIR/$1".*; do
 		[ -f "$f" ] || continue
-		tr -d '\r' <"$f" | sed "s|^|KILN-LOG $1 $(basename "$f"): |"
+		# Printable, and not too much: a case may write megabytes.
+		tail -c 16384 "$f" | tr -d '\r' | tr -c ' -~\t\n' '?' |
+			sed "s|^|KILN-LOG $1 $(basename "$f"): |"
 		echo
 	done
 }

@@ -62,7 +62,7 @@ summarize() {
 			fail=$((fail + 1))
 			printf 'FAIL %-22s %s\n' "$name" "$rest"
 		fi
-	done < <(tr -d '\r' <"$1" | grep '^KILN-TEST ')
+	done < <(tr -d '\r' <"$1" | grep -a '^KILN-TEST ')
 	if [ $((pass + fail)) -eq 0 ]; then
 		echo "FAIL e2e: no case ran (see $LOGS)"
 		fail=1
@@ -147,7 +147,7 @@ run_l1() {
 		sleep 5
 		# Progress is a line of ours: kernel warnings (soft lockups of a
 		# stuck L1) do not count.
-		size=$(tr -d '\r' <"$console" | grep -c '^KILN-' || true)
+		size=$(tr -d '\r' <"$console" | grep -ac '^KILN-' || true)
 		if [ "$size" != "$last" ]; then
 			last=$size
 			idle=0
@@ -181,22 +181,22 @@ else
 			"${done_list:+kiln.done=$done_list}"
 		cat "$LOGS/l1-console.$attempt.log" >>"$CONSOLE"
 		rm -f "$LOGS/l1-console.$attempt.log"
-		tr -d '\r' <"$CONSOLE" | grep -q '^KILN-L1-DONE' && break
+		tr -d '\r' <"$CONSOLE" | grep -aq '^KILN-L1-DONE' && break
 		[ $attempt -ge 3 ] && break
 		log "L1 stopped before the end (QEMU status $QRC): running the remaining cases in a fresh L1"
 		echo "KILN-L1-RESTART after a stall" >>"$CONSOLE"
 		attempt=$((attempt + 1))
 	done
 fi
-tr -d '\r' <"$CONSOLE" | grep '^KILN-LOG ' | while read -r _ name file rest; do
+tr -d '\r' <"$CONSOLE" | grep -a '^KILN-LOG ' | while read -r _ name file rest; do
 	printf '%s\n' "$rest" >>"$LOGS/${file%:}"
 done || true
 if [ "$JOB" = bench ]; then
-	tr -d '\r' <"$CONSOLE" | grep '^KILN-BENCH' | sed 's/^KILN-BENCH //'
-	grep -q '^KILN-L1-DONE' <(tr -d '\r' <"$CONSOLE") || die "sandbox did not finish (status $QRC): see $CONSOLE"
+	tr -d '\r' <"$CONSOLE" | grep -a '^KILN-BENCH' | sed 's/^KILN-BENCH //'
+	grep -aq '^KILN-L1-DONE' <(tr -d '\r' <"$CONSOLE") || die "sandbox did not finish (status $QRC): see $CONSOLE"
 	exit 0
 fi
-if ! tr -d '\r' <"$CONSOLE" | grep -q '^KILN-L1-DONE'; then
+if ! tr -d '\r' <"$CONSOLE" | grep -aq '^KILN-L1-DONE'; then
 	echo "KILN-TEST sandbox FAIL L1 did not finish (QEMU status $QRC); console in $CONSOLE" >>"$CONSOLE"
 fi
 summarize "$CONSOLE"
