@@ -135,3 +135,7 @@ TCPXFER := $(BUILD)/tcpxfer
 $(TCPXFER): tests/tools/tcpxfer.c
 	$(CC) $(CFLAGS) -static -o $@ $<
 tools: $(TCPXFER)
+PTYRUN := $(BUILD)/ptyrun
+$(PTYRUN): tests/tools/ptyrun.c
+	$(CC) $(CFLAGS) -static -o $@ $<
+tools: $(PTYRUN)

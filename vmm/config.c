@@ -51,6 +51,8 @@ const char kiln_run_usage[] =
 	"                      networking through passt (repeatable)\n"
 	"      --console serial|virtio\n"
 	"                      the guest console: ttyS0 (default) or hvc0\n"
+	"      --no-acpi       no ACPI tables: the MP table, and virtio devices\n"
+	"                      on the command line (kernels without ACPI)\n"
 	"  -v, --verbose       more messages (twice: debug); with -- CMD, the\n"
 	"                      guest kernel's messages on stderr\n"
 	"  -h, --help          show this help\n"
@@ -218,6 +220,7 @@ enum {
 	OPT_INTERACTIVE,
 	OPT_TTY,
 	OPT_CONSOLE_LOG,
+	OPT_NO_ACPI,
 };
 
 static const struct opt run_opts[] = {
@@ -241,6 +244,7 @@ static const struct opt run_opts[] = {
 	{ "interactive", 'i', false, OPT_INTERACTIVE },
 	{ "tty", 't', false, OPT_TTY },
 	{ "console-log", 0, true, OPT_CONSOLE_LOG },
+	{ "no-acpi", 0, false, OPT_NO_ACPI },
 };
 
 /* Finds the option an argument names; *val gets an inline "=value". */
@@ -514,6 +518,9 @@ enum config_result config_parse_run(struct kiln_config *cfg, int argc,
 		case OPT_CONSOLE_LOG:
 			rc = set_once(&cfg->console_log, val, o->longname, err,
 				      errlen);
+			break;
+		case OPT_NO_ACPI:
+			cfg->no_acpi = 1;
 			break;
 		case OPT_HELP:
 			return CONFIG_HELP;

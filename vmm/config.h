@@ -76,6 +76,7 @@ struct kiln_config {
 	struct disk_spec disks[KILN_MAX_DISKS];
 	unsigned int nr_disks;
 	enum console_kind console;
+	int no_acpi; /* --no-acpi: MP table and command-line devices only */
 	struct net_spec nics[KILN_MAX_NICS];
 	unsigned int nr_nics;
 

@@ -121,8 +121,11 @@ char *run_config_blob(const struct kiln_config *cfg, const char *root,
 		rec(&b, "env", "%s", cfg->env[i]);
 	rec(&b, "root", "%s", root);
 	for (i = 0; i < cfg->nr_shares; i++)
-		rec(&b, "share", "kiln.share.%u\x1f%s\x1f%s", i,
-		    cfg->shares[i].ro ? "ro" : "rw", cfg->shares[i].guest);
+		if (strcmp(cfg->shares[i].guest,
+			   "/")) /* that one is the root */
+			rec(&b, "share", "kiln.share.%u\x1f%s\x1f%s", i,
+			    cfg->shares[i].ro ? "ro" : "rw",
+			    cfg->shares[i].guest);
 	if (cwd)
 		rec(&b, "cwd", "%s", cwd);
 	if (cfg->uid >= 0) {
@@ -198,12 +201,35 @@ static int add_share(struct vm *vm, const char *dir, const char *tag, bool ro,
 int run_open(struct vm *vm, char *err, size_t errlen)
 {
 	const struct kiln_config *cfg = vm->cfg;
+	const struct share_spec *root_share = NULL;
 	unsigned int i;
 	struct stat st;
 	char *path;
 	int r = 0;
 
-	if (!cfg->rootfs) {
+	for (i = 0; i < cfg->nr_shares; i++)
+		if (!strcmp(cfg->shares[i].guest, "/"))
+			root_share = &cfg->shares[i];
+	if (root_share && cfg->rootfs) {
+		snprintf(
+			err, errlen,
+			"--share %s:/ and --rootfs both give the root: keep one",
+			root_share->host);
+		return -EINVAL;
+	}
+	if (root_share) {
+		/*
+		 * --share DIR:/ is the root. The host's own / is always shared
+		 * read-only: the guest writes into a throw-away layer.
+		 */
+		bool ro = root_share->ro || !strcmp(root_share->host, "/");
+
+		snprintf(vm->run_root, sizeof(vm->run_root), "9p:kiln.root:%s",
+			 ro ? "ro" : "rw");
+		vm->run_host_root = !strcmp(root_share->host, "/");
+		r = add_share(vm, root_share->host, "kiln.root", ro, err,
+			      errlen);
+	} else if (!cfg->rootfs) {
 		/* The host's own root, read-only, as vng does. */
 		snprintf(vm->run_root, sizeof(vm->run_root), "9p:kiln.root:ro");
 		vm->run_host_root = true;
@@ -240,6 +266,9 @@ int run_open(struct vm *vm, char *err, size_t errlen)
 	}
 	for (i = 0; !r && i < cfg->nr_shares; i++) {
 		char tag[32], e[300];
+
+		if (&cfg->shares[i] == root_share)
+			continue;
 
 		snprintf(tag, sizeof(tag), "kiln.share.%u", i);
 		r = add_share(vm, cfg->shares[i].host, tag, cfg->shares[i].ro,

@@ -516,7 +516,9 @@ static int attach_virtio(struct vm *vm, struct virtio_mmio *t, char **cmdline)
 	char *s;
 	int r;
 
-	r = arch_virtio_slot(vm->nr_virtio, &base, &irq);
+	r = vm->nr_virtio < VM_MAX_VIRTIO ?
+		    arch_virtio_slot(vm->nr_virtio, &base, &irq) :
+		    -ENOSPC;
 	if (r) {
 		pr_err("too many virtio devices for this platform");
 		return r;
@@ -527,7 +529,9 @@ static int attach_virtio(struct vm *vm, struct virtio_mmio *t, char **cmdline)
 		       (unsigned long long)base, strerror(-r));
 		return r;
 	}
-	vm->nr_virtio++;
+	vm->virtio[vm->nr_virtio++] = t;
+	if (vm->acpi)
+		return 0; /* the DSDT declares it */
 	/* Found by a kernel with CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES. */
 	if (asprintf(&s, "%s virtio_mmio.device=4K@0x%llx:%u", *cmdline,
 		     (unsigned long long)base, irq) < 0)
@@ -713,7 +717,17 @@ int vm_run(const struct kiln_config *cfg)
 			goto fail;
 	}
 
+	vm->acpi = !cfg->no_acpi;
 	vm->cmdline = config_kernel_cmdline(cfg, arch_default_cmdline());
+	if (vm->cmdline && !vm->acpi && !cfg->cmdline) {
+		char *s;
+
+		/* Without tables a kernel built with ACPI must not look. */
+		if (asprintf(&s, "%s acpi=off", vm->cmdline) < 0)
+			s = NULL;
+		free(vm->cmdline);
+		vm->cmdline = s;
+	}
 	if (!vm->cmdline) {
 		snprintf(err, sizeof(err), "out of memory");
 		goto fail_msg;

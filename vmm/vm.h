@@ -12,6 +12,7 @@
 #include "config.h"
 
 #define VM_MAX_MEM_REGIONS 4
+#define VM_MAX_VIRTIO 32
 
 struct mem_region {
 	uint64_t gpa;
@@ -78,6 +79,8 @@ struct vm {
 	struct virtio_9p *p9[KILN_MAX_SHARES + 1];
 	unsigned int nr_p9;
 	unsigned int nr_virtio; /* virtio-mmio slots used */
+	struct virtio_mmio *virtio[VM_MAX_VIRTIO]; /* in slot order */
+	bool acpi; /* ACPI tables describe the machine and its devices */
 
 	/* `kiln run -- CMD` */
 	bool run_mode;

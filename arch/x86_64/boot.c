@@ -15,9 +15,11 @@
 #include <unistd.h>
 #include <asm/e820.h>
 
+#include "acpi.h"
 #include "boot.h"
 #include "layout.h"
 #include "log.h"
+#include "virtio/mmio.h"
 #include "vm.h"
 
 #define SETUP_HDR_OFFSET 0x1f1
@@ -650,6 +652,40 @@ static int setup_zero_page(struct vm *vm, const struct boot_e820_entry *e820,
 	return 0;
 }
 
+/* ACPI tables; the kernel learns the RSDP from the boot protocol. */
+static int setup_acpi(struct vm *vm)
+{
+	struct acpi_dev devs[VM_MAX_VIRTIO];
+	struct boot_params *bp =
+		gpa_to_hva(vm, X86_ZERO_PAGE_ADDR, sizeof(*bp));
+	void *tables = gpa_to_hva(vm, X86_ACPI_ADDR, X86_ACPI_MAX);
+	unsigned int i;
+	int r;
+
+	if (!bp || !tables)
+		return -EFAULT;
+	for (i = 0; i < vm->nr_virtio; i++)
+		devs[i] = (struct acpi_dev){ vm->virtio[i]->base,
+					     VIRTIO_MMIO_SIZE,
+					     vm->virtio[i]->irq };
+	r = acpi_build(tables, X86_ACPI_MAX, X86_ACPI_ADDR, vm->nr_vcpus, devs,
+		       vm->nr_virtio);
+	if (r < 0) {
+		pr_err("cannot build the ACPI tables: %s", strerror(-r));
+		return r;
+	}
+	bp->acpi_rsdp_addr = X86_ACPI_ADDR;
+	if (vm->arch.boot_mode == X86_BOOT_PVH) {
+		struct hvm_start_info *si =
+			gpa_to_hva(vm, X86_PVH_INFO_ADDR, sizeof(*si));
+
+		if (!si)
+			return -EFAULT;
+		si->rsdp_paddr = X86_ACPI_ADDR;
+	}
+	return 0;
+}
+
 int x86_setup_boot(struct vm *vm)
 {
 	struct boot_e820_entry e820[8];
@@ -687,6 +723,11 @@ int x86_setup_boot(struct vm *vm)
 	for (i = 0; i < X86_GDT_ENTRIES; i++)
 		gdt[i] = boot_gdt(vm->arch.boot_mode, i);
 
+	if (vm->acpi) {
+		r = setup_acpi(vm);
+		if (r)
+			return r;
+	}
 	mp = gpa_to_hva(vm, X86_MPTABLE_ADDR, mptable_size(vm->nr_vcpus));
 	if (!mp)
 		return -EFAULT;

@@ -24,6 +24,13 @@
 #define X86_EBDA_START 0x9fc00
 #define X86_HIMEM_START 0x100000
 
+/* ACPI tables, in the BIOS area the kernel scans for the RSDP. */
+#define X86_ACPI_ADDR 0xe0000
+#define X86_ACPI_MAX 0x20000
+/* The FADT's sleep control and status registers (hardware-reduced). */
+#define X86_ACPI_SLEEP_CONTROL_PORT 0x600
+#define X86_ACPI_SLEEP_STATUS_PORT 0x601
+
 /* The 32-bit MMIO hole: RAM above 3 GiB moves up to 4 GiB. */
 #define X86_MMIO_HOLE_START 0xc0000000ULL
 #define X86_MMIO_HOLE_END 0x100000000ULL

@@ -8,6 +8,7 @@
 #include <linux/kvm.h>
 
 #include "arch.h"
+#include "acpi.h"
 #include "boot.h"
 #include "i8042.h"
 #include "layout.h"
@@ -38,7 +39,7 @@ const char *arch_kernel_image_name(void)
 
 const char *arch_default_cmdline(void)
 {
-	return "console=ttyS0 reboot=k panic=-1 pci=off acpi=off nomodule "
+	return "console=ttyS0 reboot=k panic=-1 pci=off nomodule "
 	       "i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd";
 }
 
@@ -120,6 +121,18 @@ static void port92_access(void *opaque, uint64_t offset, uint8_t *data,
 	}
 	if (data[0] & 1)
 		cpu_reset(opaque);
+}
+
+/* The FADT's sleep control register: SLP_TYP 5 | SLP_EN powers off. */
+static void acpi_sleep_access(void *opaque, uint64_t offset, uint8_t *data,
+			      uint32_t len, bool is_write)
+{
+	if (!is_write) {
+		memset(data, 0, len);
+		return;
+	}
+	if (offset == 0 && acpi_sleep_write(data[0]))
+		vm_request_stop(opaque, VM_STOP_POWEROFF, 0);
 }
 
 static const struct {
@@ -221,6 +234,9 @@ int arch_vm_init(struct vm *vm)
 				 &vm->arch.cmos);
 	if (!r)
 		r = bus_register(&vm->pio, 0x92, 1, port92_access, vm);
+	if (!r)
+		r = bus_register(&vm->pio, X86_ACPI_SLEEP_CONTROL_PORT, 2,
+				 acpi_sleep_access, vm);
 	for (i = 0; !r && i < sizeof(quiet_ports) / sizeof(quiet_ports[0]); i++)
 		r = bus_register(&vm->pio, quiet_ports[i].base,
 				 quiet_ports[i].len, pio_sink, NULL);

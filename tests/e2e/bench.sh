@@ -81,6 +81,27 @@ run_qemu() { # APPEND
 		-append "console=ttyS0 reboot=t panic=-1 pci=off nomodule $1" </dev/null
 }
 
+# `kiln run -- true` and QEMU running the same kernel, init and root (the
+# host's / over 9p, read-only) with the same named console ports.
+run_kiln_true() {
+	exec "$KILN" run --kernel "$GKERNEL" --mem ${MEM}M -- true
+}
+
+run_qemu_true() {
+	exec "$QEMU" -accel kvm -M microvm,acpi=off -cpu host -m $MEM -smp 1 \
+		-nographic -no-reboot -nodefaults -serial null \
+		-global virtio-mmio.force-legacy=false \
+		-device virtio-serial-device,max_ports=5 \
+		-chardev null,id=cin -device virtserialport,chardev=cin,name=kiln.stdin \
+		-chardev file,id=cout,path="$W/q-out" -device virtserialport,chardev=cout,name=kiln.stdout \
+		-chardev file,id=cerr,path="$W/q-err" -device virtserialport,chardev=cerr,name=kiln.stderr \
+		-chardev file,id=cst,path="$W/q-status" -device virtserialport,chardev=cst,name=kiln.status \
+		-fsdev local,id=r,path=/,security_model=none,readonly=on \
+		-device virtio-9p-device,fsdev=r,mount_tag=kiln.root \
+		-kernel "$GKERNEL" -initrd "$QINIT" \
+		-append "console=ttyS0 reboot=t panic=-1 pci=off nomodule quiet rdinit=/kiln/init" </dev/null
+}
+
 [ "${KILN_BENCH_SOURCE:-}" = 1 ] && return 0
 SELF=$(readlink -f "$0")
 mkdir -p "$W"
@@ -160,6 +181,29 @@ printf 'KILN-BENCH %-32s %8s KiB                    %8s KiB                     
 	"resident beyond guest RAM" "$km" "$qm" "$(ratio "$km" "$qm")"
 printf 'KILN-BENCH %-32s %8s B (%s libs)           %8s B (%s libs)              %s\n' \
 	"binary size" "$ks" "$kl" "$qs" "$ql" "$(ratio "$ks" "$qs")"
+# `kiln run -- true` against QEMU running the same init to the same end.
+QINIT=${QINIT:-/e2e/qinit.cpio}
+if [ -n "${GKERNEL:-}" ] && [ -f "$QINIT" ]; then
+	rm -f "$W"/true-*.t
+	i=1
+	while [ $i -le "$N" ]; do
+		for m in kiln qemu; do
+			rm -f "$W/q-status"
+			timeto KILN-NO-MARKER --log "$W/true-$m-$i.log" -- \
+				sh -c "KILN_BENCH_SOURCE=1 QINIT='$QINIT' . '$SELF'; run_${m}_true" \
+				2>>"$W/true-$m.t" </dev/null
+			if [ $m = qemu ] && ! grep -q 'exit 0' "$W/q-status" 2>/dev/null; then
+				echo "KILN-BENCH note: QEMU's guest did not report 'exit 0' (run $i)"
+			fi
+		done
+		i=$((i + 1))
+	done
+	set -- $(stats "$W/true-kiln.t" total_ms)
+	k_true=$1 ktr_min=$2 ktr_max=$3
+	set -- $(stats "$W/true-qemu.t" total_ms)
+	printf 'KILN-BENCH %-32s %8s ms [%s-%s]        %8s ms [%s-%s]          %s\n' \
+		"kiln run -- true, wall ($N runs)" "$k_true" "$ktr_min" "$ktr_max" "$1" "$2" "$3" "$(ratio "$k_true" "$1")"
+fi
 # Disk throughput, alternated, when kiln's guest kernel is there.
 if [ -n "${GKERNEL:-}" ]; then
 	rm -f "$W"/blk-*.t

@@ -246,3 +246,41 @@ if want run-default-kernel; then
 		result run-default-kernel 0 "$(out run-default-kernel)"
 	fi
 fi
+
+if want run-tty && command -v ptyrun >/dev/null; then
+	# -t: the command's stdio is a terminal of kiln's terminal's size,
+	# and a resize of kiln's terminal reaches it.
+	START=$(now_cs)
+	timeout -s KILL $T ptyrun 40 100 --resize-on READY 50 132 -- \
+		"$KILN" run --kernel "$GKERNEL" -t -- sh -c '
+		test -t 0 && test -t 1 && echo "size $(stty size)"; echo READY
+		i=0
+		while [ "$(stty size)" = "40 100" ] && [ $i -lt 600 ]; do
+			sleep 0.1; i=$((i + 1))
+		done
+		echo "now $(stty size)"; exit 3' >"$LOGDIR/run-tty.out" 2>&1
+	RC=$?
+	if [ $RC -ne 3 ]; then
+		result run-tty 1 "status $RC, want 3"
+	elif ! out run-tty | grep -q '^size 40 100$'; then
+		result run-tty 1 "the command saw no 40x100 terminal: $(out run-tty | head -c 200)"
+	elif ! out run-tty | grep -q '^now 50 132$'; then
+		result run-tty 1 "the resize did not reach the guest: $(out run-tty | tail -c 200)"
+	else
+		result run-tty 0 "a 40x100 terminal, resized to 50x132"
+	fi
+fi
+
+if want run-share-root; then
+	# --share / is the root, read-only under a throw-away layer.
+	rm -f /etc/kiln-e2e-written
+	krun run-share-root --share / -- sh -c 'echo x >/etc/kiln-e2e-written &&
+		cat /etc/kiln-e2e-written && test -x /bin/busybox && echo ok'
+	if [ $RC -ne 0 ] || [ "$(out run-share-root | tr '\n' ' ')" != "x ok " ]; then
+		result run-share-root 1 "status $RC, output '$(out run-share-root | head -c 200)'"
+	elif [ -e /etc/kiln-e2e-written ]; then
+		result run-share-root 1 "the guest wrote into the host's /etc"
+	else
+		result run-share-root 0 "host / read-only, writes kept in the guest"
+	fi
+fi

@@ -467,6 +467,80 @@ if [ -n "${GKERNEL:-}" ] && [ -c /dev/net/tun ] && command -v tcpxfer >/dev/null
 	fi
 fi
 
+# --- ACPI: poweroff, devices through the DSDT, CPUs through the MADT ---
+MARKER_IMG=$LOGDIR/marker.img
+printf 'KILN-DISK-MARKER' >"$MARKER_IMG"
+dd if=/dev/zero bs=1024 count=1023 >>"$MARKER_IMG" 2>/dev/null
+if [ -n "${GKERNEL:-}" ] && want acpi-poweroff; then
+	kiln_run acpi-poweroff -v --kernel "$GKERNEL" --initrd "$GUEST_INITRD" \
+		--append "$APPEND_BASE kt=poweroff"
+	if [ $RC -ne 0 ]; then
+		result acpi-poweroff 1 "exit status $RC, want 0"
+	elif ! out acpi-poweroff | grep -q '^KILN-GUEST-POWERING-OFF' ||
+		out acpi-poweroff | grep -q 'POWEROFF-RETURNED'; then
+		result acpi-poweroff 1 "the guest did not power off"
+	elif ! grep -q 'guest powered off' "$LOGDIR/acpi-poweroff.err"; then
+		result acpi-poweroff 1 "kiln did not see a power-off: $(tail -c 200 "$LOGDIR/acpi-poweroff.err")"
+	else
+		result acpi-poweroff 0 "poweroff -f through the ACPI sleep register -> 0"
+	fi
+fi
+if [ -n "${GKERNEL:-}" ] && want acpi-devices; then
+	kiln_run acpi-devices --kernel "$GKERNEL" --initrd "$GUEST_INITRD" \
+		--disk "$MARKER_IMG,ro" --append "$APPEND_BASE kt=devices"
+	if [ $RC -ne 0 ] || ! out acpi-devices | grep -q '^KILN-GUEST-FIRMWARE acpi'; then
+		result acpi-devices 1 "status $RC, the kernel did not use ACPI"
+	elif ! out acpi-devices | grep -q '^KILN-GUEST-VDA KILN-DISK-MARKER'; then
+		result acpi-devices 1 "no disk: $(out acpi-devices | grep KILN-GUEST-VDA)"
+	elif ! out acpi-devices | grep -q '^KILN-GUEST-CMDLINE-DEVICES 0'; then
+		result acpi-devices 1 "virtio devices were still put on the command line"
+	else
+		result acpi-devices 0 "virtio-blk found through the DSDT, none on the command line"
+	fi
+fi
+if [ -n "${GKERNEL:-}" ] && want no-acpi; then
+	kiln_run no-acpi --no-acpi --kernel "$GKERNEL" --initrd "$GUEST_INITRD" \
+		--cpus 2 --disk "$MARKER_IMG,ro" --append "$APPEND_BASE kt=devices"
+	if [ $RC -ne 0 ] || ! out no-acpi | grep -q '^KILN-GUEST-FIRMWARE mptable'; then
+		result no-acpi 1 "status $RC, $(out no-acpi | grep KILN-GUEST-FIRMWARE)"
+	elif ! out no-acpi | grep -q '^KILN-GUEST-VDA KILN-DISK-MARKER'; then
+		result no-acpi 1 "no disk: $(out no-acpi | grep KILN-GUEST-VDA)"
+	else
+		result no-acpi 0 "MP table and command-line devices"
+	fi
+fi
+if want acpi-cpus-4; then
+	kiln_run acpi-cpus-4 --kernel "$KERNEL" --initrd "$GUEST_INITRD" --cpus 4 \
+		--append "$APPEND_BASE kt=cpus"
+	line=$(out acpi-cpus-4 | grep -m1 '^KILN-GUEST-CPUS')
+	if [ $RC -ne 0 ] || [ "$line" != "KILN-GUEST-CPUS 4 online=0-3" ]; then
+		result acpi-cpus-4 1 "status $RC, guest saw '$line'"
+	elif ! out acpi-cpus-4 | grep -q '^KILN-GUEST-FIRMWARE acpi'; then
+		result acpi-cpus-4 1 "the CPUs did not come from the MADT"
+	else
+		result acpi-cpus-4 0 "$line, from the MADT"
+	fi
+fi
+if want acpi-debian && [ -c /dev/net/tun ]; then
+	# Debian's stock kernel, its virtio modules loaded by the initrd.
+	ip link del ktapd 2>/dev/null
+	tunctl -t ktapd >/dev/null
+	ip addr add 192.0.2.1/24 dev ktapd
+	ip link set ktapd up
+	kiln_run acpi-debian --kernel "$KERNEL" --initrd "$GUEST_INITRD" \
+		--disk "$MARKER_IMG,ro" --net tap=ktapd --append "$APPEND_BASE kt=deb-virtio"
+	ip link del ktapd 2>/dev/null
+	if [ $RC -ne 0 ] || ! out acpi-debian | grep -q '^KILN-GUEST-FIRMWARE acpi'; then
+		result acpi-debian 1 "status $RC, $(out acpi-debian | grep -a KILN-GUEST-FIRMWARE)"
+	elif ! out acpi-debian | grep -q '^KILN-GUEST-VDA KILN-DISK-MARKER'; then
+		result acpi-debian 1 "no /dev/vda: $(out acpi-debian | grep 'KILN-GUEST-VDA\|INSMOD')"
+	elif ! out acpi-debian | grep -q '^KILN-GUEST-PING ok'; then
+		result acpi-debian 1 "eth0 passed no traffic"
+	else
+		result acpi-debian 0 "Debian's kernel and modules: /dev/vda read, eth0 pings the TAP"
+	fi
+fi
+
 # --- kiln run -- CMD (kiln's guest kernel) ---
 if [ -n "${GKERNEL:-}" ]; then
 	. "$(dirname "$0")/cases-run.sh"

@@ -6,12 +6,57 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null
 echo "KILN-GUEST-INIT uptime=$(cut -d' ' -f1 /proc/uptime)"
+firmware() {
+	if [ -e /sys/firmware/acpi/tables/APIC ]; then
+		echo "KILN-GUEST-FIRMWARE acpi"
+	else
+		echo "KILN-GUEST-FIRMWARE mptable"
+	fi
+}
 case "$kt" in
 boot)
 	echo "KILN-GUEST-KERNEL $(uname -r)"
 	;;
 cpus)
 	echo "KILN-GUEST-CPUS $(grep -c '^processor' /proc/cpuinfo) online=$(cat /sys/devices/system/cpu/online)"
+	firmware
+	;;
+devices)
+	# Which firmware tables the kernel used, and the virtio disk.
+	firmware
+	echo "KILN-GUEST-CMDLINE-DEVICES $(grep -o 'virtio_mmio.device' /proc/cmdline | wc -l)"
+	if [ -b /dev/vda ]; then
+		echo "KILN-GUEST-VDA $(head -c 16 /dev/vda | od -An -c | tr -d ' \n')"
+	else
+		echo "KILN-GUEST-VDA missing"
+	fi
+	;;
+poweroff)
+	echo "KILN-GUEST-POWERING-OFF"
+	poweroff -f
+	echo "KILN-GUEST-POWEROFF-RETURNED"
+	while :; do sleep 1; done
+	;;
+deb-virtio)
+	# Debian's own virtio modules, found through ACPI (no command line).
+	firmware
+	for m in virtio_ring virtio virtio_mmio virtio_blk failover net_failover virtio_net; do
+		insmod /lib/deb-modules/$m.ko || echo "KILN-GUEST-INSMOD-FAILED $m"
+	done
+	i=0
+	while [ $i -lt 100 ] && { [ ! -b /dev/vda ] || [ ! -e /sys/class/net/eth0 ]; }; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "KILN-GUEST-VDA $(head -c 16 /dev/vda 2>/dev/null | od -An -c | tr -d ' \n')"
+	echo "KILN-GUEST-DEVS $(ls /sys/bus/platform/devices | grep -c LNRO0005) virtio devices"
+	ip link set lo up
+	if ip addr add 192.0.2.2/24 dev eth0 && ip link set eth0 up &&
+		ping -c 3 -W 10 192.0.2.1 >/dev/null 2>&1; then
+		echo "KILN-GUEST-PING ok"
+	else
+		echo "KILN-GUEST-PING fail"
+	fi
 	;;
 mem)
 	echo "KILN-GUEST-MEMTOTAL $(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)"

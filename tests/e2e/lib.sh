@@ -105,6 +105,18 @@ make_guest_initrd() {
 	make_busybox_root "$dir"
 	cp "$E2E_DIR/guest-init.sh" "$dir/init"
 	chmod 755 "$dir/init"
+	# Debian's virtio modules, for its stock kernel to find kiln's
+	# devices through ACPI (the deb-virtio case).
+	if [ -n "${DEB_KDIR:-}" ]; then
+		local m md=$DEB_KDIR/lib/modules/$DEB_KVER/kernel
+		mkdir -p "$dir/lib/deb-modules"
+		for m in drivers/virtio/virtio_ring drivers/virtio/virtio \
+			drivers/virtio/virtio_mmio drivers/block/virtio_blk \
+			net/core/failover drivers/net/net_failover \
+			drivers/net/virtio_net; do
+			cp "$md/$m.ko" "$dir/lib/deb-modules/" 2>/dev/null || true
+		done
+	fi
 	# The guest side of the disk and network tests (make tools).
 	for t in randio tcpxfer; do
 		if [ -x "$ROOT/build/$(uname -m)/$t" ]; then

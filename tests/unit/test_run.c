@@ -113,7 +113,8 @@ static void test_config_blob(void)
 	cfg.uid = 1000;
 	cfg.gid = 100;
 	cfg.shares[0] = (struct share_spec){ "/h", "/mnt/x y", 1 };
-	cfg.nr_shares = 1;
+	cfg.shares[1] = (struct share_spec){ "/", "/", 1 }; /* the root */
+	cfg.nr_shares = 2;
 	b = run_config_blob(&cfg, "9p:kiln.root:ro", "/work", "xterm", 24, 80,
 			    &len);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
@@ -126,6 +127,7 @@ static void test_config_blob(void)
 	CU_ASSERT(has_rec(b, len, "env=FOO=bar"));
 	CU_ASSERT(has_rec(b, len, "root=9p:kiln.root:ro"));
 	CU_ASSERT(has_rec(b, len, "share=kiln.share.0\x1fro\x1f/mnt/x y"));
+	CU_ASSERT(!has_rec(b, len, "share=kiln.share.1\x1fro\x1f/"));
 	CU_ASSERT(has_rec(b, len, "cwd=/work"));
 	CU_ASSERT(has_rec(b, len, "uid=1000"));
 	CU_ASSERT(has_rec(b, len, "gid=100"));
