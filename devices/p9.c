@@ -973,31 +973,36 @@ out:
 	return r;
 }
 
+/* Renames od/oname to nd/nname once both fids and names check out. */
+static int rename_checked(struct req *q, struct p9_fid *od, const char *oname,
+			  struct p9_fid *nd, const char *nname)
+{
+	if (!od || !nd)
+		return -EBADF;
+	if (q->s->ro)
+		return -EROFS;
+	if (!name_ok(oname) || !name_ok(nname))
+		return -EINVAL;
+	return do_rename(q, od, oname, nd, nname);
+}
+
 static int op_renameat(struct req *q)
 {
 	uint32_t ofid = rd32(&q->in), nfid;
-	struct p9_fid *od, *nd;
 
 	rd_str(&q->in, q->name, sizeof(q->name));
 	nfid = rd32(&q->in);
 	rd_str(&q->in, q->name2, sizeof(q->name2));
 	if (q->in.bad)
 		return BADMSG;
-	od = fid_get(q->s, ofid);
-	nd = fid_get(q->s, nfid);
-	if (!od || !nd)
-		return -EBADF;
-	if (q->s->ro)
-		return -EROFS;
-	if (!name_ok(q->name) || !name_ok(q->name2))
-		return -EINVAL;
-	return do_rename(q, od, q->name, nd, q->name2);
+	return rename_checked(q, fid_get(q->s, ofid), q->name,
+			      fid_get(q->s, nfid), q->name2);
 }
 
 static int op_rename(struct req *q)
 {
 	uint32_t fid = rd32(&q->in), dfid = rd32(&q->in);
-	struct p9_fid *f, *nd, parent = { 0 };
+	struct p9_fid *f, parent = { 0 };
 	const char *slash;
 	int r;
 
@@ -1005,19 +1010,14 @@ static int op_rename(struct req *q)
 	if (q->in.bad)
 		return BADMSG;
 	f = fid_get(q->s, fid);
-	nd = fid_get(q->s, dfid);
-	if (!f || !nd)
-		return -EBADF;
-	if (q->s->ro)
-		return -EROFS;
-	if (!*f->path || !name_ok(q->name2))
-		return -EINVAL;
+	if (!f || !*f->path)
+		return f ? -EINVAL : -EBADF;
 	slash = strrchr(f->path, '/');
 	parent.path = strndup(f->path, slash ? slash - f->path : 0);
 	if (!parent.path)
 		return -ENOMEM;
 	snprintf(q->name, sizeof(q->name), "%s", slash ? slash + 1 : f->path);
-	r = do_rename(q, &parent, q->name, nd, q->name2);
+	r = rename_checked(q, &parent, q->name, fid_get(q->s, dfid), q->name2);
 	free(parent.path);
 	return r;
 }

@@ -87,6 +87,7 @@ const char kiln_kconfig[] =
 	"CONFIG_PARAVIRT=y\n"
 	"CONFIG_KVM_GUEST=y\n"
 	"CONFIG_X86_MPPARSE=y\n"
+	"CONFIG_ACPI=y\n"
 	"CONFIG_SERIAL_8250=y\n"
 	"CONFIG_SERIAL_8250_CONSOLE=y\n"
 	"CONFIG_VIRTIO_MENU=y\n"

@@ -18,44 +18,47 @@
 #include "virtio/blk.h"
 #include "virtio/console.h"
 
-static bool is_file(const char *p)
+/* dir/rel, malloc'ed, when it is a regular file; else NULL. */
+static char *file_at(const char *dir, const char *rel)
 {
 	struct stat st;
+	char *p;
 
-	return !stat(p, &st) && S_ISREG(st.st_mode);
+	if (asprintf(&p, "%s/%s", dir, rel) < 0)
+		return NULL;
+	if (!stat(p, &st) && S_ISREG(st.st_mode))
+		return p;
+	free(p);
+	return NULL;
 }
 
 char *kernel_find(const char *given, const char *exe_dir, char *err,
 		  size_t errlen)
 {
-	const char *const tree[] = { arch_kernel_tree_image(), "vmlinux" };
 	struct stat st;
 	char *p = NULL;
-	unsigned int i;
 
 	if (given && (stat(given, &st) || !S_ISDIR(st.st_mode)))
 		return strdup(given); /* opening it says what is wrong */
 	if (given) {
-		for (i = 0; i < 2; i++) {
-			if (asprintf(&p, "%s/%s", given, tree[i]) < 0)
-				return NULL;
-			if (is_file(p))
-				return p;
-			free(p);
-		}
-		snprintf(
-			err, errlen,
-			"'%s' is a directory without %s or vmlinux: build the kernel, or give its image",
-			given, tree[0]);
-		return NULL;
+		p = file_at(given, arch_kernel_tree_image());
+		if (!p)
+			p = file_at(given, "vmlinux");
+		if (!p)
+			snprintf(
+				err, errlen,
+				"'%s' is a directory without %s or vmlinux: build the kernel, or give its image",
+				given, arch_kernel_tree_image());
+		return p;
 	}
 	if (exe_dir) {
-		if (asprintf(&p, "%s/guest-kernel/%s", exe_dir,
-			     arch_kernel_image_name()) < 0)
-			return NULL;
-		if (is_file(p))
+		char rel[64];
+
+		snprintf(rel, sizeof(rel), "guest-kernel/%s",
+			 arch_kernel_image_name());
+		p = file_at(exe_dir, rel);
+		if (p)
 			return p;
-		free(p);
 	}
 	snprintf(
 		err, errlen,

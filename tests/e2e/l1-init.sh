@@ -18,6 +18,7 @@ fi
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
+mkdir -p /dev/pts && mount -t devpts -o ptmxmode=0666 devpts /dev/pts
 mount -t tmpfs tmp /tmp
 for m in irqbypass kvm ccp kvm-amd tun; do
 	insmod /modules/$m.ko || echo "KILN-L1 insmod $m failed"

@@ -346,6 +346,25 @@ static void test_user_and_seconds(void)
 	CU_ASSERT_EQUAL(parse_seconds("", &d), -EINVAL);
 }
 
+static void test_kconfig(void)
+{
+	const char *p = kiln_kconfig;
+
+	/* Every line a comment or CONFIG_X=y, mergeable as it is. */
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(nl);
+		CU_ASSERT(*p == '#' || (!strncmp(p, "CONFIG_", 7) &&
+					!strncmp(nl - 2, "=y", 2)));
+		p = nl + 1;
+	}
+	CU_ASSERT_PTR_NOT_NULL(strstr(kiln_kconfig, "CONFIG_VIRTIO_MMIO=y\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(kiln_kconfig, "CONFIG_9P_FS=y\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(kiln_kconfig, "CONFIG_VIRTIO_CONSOLE=y\n"));
+}
+
 void suite_config(void)
 {
 	static const CU_TestInfo tests[] = {
@@ -361,6 +380,7 @@ void suite_config(void)
 		{ "--net specs", test_net_specs },
 		{ "run -- CMD options", test_run_command },
 		{ "--user and --timeout values", test_user_and_seconds },
+		{ "kiln kconfig fragment", test_kconfig },
 		CU_TEST_INFO_NULL,
 	};
 	unit_add_suite("config", tests);
