@@ -39,7 +39,7 @@ const char *arch_kernel_image_name(void)
 
 const char *arch_default_cmdline(void)
 {
-	return "console=ttyS0 reboot=k panic=-1 pci=off nomodule "
+	return "console=ttyS0 reboot=k panic=-1 pci=off "
 	       "i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd";
 }
 

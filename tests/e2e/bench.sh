@@ -78,7 +78,7 @@ run_qemu() { # APPEND
 	exec "$QEMU" -accel kvm -M microvm,acpi=off -cpu host -m $MEM -smp 1 \
 		-nographic -no-reboot -nodefaults -serial stdio \
 		-kernel "$KERNEL" -initrd "$GUEST_INITRD" \
-		-append "console=ttyS0 reboot=t panic=-1 pci=off nomodule $1" </dev/null
+		-append "console=ttyS0 reboot=t panic=-1 pci=off $1" </dev/null
 }
 
 # `kiln run -- true` and QEMU running the same kernel, init and root (the
@@ -99,7 +99,7 @@ run_qemu_true() {
 		-fsdev local,id=r,path=/,security_model=none,readonly=on \
 		-device virtio-9p-device,fsdev=r,mount_tag=kiln.root \
 		-kernel "$GKERNEL" -initrd "$QINIT" \
-		-append "console=ttyS0 reboot=t panic=-1 pci=off nomodule quiet rdinit=/kiln/init" </dev/null
+		-append "console=ttyS0 reboot=t panic=-1 pci=off quiet rdinit=/kiln/init" </dev/null
 }
 
 [ "${KILN_BENCH_SOURCE:-}" = 1 ] && return 0
