@@ -445,8 +445,24 @@ if [ -n "${GKERNEL:-}" ] && [ -c /dev/net/tun ] && command -v tcpxfer >/dev/null
 			--append '$APPEND_BASE kt=net-user'" </dev/null \
 			>"$LOGDIR/net-user.out" 2>"$LOGDIR/net-user.err" &
 		kpid=$!
-		wait_out net-user '^KILN-GUEST-tcpxfer listening' $kpid &&
-			tcpxfer send 127.0.0.1 18080 "$W/fwd-msg" >"$LOGDIR/net-user.send" 2>&1
+		# passt accepts on the host side at once and connects to the
+		# guest after: a connection it could not complete is dropped
+		# without telling the sender, so send again (at most 4 times)
+		# until the guest has the message.
+		if wait_out net-user '^KILN-GUEST-tcpxfer listening' $kpid; then
+			n=0
+			while [ $n -lt 4 ] && kill -0 $kpid 2>/dev/null &&
+				! out net-user | grep -q '^KILN-GUEST-FWD'; do
+				tcpxfer send 127.0.0.1 18080 "$W/fwd-msg" >>"$LOGDIR/net-user.send" 2>&1
+				j=0
+				while [ $j -lt 75 ] && kill -0 $kpid 2>/dev/null &&
+					! out net-user | grep -q '^KILN-GUEST-FWD'; do
+					sleep 0.2
+					j=$((j + 1))
+				done
+				n=$((n + 1))
+			done
+		fi
 		finish $kpid
 		kill $rpid 2>/dev/null
 		wait $rpid 2>/dev/null
@@ -469,8 +485,8 @@ fi
 
 # --- ACPI: poweroff, devices through the DSDT, CPUs through the MADT ---
 MARKER_IMG=$LOGDIR/marker.img
-printf 'KILN-DISK-MARKER' >"$MARKER_IMG"
-dd if=/dev/zero bs=1024 count=1023 >>"$MARKER_IMG" 2>/dev/null
+dd if=/dev/zero of="$MARKER_IMG" bs=1024 count=1024 2>/dev/null
+printf 'KILN-DISK-MARKER' | dd of="$MARKER_IMG" conv=notrunc 2>/dev/null
 if [ -n "${GKERNEL:-}" ] && want acpi-poweroff; then
 	kiln_run acpi-poweroff -v --kernel "$GKERNEL" --initrd "$GUEST_INITRD" \
 		--append "$APPEND_BASE kt=poweroff"
@@ -525,7 +541,8 @@ if want acpi-debian && [ -c /dev/net/tun ]; then
 	# Debian's stock kernel, its virtio modules loaded by the initrd.
 	ip link del ktapd 2>/dev/null
 	tunctl -t ktapd >/dev/null
-	ip addr add 192.0.2.1/24 dev ktapd
+	# A subnet of its own: other cases' TAPs may hold 192.0.2.0/24.
+	ip addr add 203.0.113.1/24 dev ktapd
 	ip link set ktapd up
 	kiln_run acpi-debian --kernel "$KERNEL" --initrd "$GUEST_INITRD" \
 		--disk "$MARKER_IMG,ro" --net tap=ktapd --append "$APPEND_BASE kt=deb-virtio"

@@ -44,19 +44,22 @@ deb-virtio)
 		insmod /lib/deb-modules/$m.ko || echo "KILN-GUEST-INSMOD-FAILED $m"
 	done
 	i=0
-	while [ $i -lt 100 ] && { [ ! -b /dev/vda ] || [ ! -e /sys/class/net/eth0 ]; }; do
+	while [ $i -lt 300 ] && { [ ! -b /dev/vda ] || [ ! -e /sys/class/net/eth0 ]; }; do
 		sleep 0.1
 		i=$((i + 1))
 	done
 	echo "KILN-GUEST-VDA $(head -c 16 /dev/vda 2>/dev/null | od -An -c | tr -d ' \n')"
 	echo "KILN-GUEST-DEVS $(ls /sys/bus/platform/devices | grep -c LNRO0005) virtio devices"
 	ip link set lo up
-	if ip addr add 192.0.2.2/24 dev eth0 && ip link set eth0 up &&
-		ping -c 3 -W 10 192.0.2.1 >/dev/null 2>&1; then
-		echo "KILN-GUEST-PING ok"
-	else
-		echo "KILN-GUEST-PING fail"
-	fi
+	ip addr add 203.0.113.2/24 dev eth0 && ip link set eth0 up
+	ping=fail
+	for i in 1 2 3 4 5; do
+		if ping -c 1 -W 5 203.0.113.1 >/dev/null 2>&1; then
+			ping=ok
+			break
+		fi
+	done
+	echo "KILN-GUEST-PING $ping ($(ls /sys/class/net | tr '\n' ' '))"
 	;;
 mem)
 	echo "KILN-GUEST-MEMTOTAL $(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)"
