@@ -108,6 +108,11 @@ static void rec(struct blob *b, const char *key, const char *fmt, ...)
 	free(v);
 }
 
+bool run_stdin_forwarded(const struct kiln_config *cfg)
+{
+	return cfg->interactive || cfg->tty || !isatty(STDIN_FILENO);
+}
+
 char *run_config_blob(const struct kiln_config *cfg, const char *root,
 		      const char *cwd, const char *term, unsigned int rows,
 		      unsigned int cols, size_t *len)
@@ -135,8 +140,7 @@ char *run_config_blob(const struct kiln_config *cfg, const char *root,
 		rec(&b, "uid", "%ld", cfg->uid);
 		rec(&b, "gid", "%ld", cfg->gid);
 	}
-	rec(&b, "stdin", "%d",
-	    cfg->interactive || cfg->tty || !isatty(STDIN_FILENO));
+	rec(&b, "stdin", "%d", run_stdin_forwarded(cfg));
 	rec(&b, "tty", "%d", cfg->tty);
 	if (rows && cols) {
 		rec(&b, "rows", "%u", rows);
@@ -293,7 +297,7 @@ int run_prepare(struct vm *vm)
 {
 	const struct kiln_config *cfg = vm->cfg;
 	struct virtio_console *c;
-	bool in_on = cfg->interactive || cfg->tty || !isatty(STDIN_FILENO);
+	bool in_on = run_stdin_forwarded(cfg);
 	char cwd[4096], *conf, *s;
 	const char *dir = "/", *term = NULL;
 	unsigned int rows = 0, cols = 0;

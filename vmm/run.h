@@ -2,6 +2,7 @@
 #ifndef KILN_RUN_H
 #define KILN_RUN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,12 @@ enum { RUN_PORT_STDIN = 1, RUN_PORT_STDOUT, RUN_PORT_STDERR, RUN_PORT_STATUS };
  */
 char *kernel_find(const char *given, const char *exe_dir, char *err,
 		  size_t errlen);
+
+/*
+ * Whether kiln's stdin reaches the command: with -i or -t, or whenever it
+ * is not a terminal (a pipe, a file).
+ */
+bool run_stdin_forwarded(const struct kiln_config *cfg);
 
 /*
  * The guest init's configuration: NUL-terminated "key=value" records.
