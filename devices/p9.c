@@ -196,6 +196,57 @@ static void fid_drop_all(struct p9_server *s)
 
 /* ---- paths, always resolved beneath the root ---- */
 
+/*
+ * For kernels (and tools such as valgrind) without openat2: the same rules
+ * one component at a time. Every directory on the way is opened with
+ * O_NOFOLLOW and checked, ".." is refused, and the last component is
+ * opened with O_NOFOLLOW.
+ */
+static int resolve_walk(int dirfd, const char *path, int flags, mode_t mode)
+{
+	char buf[PATH_MAX], *save = NULL, *comp, *next;
+	int cur = dirfd, fd;
+	struct stat st;
+
+	if (strlen(path) >= sizeof(buf))
+		return -ENAMETOOLONG;
+	strcpy(buf, path);
+	comp = strtok_r(buf, "/", &save);
+	if (!comp)
+		comp = ".";
+	for (;;) {
+		next = strtok_r(NULL, "/", &save);
+		if (!strcmp(comp, "..")) {
+			fd = -EXDEV;
+			break;
+		}
+		if (!next) {
+			fd = openat(cur, comp, flags, mode);
+			fd = fd < 0 ? -errno : fd;
+			break;
+		}
+		fd = openat(cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			fd = -errno;
+			break;
+		}
+		if (fstat(fd, &st) || !S_ISDIR(st.st_mode)) {
+			int e = S_ISLNK(st.st_mode) ? -ELOOP : -ENOTDIR;
+
+			close(fd);
+			fd = e;
+			break;
+		}
+		if (cur != dirfd)
+			close(cur);
+		cur = fd;
+		comp = next;
+	}
+	if (cur != dirfd)
+		close(cur);
+	return fd;
+}
+
 static int resolve_at(int dirfd, const char *path, uint64_t flags,
 		      uint64_t mode)
 {
@@ -208,6 +259,8 @@ static int resolve_at(int dirfd, const char *path, uint64_t flags,
 	int fd = syscall(SYS_openat2, dirfd, *path ? path : ".", &how,
 			 sizeof(how));
 
+	if (fd < 0 && errno == ENOSYS)
+		return resolve_walk(dirfd, path, how.flags, how.mode);
 	return fd < 0 ? -errno : fd;
 }
 

@@ -51,17 +51,27 @@ echo "== unit tests (ASan + UBSan)"
 make -s -j2 SAN=1 unit 2>&1 | tee "$out"
 count "$out" "${PIPESTATUS[0]}"
 
+echo "== unit tests under valgrind (memcheck, leaks)"
+make -s valgrind 2>&1 | tee "$out"
+count "$out" "${PIPESTATUS[0]}"
+
 echo "== fuzzing (${FUZZ_SECONDS:-15} s a target)"
 make -s -j2 fuzz FUZZ_SECONDS=${FUZZ_SECONDS:-15} 2>&1 | tee "$out"
 count "$out" "${PIPESTATUS[0]}"
 
+# The sanitizer build is also the test build with hooks: both passes use
+# it for the cases that need one.
+hooks=$PWD/build/san-$(uname -m)/kiln
+san_ok=1
+make -s -j2 SAN=1 "$hooks" || san_ok=0
+
 echo "== end-to-end tests"
-KILN=$PWD/kiln tests/e2e/run.sh 2>&1 | tee "$out"
+KILN=$PWD/kiln KILN_HOOKS=$([ $san_ok = 1 ] && echo "$hooks") tests/e2e/run.sh 2>&1 | tee "$out"
 count "$out" "${PIPESTATUS[0]}"
 
 echo "== end-to-end tests, kiln built with ASan + UBSan"
-if make -s -j2 SAN=1 build/san-$(uname -m)/kiln; then
-	KILN=$PWD/build/san-$(uname -m)/kiln KILN_E2E_LOGS=$PWD/tests/e2e/logs/san \
+if [ $san_ok = 1 ]; then
+	KILN=$hooks KILN_HOOKS=$hooks KILN_E2E_LOGS=$PWD/tests/e2e/logs/san \
 		tests/e2e/run.sh 2>&1 | tee "$out"
 	count "$out" "${PIPESTATUS[0]}"
 else

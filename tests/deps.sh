@@ -5,7 +5,7 @@ set -euo pipefail
 
 build=(gcc make libc6-dev linux-libc-dev libelf-dev libfdt-dev pkgconf)
 test=(libcunit1-dev clang-format clang libclang-rt-14-dev busybox-static cpio
-	xz-utils e2fsprogs passt)
+	xz-utils e2fsprogs passt valgrind)
 sandbox=(qemu-system-x86)
 
 want=()

@@ -53,6 +53,13 @@ const char kiln_run_usage[] =
 	"                      the guest console: ttyS0 (default) or hvc0\n"
 	"      --no-acpi       no ACPI tables: the MP table, and virtio devices\n"
 	"                      on the command line (kernels without ACPI)\n"
+	"      --seccomp on|off\n"
+	"                      system call filters for every thread (default on;\n"
+	"                      off is for debugging)\n"
+	"      --jail DIR [--uid U] [--gid G] [--cgroup PATH[,cpu=PCT][,mem=SIZE]]\n"
+	"                      run in new namespaces with DIR as the root,\n"
+	"                      holding only the VM's files; no capabilities;\n"
+	"                      as U:G; in a cgroup v2 with CPU/memory limits\n"
 	"  -v, --verbose       more messages (twice: debug); with -- CMD, the\n"
 	"                      guest kernel's messages on stderr\n"
 	"  -h, --help          show this help\n"
@@ -222,6 +229,11 @@ enum {
 	OPT_TTY,
 	OPT_CONSOLE_LOG,
 	OPT_NO_ACPI,
+	OPT_SECCOMP,
+	OPT_JAIL,
+	OPT_UID,
+	OPT_GID,
+	OPT_CGROUP,
 };
 
 static const struct opt run_opts[] = {
@@ -246,6 +258,11 @@ static const struct opt run_opts[] = {
 	{ "tty", 't', false, OPT_TTY },
 	{ "console-log", 0, true, OPT_CONSOLE_LOG },
 	{ "no-acpi", 0, false, OPT_NO_ACPI },
+	{ "seccomp", 0, true, OPT_SECCOMP },
+	{ "jail", 0, true, OPT_JAIL },
+	{ "uid", 0, true, OPT_UID },
+	{ "gid", 0, true, OPT_GID },
+	{ "cgroup", 0, true, OPT_CGROUP },
 };
 
 /* Finds the option an argument names; *val gets an inline "=value". */
@@ -298,6 +315,7 @@ enum config_result config_parse_run(struct kiln_config *cfg, int argc,
 	cfg->cpus = 1;
 	cfg->mem_size = KILN_DEFAULT_MEM;
 	cfg->uid = cfg->gid = -1;
+	cfg->jail_uid = cfg->jail_gid = -1;
 
 	for (i = 0; i < argc; i++) {
 		const char *arg = argv[i], *val;
@@ -523,6 +541,38 @@ enum config_result config_parse_run(struct kiln_config *cfg, int argc,
 		case OPT_NO_ACPI:
 			cfg->no_acpi = 1;
 			break;
+		case OPT_SECCOMP:
+			if (strcmp(val, "on") && strcmp(val, "off")) {
+				set_err(err, errlen,
+					"--seccomp '%s': give on or off", val);
+				return CONFIG_ERROR;
+			}
+			cfg->no_seccomp = !strcmp(val, "off");
+			break;
+		case OPT_JAIL:
+			rc = set_once(&cfg->jail, val, o->longname, err,
+				      errlen);
+			break;
+		case OPT_UID:
+		case OPT_GID: {
+			long *slot = o->id == OPT_UID ? &cfg->jail_uid :
+							&cfg->jail_gid;
+			char *end;
+
+			errno = 0;
+			*slot = strtol(val, &end, 10);
+			if (errno || end == val || *end || *slot < 0 ||
+			    *slot > 0x7fffffff) {
+				set_err(err, errlen, "--%s '%s': give a number",
+					o->longname, val);
+				return CONFIG_ERROR;
+			}
+			break;
+		}
+		case OPT_CGROUP:
+			if (parse_cgroup(val, &cfg->cgroup, err, errlen))
+				return CONFIG_ERROR;
+			break;
 		case OPT_HELP:
 			return CONFIG_HELP;
 		}
@@ -530,6 +580,12 @@ enum config_result config_parse_run(struct kiln_config *cfg, int argc,
 			return CONFIG_ERROR;
 	}
 
+	if (!cfg->jail &&
+	    (cfg->jail_uid >= 0 || cfg->jail_gid >= 0 || cfg->cgroup.path[0])) {
+		set_err(err, errlen,
+			"--uid, --gid and --cgroup go with --jail DIR: add it");
+		return CONFIG_ERROR;
+	}
 	if (!cfg->run_argv &&
 	    (cfg->rootfs || cfg->nr_shares || cfg->nr_env || cfg->cwd ||
 	     cfg->uid >= 0 || cfg->timeout || cfg->interactive || cfg->tty)) {
@@ -538,6 +594,70 @@ enum config_result config_parse_run(struct kiln_config *cfg, int argc,
 		return CONFIG_ERROR;
 	}
 	return CONFIG_OK;
+}
+
+int parse_cgroup(const char *arg, struct cgroup_spec *c, char *err,
+		 size_t errlen)
+{
+	const char *p = arg, *comma;
+	size_t n;
+
+	memset(c, 0, sizeof(*c));
+	comma = strchr(p, ',');
+	n = comma ? (size_t)(comma - p) : strlen(p);
+	if (n > strlen(KILN_CGROUP_ROOT) &&
+	    !strncmp(p, KILN_CGROUP_ROOT "/", 15)) {
+		p += 15;
+		n -= 15;
+	}
+	while (n && *p == '/') {
+		p++;
+		n--;
+	}
+	if (!n || n >= sizeof(c->path) || memmem(p, n, "..", 2)) {
+		set_err(err, errlen,
+			"--cgroup '%s': give a cgroup path under " KILN_CGROUP_ROOT
+			", e.g. kiln/vm1[,cpu=50][,mem=1G]",
+			arg);
+		return -1;
+	}
+	memcpy(c->path, p, n);
+	while (comma) {
+		char opt[64], *end;
+		const char *v = comma + 1;
+
+		comma = strchr(v, ',');
+		n = comma ? (size_t)(comma - v) : strlen(v);
+		if (n >= sizeof(opt))
+			n = sizeof(opt) - 1;
+		memcpy(opt, v, n);
+		opt[n] = 0;
+		if (!strncmp(opt, "cpu=", 4)) {
+			unsigned long pct = strtoul(opt + 4, &end, 10);
+
+			if (end == opt + 4 || (*end && strcmp(end, "%")) ||
+			    !pct || pct > 100000) {
+				set_err(err, errlen,
+					"--cgroup: cpu=%s: give a percentage of one CPU, e.g. cpu=50 or cpu=200",
+					opt + 4);
+				return -1;
+			}
+			c->cpu_pct = pct;
+		} else if (!strncmp(opt, "mem=", 4)) {
+			if (parse_size(opt + 4, &c->mem) || !c->mem) {
+				set_err(err, errlen,
+					"--cgroup: mem=%s: give a size, e.g. mem=1G",
+					opt + 4);
+				return -1;
+			}
+		} else {
+			set_err(err, errlen,
+				"--cgroup: unknown option '%s': give cpu=PCT or mem=SIZE",
+				opt);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int parse_disk(const char *arg, struct disk_spec *d, char *err, size_t errlen)

@@ -58,6 +58,19 @@ struct share_spec {
 int parse_share(const char *arg, struct share_spec *s, char *err,
 		size_t errlen);
 
+#define KILN_CGROUP_ROOT "/sys/fs/cgroup"
+
+/* --cgroup PATH[,cpu=PERCENT][,mem=SIZE] */
+struct cgroup_spec {
+	char path[256]; /* relative to KILN_CGROUP_ROOT; "" for none */
+	unsigned int cpu_pct; /* percent of one CPU, 0: no limit */
+	uint64_t mem; /* bytes, 0: no limit */
+};
+
+/* Parses a --cgroup value. Returns 0, or -1 with err saying why. */
+int parse_cgroup(const char *arg, struct cgroup_spec *c, char *err,
+		 size_t errlen);
+
 /* Parses "UID[:GID]". Returns 0 or -EINVAL. */
 int parse_user(const char *arg, long *uid, long *gid);
 
@@ -77,6 +90,10 @@ struct kiln_config {
 	unsigned int nr_disks;
 	enum console_kind console;
 	int no_acpi; /* --no-acpi: MP table and command-line devices only */
+	int no_seccomp; /* --seccomp=off */
+	const char *jail; /* --jail DIR */
+	long jail_uid, jail_gid; /* --uid, --gid: -1 to keep */
+	struct cgroup_spec cgroup; /* --cgroup */
 	struct net_spec nics[KILN_MAX_NICS];
 	unsigned int nr_nics;
 

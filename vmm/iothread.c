@@ -9,6 +9,7 @@
 
 #include "iothread.h"
 #include "log.h"
+#include "seccomp.h"
 
 struct iothread *iothread_new(void)
 {
@@ -72,10 +73,18 @@ void iothread_enable(struct iothread *io, int fd, int on)
 static void *iothread_main(void *arg)
 {
 	struct iothread *io = arg;
+	uint64_t one = 1;
 	sigset_t set;
 
 	sigfillset(&set);
+	sigdelset(&set, SIGSYS);
 	pthread_sigmask(SIG_SETMASK, &set, NULL);
+	if (io->seccomp)
+		io->setup_err = seccomp_apply(SECCOMP_IO);
+	if (write(io->ready_fd, &one, sizeof(one)) < 0 || io->setup_err)
+		return NULL;
+	if (io->seccomp)
+		seccomp_test_hook(SECCOMP_IO);
 	for (;;) {
 		struct epoll_event evs[16];
 		int i, n = epoll_wait(io->epfd, evs, 16, -1);
@@ -101,14 +110,24 @@ int iothread_start(struct iothread *io)
 	pthread_attr_t attr;
 	int r;
 
+	uint64_t v;
+
+	io->ready_fd = eventfd(0, EFD_CLOEXEC);
+	if (io->ready_fd < 0)
+		return -errno;
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 256 << 10);
 	r = pthread_create(&io->thread, &attr, iothread_main, io);
 	pthread_attr_destroy(&attr);
-	if (r)
+	if (r) {
+		close(io->ready_fd);
 		return -r;
+	}
 	io->started = 1;
-	return 0;
+	while (read(io->ready_fd, &v, sizeof(v)) < 0 && errno == EINTR)
+		;
+	close(io->ready_fd);
+	return io->setup_err;
 }
 
 void iothread_free(struct iothread *io)

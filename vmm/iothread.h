@@ -25,6 +25,9 @@ struct iothread {
 	int stop_fd;
 	pthread_t thread;
 	int started;
+	int seccomp; /* install the I/O role's filter (set before start) */
+	int setup_err; /* the thread's set-up result, for iothread_start */
+	int ready_fd; /* eventfd: set-up done */
 	unsigned int nr;
 	struct io_source src[IOTHREAD_MAX_SOURCES];
 };
@@ -32,6 +35,7 @@ struct iothread {
 struct iothread *iothread_new(void);
 /* Watches fd for input; fn runs on the I/O thread. Before start only. */
 int iothread_add(struct iothread *io, int fd, iothread_fn fn, void *opaque);
+/* Starts the thread; returns once its filter is on (0 or -errno). */
 int iothread_start(struct iothread *io);
 /* Stops or resumes watching fd (from the I/O thread itself). */
 void iothread_enable(struct iothread *io, int fd, int on);

@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "config.h"
+#include "jail.h"
 #include "log.h"
+#include "run.h"
 #include "vm.h"
 
 int main(int argc, char **argv)
@@ -48,6 +50,20 @@ int main(int argc, char **argv)
 	}
 	if (cfg.verbose)
 		log_set_level(cfg.verbose > 1 ? LOG_DEBUG : LOG_INFO);
+	if (cfg.jail) {
+		char *edir = vm_exe_dir();
+		char *kpath = kernel_find(cfg.kernel, edir, err, sizeof(err));
+
+		free(edir);
+		/* Returns in the jailed child only. */
+		if (!kpath || jail_enter(&cfg, kpath, err, sizeof(err))) {
+			pr_err("%s", err);
+			free(kpath);
+			config_free(&cfg);
+			return 1;
+		}
+		free(kpath);
+	}
 	r = vm_run(&cfg);
 	config_free(&cfg);
 	return r;

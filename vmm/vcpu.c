@@ -8,6 +8,7 @@
 
 #include "arch.h"
 #include "log.h"
+#include "seccomp.h"
 #include "vcpu.h"
 #include "vm.h"
 
@@ -161,8 +162,21 @@ static void *vcpu_thread(void *arg)
 	sigdelset(&set, SIGFPE);
 	sigdelset(&set, SIGILL);
 	sigdelset(&set, SIGABRT);
+	sigdelset(&set, SIGSYS);
 	pthread_sigmask(SIG_SETMASK, &set, NULL);
 
+	/* The filter goes on before the guest runs a single instruction. */
+	if (!vm->cfg->no_seccomp) {
+		int r = seccomp_apply(SECCOMP_VCPU);
+
+		if (r) {
+			pr_err("vCPU %u: cannot install the seccomp filter: %s",
+			       vcpu->id, strerror(-r));
+			vm_request_stop(vm, VM_STOP_ERROR, 1);
+			return NULL;
+		}
+		seccomp_test_hook(SECCOMP_VCPU);
+	}
 	while (atomic_load(&vm->stop_reason) == VM_RUNNING) {
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)

@@ -19,6 +19,7 @@
 #include "kvm.h"
 #include "log.h"
 #include "run.h"
+#include "seccomp.h"
 #include "term.h"
 #include "uart8250.h"
 #include "vcpu.h"
@@ -585,7 +586,7 @@ static int create_devices(struct vm *vm)
 }
 
 /* Where the kiln binary lives: its own kernel may be beside it. */
-static char *exe_dir(void)
+char *vm_exe_dir(void)
 {
 	char buf[4096];
 	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
@@ -648,7 +649,7 @@ int vm_run(const struct kiln_config *cfg)
 	bus_init(&vm->mmio, "mmio");
 
 	/* User input first: nothing is created for a bad command line. */
-	edir = exe_dir();
+	edir = vm_exe_dir();
 	kpath = kernel_find(cfg->kernel, edir, err, sizeof(err));
 	free(edir);
 	if (!kpath)
@@ -757,6 +758,15 @@ int vm_run(const struct kiln_config *cfg)
 	if (vm->run_mode && cfg->tty)
 		sigaddset(&sigs, SIGWINCH);
 	pthread_sigmask(SIG_BLOCK, &sigs, &oldsigs);
+	/*
+	 * Blocked, they reach the signalfd; a handler rather than the default
+	 * action, because PID 1 of a namespace (kiln in --jail) is sent only
+	 * signals it handles.
+	 */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
 	sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0) {
 		snprintf(err, sizeof(err), "signalfd: %s", strerror(errno));
@@ -766,8 +776,12 @@ int vm_run(const struct kiln_config *cfg)
 
 	/* Command mode takes the terminal raw only for -t. */
 	tty = (!vm->run_mode || cfg->tty) && term_raw_enter(vm->in_fd);
-	if (iothread_start(vm->io)) {
-		pr_err("cannot start the I/O thread");
+	if (!cfg->no_seccomp)
+		seccomp_install_handler();
+	vm->io->seccomp = !cfg->no_seccomp;
+	r = iothread_start(vm->io);
+	if (r) {
+		pr_err("cannot start the I/O thread: %s", strerror(-r));
 		vm_request_stop(vm, VM_STOP_ERROR, 1);
 	}
 	for (i = 0; i < vm->nr_vcpus && !vm->stop_reason; i++) {
@@ -775,6 +789,17 @@ int vm_run(const struct kiln_config *cfg)
 		if (r) {
 			vm_request_stop(vm, VM_STOP_ERROR, 1);
 			break;
+		}
+	}
+	/* Last: threads inherit the filters of the thread creating them. */
+	if (!cfg->no_seccomp && !vm->stop_reason) {
+		r = seccomp_apply(SECCOMP_MAIN);
+		if (r) {
+			pr_err("cannot install the seccomp filter: %s",
+			       strerror(-r));
+			vm_request_stop(vm, VM_STOP_ERROR, 1);
+		} else {
+			seccomp_test_hook(SECCOMP_MAIN);
 		}
 	}
 	if (atomic_load(&vm->stop_reason) == VM_RUNNING)

@@ -113,6 +113,9 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason why, int status);
  * Returns kiln's exit status. */
 int vm_run(const struct kiln_config *cfg);
 
+/* The directory of the running kiln binary (malloc'ed), or NULL. */
+char *vm_exe_dir(void);
+
 /* Builds the memory layout without KVM (also used by unit tests). */
 int vm_setup_memory_layout(struct vm *vm, uint64_t ram_size);
 

@@ -188,13 +188,12 @@ static void guest_closed(struct virtio_console *c, struct console_port *p)
 	/* Output sent before the close goes out first. */
 	port_tx(c, p);
 	if (p->role == PORT_OUTPUT && p->out_fd >= 0) {
-		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-
-		/* Whoever reads kiln's output sees end-of-file. */
-		if (null >= 0) {
-			dup2(null, p->out_fd);
-			close(null);
-		}
+		/*
+		 * Whoever reads kiln's output sees end-of-file. /dev/null was
+		 * opened up front: this thread's seccomp filter has no open.
+		 */
+		if (c->null_fd >= 0)
+			dup2(c->null_fd, p->out_fd);
 		p->out_fd = -1;
 	}
 }
@@ -424,6 +423,7 @@ static struct virtio_console *console_alloc(struct vm *vm, int out_fd,
 		free(c);
 		return NULL;
 	}
+	c->null_fd = multi ? open("/dev/null", O_WRONLY | O_CLOEXEC) : -1;
 	c->multiport = multi;
 	c->nr_ports = 1;
 	c->port[0] = (struct console_port){ .role = PORT_CONSOLE,
@@ -469,5 +469,7 @@ void virtio_console_free(struct virtio_console *c)
 	if (!c)
 		return;
 	close(c->space_fd);
+	if (c->null_fd >= 0)
+		close(c->null_fd);
 	free(c);
 }

@@ -57,6 +57,7 @@ struct virtio_console {
 	unsigned int nr_ports;
 	struct console_port port[CONSOLE_MAX_PORTS];
 	int space_fd; /* readable when the guest can take more input */
+	int null_fd; /* /dev/null, for output ports the guest closes */
 	struct virtq_chain chain;
 	struct console_port *tx_port; /* whose queue is being served */
 	struct virtq_chain rx_chain;

@@ -561,6 +561,7 @@ fi
 # --- kiln run -- CMD (kiln's guest kernel) ---
 if [ -n "${GKERNEL:-}" ]; then
 	. "$(dirname "$0")/cases-run.sh"
+	. "$(dirname "$0")/cases-harden.sh"
 fi
 
 # --- (6) bad input: one clear line, non-zero status, no VM created ---

@@ -20,6 +20,7 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mkdir -p /dev/pts && mount -t devpts -o ptmxmode=0666 devpts /dev/pts
 mount -t tmpfs tmp /tmp
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
 for m in irqbypass kvm ccp kvm-amd tun; do
 	insmod /modules/$m.ko || echo "KILN-L1 insmod $m failed"
 done
@@ -31,6 +32,7 @@ ip link set lo up
 job=$(sed -n 's/.*kiln\.job=\([a-z]*\).*/\1/p' /proc/cmdline)
 export KILN=/bin/kiln KERNEL=/guest/vmlinuz VMLINUX=/guest/vmlinux \
 	GUEST_INITRD=/guest/initrd.gz LOGDIR=/tmp/logs KILN_E2E_DUMP=1
+[ -x /bin/kiln-hooks ] && export KILN_HOOKS=/bin/kiln-hooks
 if [ -f /guest/gkernel ]; then
 	export GKERNEL=/guest/gkernel ROOTFS=/guest/rootfs.ext4
 fi

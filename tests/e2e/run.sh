@@ -74,7 +74,7 @@ summarize() {
 if [ "$MODE" = direct ]; then
 	log "running directly on this host's /dev/kvm"
 	export KILN KERNEL=$DEB_VMLINUZ VMLINUX=$DEB_VMLINUX GUEST_INITRD \
-		GKERNEL ROOTFS
+		GKERNEL ROOTFS KILN_HOOKS=${KILN_HOOKS:-}
 	case $JOB in
 	demo)
 		exec "$KILN" run --kernel "$KERNEL" --initrd "$GUEST_INITRD" \
@@ -93,6 +93,14 @@ L1=$WORK/l1
 make_busybox_root "$L1"
 copy_with_libs "$KILN" "$L1"
 [ "$(basename "$KILN")" = kiln ] || mv "$L1/bin/$(basename "$KILN")" "$L1/bin/kiln"
+# A test build (sanitizers and test hooks) for the cases that need hooks.
+if [ -n "${KILN_HOOKS:-}" ]; then
+	mkdir -p "$L1/hooks"
+	copy_with_libs "$KILN_HOOKS" "$L1/hooks"
+	mv "$L1/hooks/bin/$(basename "$KILN_HOOKS")" "$L1/bin/kiln-hooks"
+	cp -an "$L1/hooks/." "$L1/"
+	rm -rf "$L1/hooks"
+fi
 mkdir -p "$L1/modules" "$L1/guest" "$L1/e2e"
 MODDIR=$DEB_KDIR/lib/modules/$DEB_KVER/kernel
 cp "$MODDIR/virt/lib/irqbypass.ko" "$MODDIR/arch/x86/kvm/kvm.ko" \
@@ -116,7 +124,8 @@ if [ -n "$GKERNEL" ]; then
 	cp "$GKERNEL" "$L1/guest/gkernel"
 	cp "$ROOTFS" "$L1/guest/rootfs.ext4"
 fi
-cp "$E2E_DIR/cases.sh" "$E2E_DIR/cases-run.sh" "$E2E_DIR/bench.sh" "$L1/e2e/"
+cp "$E2E_DIR/cases.sh" "$E2E_DIR/cases-run.sh" "$E2E_DIR/cases-harden.sh" \
+	"$E2E_DIR/bench.sh" "$L1/e2e/"
 cp "$E2E_DIR/l1-init.sh" "$L1/init"
 if [ "$JOB" = bench ]; then
 	. "$E2E_DIR/bench-lib.sh"

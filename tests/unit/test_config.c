@@ -50,7 +50,8 @@ static void test_parse_size_bad(void)
 
 static enum config_result parse(struct kiln_config *c, char *err, ...)
 {
-	char *argv[32];
+	/* Static: the config keeps pointers into argv. */
+	static char *argv[32];
 	int argc = 0;
 	va_list ap;
 	char *a;

@@ -21,6 +21,7 @@ void suite_net(void);
 void suite_run(void);
 void suite_p9(void);
 void suite_acpi(void);
+void suite_seccomp(void);
 
 /* Adds a suite with the given tests; aborts the run if CUnit fails. */
 void unit_add_suite(const char *name, const CU_TestInfo *tests);
