@@ -166,8 +166,8 @@ static int fid_new(struct p9_server *s, uint32_t fid, char *path)
 		return -EBADF;
 	}
 	if (s->nr_fids >= P9_MAX_FIDS) {
-		pr_warn("9p: the guest holds %u fids, refusing more",
-			s->nr_fids);
+		pr_guest("9p: the guest holds %u fids, refusing more",
+			 s->nr_fids);
 		free(path);
 		return -EMFILE;
 	}
@@ -1226,8 +1226,8 @@ size_t p9_handle(struct p9_server *s, const uint8_t *req, size_t req_len,
 	q.out = (struct wr){ rep, rep_cap, P9_HDR, false };
 	if (size < P9_HDR || size > req_len ||
 	    (size > s->msize && type != P9_TVERSION)) {
-		pr_warn("9p: message of %u bytes (%zu sent, msize %u) refused",
-			size, req_len, s->msize);
+		pr_guest("9p: message of %u bytes (%zu sent, msize %u) refused",
+			 size, req_len, s->msize);
 		r = -EMSGSIZE;
 	} else if (!s->msize && type != P9_TVERSION) {
 		r = -EPROTO; /* no session yet */
@@ -1236,7 +1236,7 @@ size_t p9_handle(struct p9_server *s, const uint8_t *req, size_t req_len,
 		if (!r && q.out.full)
 			r = -ENOBUFS;
 		if (r == BADMSG)
-			pr_warn("9p: malformed message of type %u", type);
+			pr_guest("9p: malformed message of type %u", type);
 	}
 	if (r) {
 		pr_debug("9p: request type %u: %s", type, strerror(-r));

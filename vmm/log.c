@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -19,18 +22,13 @@ enum log_level log_get_level(void)
 	return max_level;
 }
 
-void log_msg(enum log_level level, const char *fmt, ...)
+static void log_line(const char *fmt, va_list ap)
 {
 	char buf[1024];
-	va_list ap;
 	int n;
 
-	if (level > max_level)
-		return;
 	memcpy(buf, "kiln: ", 6);
-	va_start(ap, fmt);
 	n = vsnprintf(buf + 6, sizeof(buf) - 8, fmt, ap);
-	va_end(ap);
 	if (n < 0)
 		return;
 	n += 6;
@@ -44,4 +42,84 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	if (write(STDERR_FILENO, buf, n) < 0) {
 		/* Nowhere left to report this. */
 	}
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level > max_level)
+		return;
+	va_start(ap, fmt);
+	log_line(fmt, ap);
+	va_end(ap);
+}
+
+#define GUEST_BURST 20
+#define GUEST_PER_SEC 5
+
+static pthread_mutex_t guest_lock = PTHREAD_MUTEX_INITIALIZER;
+static double guest_tokens = GUEST_BURST;
+static double guest_last; /* seconds, CLOCK_MONOTONIC */
+static unsigned long guest_dropped, guest_dropped_total;
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_line(fmt, ap);
+	va_end(ap);
+}
+
+void log_guest(const char *fmt, ...)
+{
+	unsigned long dropped = 0;
+	struct timespec ts;
+	bool out = false;
+	va_list ap;
+	double now;
+
+	if (LOG_WARN > max_level)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec + ts.tv_nsec / 1e9;
+	pthread_mutex_lock(&guest_lock);
+	if (guest_last)
+		guest_tokens += (now - guest_last) * GUEST_PER_SEC;
+	guest_last = now;
+	if (guest_tokens > GUEST_BURST)
+		guest_tokens = GUEST_BURST;
+	if (guest_tokens >= 1) {
+		guest_tokens -= 1;
+		out = true;
+		dropped = guest_dropped;
+		guest_dropped = 0;
+	} else {
+		guest_dropped++;
+		guest_dropped_total++;
+	}
+	pthread_mutex_unlock(&guest_lock);
+	if (!out)
+		return;
+	if (dropped)
+		say("(%lu more warnings about the guest were dropped)",
+		    dropped);
+	va_start(ap, fmt);
+	log_line(fmt, ap);
+	va_end(ap);
+}
+
+unsigned long log_guest_reset(void)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&guest_lock);
+	n = guest_dropped_total;
+	guest_tokens = GUEST_BURST;
+	guest_last = 0;
+	guest_dropped = guest_dropped_total = 0;
+	pthread_mutex_unlock(&guest_lock);
+	return n;
 }

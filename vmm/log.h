@@ -15,9 +15,21 @@ enum log_level log_get_level(void);
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * A warning caused by what the guest did (a bad descriptor, a refused
+ * register write). Rate-limited across all threads: a burst of 20, then
+ * 5 a second; the count of dropped ones is reported with the next line
+ * that goes out.
+ */
+void log_guest(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* For tests: forget the rate limiter's state; returns lines dropped. */
+unsigned long log_guest_reset(void);
+
 #define pr_err(...) log_msg(LOG_ERR, __VA_ARGS__)
 #define pr_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
 #define pr_info(...) log_msg(LOG_INFO, __VA_ARGS__)
 #define pr_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+#define pr_guest(...) log_guest(__VA_ARGS__)
 
 #endif

@@ -49,8 +49,8 @@ enum vcpu_action vcpu_handle_exit(struct vcpu *vcpu, struct kvm_run *run)
 		uint32_t len = run->mmio.len;
 
 		if (len == 0 || len > sizeof(run->mmio.data)) {
-			pr_err("vCPU %u: MMIO exit with bad length %u",
-			       vcpu->id, len);
+			pr_guest("vCPU %u: MMIO exit with bad length %u",
+				 vcpu->id, len);
 			vm_request_stop(vm, VM_STOP_ERROR, 1);
 			return VCPU_FAIL;
 		}

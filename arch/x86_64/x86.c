@@ -403,8 +403,9 @@ int arch_handle_exit(struct vcpu *vcpu, struct kvm_run *run)
 	if ((size != 1 && size != 2 && size != 4) || !count ||
 	    run->io.data_offset >= (uint64_t)vm->run_size ||
 	    (uint64_t)size * count > vm->run_size - run->io.data_offset) {
-		pr_err("vCPU %u: malformed port I/O exit (port 0x%x size %u count %u)",
-		       vcpu->id, run->io.port, size, count);
+		pr_guest(
+			"vCPU %u: malformed port I/O exit (port 0x%x size %u count %u)",
+			vcpu->id, run->io.port, size, count);
 		vm_request_stop(vm, VM_STOP_ERROR, 1);
 		return VCPU_FAIL;
 	}

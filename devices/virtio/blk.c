@@ -85,10 +85,10 @@ static int do_rw(struct virtio_blk *b, struct virtq_chain *c, bool write,
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
-			pr_warn("%s: %s at sector %llu failed: %s", b->path,
-				write ? "write" : "read",
-				(unsigned long long)(off / SECTOR),
-				r ? strerror(errno) : "end of file");
+			pr_guest("%s: %s at sector %llu failed: %s", b->path,
+				 write ? "write" : "read",
+				 (unsigned long long)(off / SECTOR),
+				 r ? strerror(errno) : "end of file");
 			return VIRTIO_BLK_S_IOERR;
 		}
 		off += r;

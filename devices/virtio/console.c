@@ -85,9 +85,10 @@ static void status_bytes(struct virtio_console *c, struct console_port *p,
 			if (st >= 0 && c->on_status)
 				c->on_status(c->opaque, st);
 			else if (st < 0)
-				pr_warn("virtio-console: bad status line from the guest");
+				pr_guest(
+					"virtio-console: bad status line from the guest");
 		} else {
-			pr_warn("virtio-console: status line too long");
+			pr_guest("virtio-console: status line too long");
 		}
 		p->line_len = 0;
 	}
@@ -132,7 +133,7 @@ static void queue_ctrl(struct virtio_console *c, uint32_t id, uint16_t event,
 	struct console_ctrl_msg *m;
 
 	if (c->nr_pending == CONSOLE_CTRL_PENDING) {
-		pr_warn("virtio-console: control queue full, message dropped");
+		pr_guest("virtio-console: control queue full, message dropped");
 		return;
 	}
 	m = &c->pending[c->nr_pending++];
@@ -206,12 +207,12 @@ static uint32_t ctrl_tx_chain(void *dev, struct virtq_chain *ch)
 	unsigned int i;
 
 	if (iov_to_buf(ch->out, ch->n_out, 0, &m, sizeof(m)) < sizeof(m)) {
-		pr_warn("virtio-console: short control message");
+		pr_guest("virtio-console: short control message");
 		return 0;
 	}
 	if (m.event == VIRTIO_CONSOLE_DEVICE_READY) {
 		if (m.value != 1) {
-			pr_warn("virtio-console: the guest failed to set up");
+			pr_guest("virtio-console: the guest failed to set up");
 			return 0;
 		}
 		for (i = 0; i < c->nr_ports; i++)
@@ -219,15 +220,16 @@ static uint32_t ctrl_tx_chain(void *dev, struct virtq_chain *ch)
 		return 0;
 	}
 	if (m.id >= c->nr_ports) {
-		pr_warn("virtio-console: control message for port %u of %u",
-			m.id, c->nr_ports);
+		pr_guest("virtio-console: control message for port %u of %u",
+			 m.id, c->nr_ports);
 		return 0;
 	}
 	p = &c->port[m.id];
 	switch (m.event) {
 	case VIRTIO_CONSOLE_PORT_READY:
 		if (m.value != 1) {
-			pr_warn("virtio-console: the guest failed to add port %u",
+			pr_guest(
+				"virtio-console: the guest failed to add port %u",
 				m.id);
 			break;
 		}
@@ -294,7 +296,7 @@ static int console_activate(void *dev, uint64_t features)
 	struct virtio_console *c = dev;
 
 	if (c->multiport && !(features & F_MULTIPORT))
-		pr_warn("virtio-console: the guest supports hvc0 only");
+		pr_guest("virtio-console: the guest supports hvc0 only");
 	return 0;
 }
 

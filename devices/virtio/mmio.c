@@ -115,21 +115,23 @@ static void set_status(struct virtio_mmio *t, uint32_t v)
 	}
 	if (t->status & ~v) {
 		/* Only a reset may clear bits. */
-		pr_warn("%s: guest cleared status bits 0x%x without a reset; ignored",
+		pr_guest(
+			"%s: guest cleared status bits 0x%x without a reset; ignored",
 			t->ops->name, t->status & ~v);
 		return;
 	}
 	if (added & VIRTIO_CONFIG_S_FEATURES_OK) {
 		if (!(t->driver_features & (1ULL << VIRTIO_F_VERSION_1))) {
-			pr_warn("%s: driver did not accept VIRTIO_F_VERSION_1 (legacy drivers are not supported)",
+			pr_guest(
+				"%s: driver did not accept VIRTIO_F_VERSION_1 (legacy drivers are not supported)",
 				t->ops->name);
 			v &= ~VIRTIO_CONFIG_S_FEATURES_OK;
 		}
 	}
 	if (added & VIRTIO_CONFIG_S_DRIVER_OK) {
 		if (!(v & VIRTIO_CONFIG_S_FEATURES_OK)) {
-			pr_warn("%s: DRIVER_OK before FEATURES_OK",
-				t->ops->name);
+			pr_guest("%s: DRIVER_OK before FEATURES_OK",
+				 t->ops->name);
 			v = (v & ~VIRTIO_CONFIG_S_DRIVER_OK) |
 			    VIRTIO_CONFIG_S_NEEDS_RESET;
 		} else if (t->ops->activate &&
@@ -169,7 +171,8 @@ static void queue_ready(struct virtio_mmio *t, struct virtq *q, uint32_t v)
 	q->indirect = t->driver_features &
 		      (1ULL << VIRTIO_RING_F_INDIRECT_DESC);
 	if (virtq_enable(t->vm, q, t->ops->queue_max)) {
-		pr_warn("%s: queue %u rejected: size %u, rings at 0x%llx/0x%llx/0x%llx not valid guest RAM",
+		pr_guest(
+			"%s: queue %u rejected: size %u, rings at 0x%llx/0x%llx/0x%llx not valid guest RAM",
 			t->ops->name, t->queue_sel, q->num,
 			(unsigned long long)q->desc_gpa,
 			(unsigned long long)q->avail_gpa,

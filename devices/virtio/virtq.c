@@ -70,7 +70,7 @@ static int add_buf(struct vm *vm, struct virtq_chain *c,
 
 static void bad_chain(const struct virtq *q, uint16_t head, const char *why)
 {
-	pr_warn("virtqueue: dropped request %u from the guest: %s", head, why);
+	pr_guest("virtqueue: dropped request %u from the guest: %s", head, why);
 	(void)q;
 }
 
@@ -88,7 +88,8 @@ int virtq_pop(struct vm *vm, struct virtq *q, struct virtq_chain *c)
 	if (avail_idx == q->last_avail)
 		return 0;
 	if ((uint16_t)(avail_idx - q->last_avail) > q->num) {
-		pr_warn("virtqueue: the guest claims %u new buffers in a queue of %u; ignoring the queue until reset",
+		pr_guest(
+			"virtqueue: the guest claims %u new buffers in a queue of %u; ignoring the queue until reset",
 			(uint16_t)(avail_idx - q->last_avail), q->num);
 		q->broken = true;
 		return -EIO;

@@ -47,6 +47,7 @@ int main(void)
 	suite_p9();
 	suite_acpi();
 	suite_seccomp();
+	suite_log();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_tests_failed();
