@@ -159,6 +159,10 @@ TCPXFER := $(BUILD)/tcpxfer
 $(TCPXFER): tests/tools/tcpxfer.c
 	$(CC) $(CFLAGS) -static -o $@ $<
 tools: $(TCPXFER)
+HOSTILE := $(BUILD)/hostile
+$(HOSTILE): tests/tools/hostile.c
+	$(CC) $(CFLAGS) -static -o $@ $<
+tools: $(HOSTILE)
 PTYRUN := $(BUILD)/ptyrun
 $(PTYRUN): tests/tools/ptyrun.c
 	$(CC) $(CFLAGS) -static -o $@ $<

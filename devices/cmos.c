@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <string.h>
+#include <time.h>
 
 #include "cmos.h"
 
@@ -25,6 +26,12 @@ void cmos_init(struct cmos *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->now = host_now;
+	/*
+	 * glibc loads the time zone on the first conversion, gmtime_r()
+	 * included: do it now, not on a vCPU thread whose seccomp filter has
+	 * no open().
+	 */
+	tzset();
 	c->ram[RTC_REG_A] = 0x26; /* 32.768 kHz base, 1024 Hz rate, no UIP */
 	c->ram[RTC_REG_B] = 0x02; /* 24-hour mode, BCD, no interrupts */
 	c->ram[RTC_REG_D] = 0x80; /* battery good */

@@ -346,10 +346,9 @@ fail:
 	return -1;
 }
 
-static int drop_caps(void)
+/* The bounding set: needs CAP_SETPCAP, so before giving up root. */
+static int drop_bounding_set(void)
 {
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2];
 	int cap;
 
 	for (cap = 0; cap <= 63; cap++)
@@ -358,6 +357,15 @@ static int drop_caps(void)
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) &&
 	    errno != EINVAL)
 		return -1;
+	return 0;
+}
+
+/* Permitted, effective and inheritable: all empty. */
+static int drop_caps(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
 	memset(d, 0, sizeof(d));
 	return syscall(SYS_capset, &h, d);
 }
@@ -450,6 +458,12 @@ static int jail_child(const char *dir, struct kiln_config *cfg,
 		return -1;
 	}
 #endif
+	if (drop_bounding_set()) {
+		set_err(err, errlen,
+			"--jail: cannot drop the capability bounding set: %s",
+			strerror(errno));
+		return -1;
+	}
 	if (cfg->jail_gid >= 0 || cfg->jail_uid >= 0) {
 		gid_t g = cfg->jail_gid >= 0 ? cfg->jail_gid : getgid();
 		uid_t u = cfg->jail_uid >= 0 ? cfg->jail_uid : getuid();

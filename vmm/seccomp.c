@@ -96,6 +96,7 @@ static const int vcpu_calls[] = {
  * to a share's directory fd (openat2 with RESOLVE_BENEATH).
  */
 static const int io_calls[] = {
+	__NR_epoll_ctl, /* a backend paused while the guest has no buffers */
 	__NR_epoll_pwait,
 #ifdef __NR_epoll_wait
 	__NR_epoll_wait,

@@ -10,21 +10,33 @@ status_field() {
 
 # child_of PID: the first child process of PID.
 child_of() {
-	for s in /proc/[0-9]*/stat; do
-		set -- "$1" $(cat "$s" 2>/dev/null)
-		[ "${5:-}" = "$1" ] && { echo "$2"; return 0; }
+	awk -v p="$1" '$4 == p { print $1; found = 1; exit } END { exit !found }' \
+		/proc/[0-9]*/stat 2>/dev/null
+}
+
+# kiln_pid PID: PID itself when it is kiln, else its kiln child (GNU
+# timeout forks the command; busybox's execs it in place).
+kiln_pid() {
+	i=0
+	while [ $i -lt 100 ] && kill -0 "$1" 2>/dev/null; do
+		[ "$(cat "/proc/$1/comm" 2>/dev/null)" = kiln ] && { echo "$1"; return 0; }
+		c=$(child_of "$1") && [ "$(cat "/proc/$c/comm" 2>/dev/null)" = kiln ] &&
+			{ echo "$c"; return 0; }
+		sleep 0.1
+		i=$((i + 1))
 	done
-	return 1
+	echo "$1"
 }
 
 if want seccomp-threads; then
 	START=$(now_cs)
 	# The guest's command waits for the host to look, then ends.
 	rm -f /tmp/kiln-looked
-	"$KILN" run --kernel "$GKERNEL" --share /tmp:/hostmp -- sh -c \
+	timeout -s KILL $T "$KILN" run --kernel "$GKERNEL" --share /tmp:/hostmp -- sh -c \
 		'i=0; while [ ! -e /hostmp/kiln-looked ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done' \
 		</dev/null >"$LOGDIR/seccomp-threads.out" 2>"$LOGDIR/seccomp-threads.err" &
-	pid=$!
+	bg=$!
+	pid=$(kiln_pid $bg)
 	# Every thread (main, I/O, vCPU) filtered once the guest runs.
 	seen= i=0
 	while [ $i -lt 600 ] && kill -0 $pid 2>/dev/null; do
@@ -41,7 +53,7 @@ if want seccomp-threads; then
 		i=$((i + 1))
 	done
 	touch /tmp/kiln-looked
-	wait $pid
+	wait $bg
 	RC=$?
 	"$KILN" run --kernel "$GKERNEL" --seccomp=off -- sh -c 'exit 4' \
 		</dev/null >"$LOGDIR/seccomp-threads-off.out" 2>>"$LOGDIR/seccomp-threads.err"
@@ -90,12 +102,12 @@ fi
 # here; sets JBAD to what is wrong, JCHILD to its PID.
 jail_check() {
 	JBAD= JCHILD= i=0
-	while [ $i -lt 300 ]; do
+	while [ $i -lt 300 ] && kill -0 "$2" 2>/dev/null; do
 		JCHILD=$(child_of "$2") && [ "$(status_field "$JCHILD" Seccomp)" = 2 ] && break
 		sleep 0.1
 		i=$((i + 1))
 	done
-	[ -n "$JCHILD" ] || { JBAD="no jailed child of $2"; return; }
+	[ -n "$JCHILD" ] || { JBAD="no jailed child of $2: $(head -c 300 "$LOGDIR/$1.err")"; return; }
 	root=$(ls -A "/proc/$JCHILD/root/" | tr '\n' ' ')
 	[ "$root" = "$3" ] || JBAD="the jail holds '$root', want '$3'"
 	for ns in mnt pid ipc uts net; do
@@ -118,13 +130,13 @@ if want jail; then
 	mounts_before=$(wc -l </proc/mounts)
 	dd if=/dev/zero of=/tmp/kiln-jail-disk bs=1M count=4 2>/dev/null
 	rm -f /tmp/kiln-looked
-	"$KILN" run --jail "$J" --kernel "$GKERNEL" --rootfs "$BBROOT,ro" \
+	timeout -s KILL $T "$KILN" run --jail "$J" --kernel "$GKERNEL" --rootfs "$BBROOT,ro" \
 		--disk /tmp/kiln-jail-disk -- sh -c \
 		'cat /etc/marker; echo jailed | dd of=/dev/vda conv=fsync 2>/dev/null; sleep 5; exit 3' \
 		</dev/null >"$LOGDIR/jail.out" 2>"$LOGDIR/jail.err" &
-	pid=$!
-	jail_check jail $pid "dev disks kernel proc rootfs "
-	wait $pid
+	bg=$!
+	jail_check jail "$(kiln_pid $bg)" "dev disks kernel proc rootfs "
+	wait $bg
 	RC=$?
 	if [ -n "$JBAD" ]; then
 		result jail 1 "$JBAD"
@@ -148,11 +160,11 @@ if want jail-cgroup; then
 	# An unprivileged kiln: /dev/kvm and the root directory must be its.
 	kvm_mode=$(stat -c %a /dev/kvm)
 	chmod 0666 /dev/kvm
-	"$KILN" run --jail "$J" --uid 1000 --gid 1000 --cgroup kiln-e2e,cpu=50,mem=1G \
+	timeout -s KILL $T "$KILN" run --jail "$J" --uid 1000 --gid 1000 --cgroup kiln-e2e,cpu=50,mem=1G \
 		--kernel "$GKERNEL" --rootfs "$BBROOT,ro" -- sh -c 'sleep 5; cat /etc/marker' \
 		</dev/null >"$LOGDIR/jail-cgroup.out" 2>"$LOGDIR/jail-cgroup.err" &
-	pid=$!
-	jail_check jail-cgroup $pid "dev kernel proc rootfs "
+	bg=$!
+	jail_check jail-cgroup "$(kiln_pid $bg)" "dev kernel proc rootfs "
 	bad=$JBAD
 	if [ -n "$JCHILD" ]; then
 		ids="$(status_field "$JCHILD" Uid | awk '{print $1,$2,$3}') $(status_field "$JCHILD" Gid | awk '{print $1,$2,$3}')"
@@ -161,7 +173,7 @@ if want jail-cgroup; then
 		[ "$(cat "$cg/memory.max" 2>/dev/null)" = 1073741824 ] || bad="$bad; memory.max $(cat "$cg/memory.max" 2>&1)"
 		[ "$(cat "$cg/cpu.max" 2>/dev/null)" = "50000 100000" ] || bad="$bad; cpu.max $(cat "$cg/cpu.max" 2>&1)"
 	fi
-	wait $pid
+	wait $bg
 	RC=$?
 	chmod "$kvm_mode" /dev/kvm
 	if [ -n "$bad" ]; then
@@ -174,4 +186,29 @@ if want jail-cgroup; then
 		result jail-cgroup 0 "as 1000:1000 in a cgroup with cpu.max 50% and memory.max 1G, removed after"
 	fi
 	rm -rf "$J"
+fi
+
+if want hostile; then
+	# A guest program drives the disk and a share's 9P device directly
+	# with bad input (tests/tools/hostile.c); kiln must refuse it all,
+	# say so in a bounded log, and keep serving.
+	rm -rf /tmp/kiln-hostile && mkdir -p /tmp/kiln-hostile
+	dd if=/dev/zero of=/tmp/kiln-hostile.img bs=1M count=8 2>/dev/null
+	krun hostile --disk /tmp/kiln-hostile.img --share /tmp/kiln-hostile:/hostile \
+		-- /bin/hostile --flood 2000
+	lines=$(wc -l <"$LOGDIR/hostile.err")
+	if [ $RC -ne 0 ] || ! out hostile | grep -q '^hostile: PASS'; then
+		result hostile 1 "status $RC: $(out hostile | grep -v '^hostile: blk at' | head -c 300)"
+	elif grep -qE 'AddressSanitizer|runtime error|LeakSanitizer' "$LOGDIR/hostile.err"; then
+		result hostile 1 "a sanitizer report: $(grep -m1 -E 'Sanitizer|runtime error' "$LOGDIR/hostile.err")"
+	elif ! grep -q 'virtqueue: dropped request' "$LOGDIR/hostile.err" ||
+		! grep -q 'rejected' "$LOGDIR/hostile.err"; then
+		result hostile 1 "kiln did not log the refusals: $(head -c 300 "$LOGDIR/hostile.err")"
+	elif ! grep -q 'more warnings about the guest were dropped' "$LOGDIR/hostile.err" ||
+		[ "$lines" -gt 300 ]; then
+		result hostile 1 "the flood was not rate-limited: $lines lines"
+	else
+		result hostile 0 "every attack refused, devices still serve, $lines log lines for 2000+ bad requests"
+	fi
+	rm -rf /tmp/kiln-hostile /tmp/kiln-hostile.img
 fi

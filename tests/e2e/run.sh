@@ -107,7 +107,7 @@ cp "$MODDIR/virt/lib/irqbypass.ko" "$MODDIR/arch/x86/kvm/kvm.ko" \
 	"$MODDIR/drivers/crypto/ccp/ccp.ko" "$MODDIR/arch/x86/kvm/kvm-amd.ko" \
 	"$MODDIR/drivers/net/tun.ko" "$L1/modules/"
 # Test tools, passt for user-mode networking, and an unprivileged user.
-for t in tcpxfer timeto ptyrun; do
+for t in tcpxfer timeto ptyrun hostile; do
 	cp "$ROOT/build/$(uname -m)/$t" "$L1/bin/" 2>/dev/null || true
 done
 if command -v passt >/dev/null; then
