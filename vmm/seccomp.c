@@ -151,8 +151,25 @@ static const int sanitizer_calls[] = {
 	__NR_pipe2,
 	__NR_prlimit64,
 	__NR_getrlimit,
+	__NR_getuid,
+	__NR_geteuid,
+	__NR_uname,
+	__NR_getcwd,
+	__NR_sched_yield,
 #ifdef __NR_open
 	__NR_open,
+#endif
+#ifdef __NR_getdents
+	__NR_getdents, /* the sanitizers' thread lister on x86_64 */
+#endif
+#ifdef __NR_lstat
+	__NR_lstat,
+#endif
+#ifdef __NR_access
+	__NR_access,
+#endif
+#ifdef __NR_dup2
+	__NR_dup2,
 #endif
 #ifdef __NR_readlink
 	__NR_readlink,
