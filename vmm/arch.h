@@ -65,6 +65,9 @@ int arch_handle_exit(struct vcpu *vcpu, struct kvm_run *run);
  */
 int arch_virtio_slot(unsigned int idx, uint64_t *base, uint32_t *irq);
 
+/* Where --boot-timer's register is (an MMIO address outside RAM). */
+uint64_t arch_boot_timer_addr(void);
+
 /* The guest's program counter, for error messages; 0 if unknown. */
 uint64_t arch_vcpu_pc(struct vcpu *vcpu);
 

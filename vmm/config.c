@@ -53,6 +53,9 @@ const char kiln_run_usage[] =
 	"                      the guest console: ttyS0 (default) or hvc0\n"
 	"      --no-acpi       no ACPI tables: the MP table, and virtio devices\n"
 	"                      on the command line (kernels without ACPI)\n"
+	"      --boot-timer    log the time and CPU kiln used until the guest\n"
+	"                      writes the byte 123 at 0xcffff000 (kiln run --\n"
+	"                      CMD: just before CMD starts)\n"
 	"      --seccomp on|off\n"
 	"                      system call filters for every thread (default on;\n"
 	"                      off is for debugging)\n"
@@ -234,6 +237,7 @@ enum {
 	OPT_UID,
 	OPT_GID,
 	OPT_CGROUP,
+	OPT_BOOT_TIMER,
 };
 
 static const struct opt run_opts[] = {
@@ -263,6 +267,7 @@ static const struct opt run_opts[] = {
 	{ "uid", 0, true, OPT_UID },
 	{ "gid", 0, true, OPT_GID },
 	{ "cgroup", 0, true, OPT_CGROUP },
+	{ "boot-timer", 0, false, OPT_BOOT_TIMER },
 };
 
 /* Finds the option an argument names; *val gets an inline "=value". */
@@ -569,6 +574,9 @@ enum config_result config_parse_run(struct kiln_config *cfg, int argc,
 			}
 			break;
 		}
+		case OPT_BOOT_TIMER:
+			cfg->boot_timer = 1;
+			break;
 		case OPT_CGROUP:
 			if (parse_cgroup(val, &cfg->cgroup, err, errlen))
 				return CONFIG_ERROR;

@@ -91,6 +91,7 @@ struct kiln_config {
 	enum console_kind console;
 	int no_acpi; /* --no-acpi: MP table and command-line devices only */
 	int no_seccomp; /* --seccomp=off */
+	int boot_timer; /* --boot-timer */
 	const char *jail; /* --jail DIR */
 	long jail_uid, jail_gid; /* --uid, --gid: -1 to keep */
 	struct cgroup_spec cgroup; /* --cgroup */

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "boottimer.h"
 #include "config.h"
 #include "jail.h"
 #include "log.h"
@@ -15,6 +16,7 @@ int main(int argc, char **argv)
 	char err[512];
 	int r;
 
+	boot_timer_start();
 	if (argc < 2) {
 		fputs(kiln_usage, stderr);
 		return 2;

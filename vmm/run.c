@@ -142,6 +142,9 @@ char *run_config_blob(const struct kiln_config *cfg, const char *root,
 	}
 	rec(&b, "stdin", "%d", run_stdin_forwarded(cfg));
 	rec(&b, "tty", "%d", cfg->tty);
+	if (cfg->boot_timer)
+		rec(&b, "boottimer", "0x%llx",
+		    (unsigned long long)arch_boot_timer_addr());
 	if (rows && cols) {
 		rec(&b, "rows", "%u", rows);
 		rec(&b, "cols", "%u", cols);

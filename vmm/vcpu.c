@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "arch.h"
+#include "boottimer.h"
 #include "log.h"
 #include "seccomp.h"
 #include "vcpu.h"
@@ -177,6 +178,8 @@ static void *vcpu_thread(void *arg)
 		}
 		seccomp_test_hook(SECCOMP_VCPU);
 	}
+	if (vm->cfg->boot_timer)
+		boot_timer_first_run();
 	while (atomic_load(&vm->stop_reason) == VM_RUNNING) {
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)

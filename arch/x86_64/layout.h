@@ -29,6 +29,8 @@
 #define X86_ACPI_MAX 0x20000
 /* The FADT's sleep control and status registers (hardware-reduced). */
 #define X86_ACPI_SLEEP_CONTROL_PORT 0x600
+/* --boot-timer: a byte write of 123 here (see devices/boottimer.h). */
+#define X86_BOOT_TIMER_ADDR 0xcffff000ULL
 #define X86_ACPI_SLEEP_STATUS_PORT 0x601
 
 /* The 32-bit MMIO hole: RAM above 3 GiB moves up to 4 GiB. */

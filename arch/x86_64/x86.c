@@ -10,6 +10,7 @@
 #include "arch.h"
 #include "acpi.h"
 #include "boot.h"
+#include "boottimer.h"
 #include "i8042.h"
 #include "layout.h"
 #include "log.h"
@@ -56,6 +57,11 @@ int arch_memory_layout(uint64_t ram_size, struct mem_region *r,
 	r[1] = (struct mem_region){ X86_MMIO_HOLE_END,
 				    ram_size - X86_MMIO_HOLE_START, NULL };
 	return 2;
+}
+
+uint64_t arch_boot_timer_addr(void)
+{
+	return X86_BOOT_TIMER_ADDR;
 }
 
 int arch_virtio_slot(unsigned int idx, uint64_t *base, uint32_t *irq)
@@ -237,6 +243,9 @@ int arch_vm_init(struct vm *vm)
 	if (!r)
 		r = bus_register(&vm->pio, X86_ACPI_SLEEP_CONTROL_PORT, 2,
 				 acpi_sleep_access, vm);
+	if (!r && vm->cfg->boot_timer)
+		r = bus_register(&vm->mmio, arch_boot_timer_addr(), 8,
+				 boot_timer_access, NULL);
 	for (i = 0; !r && i < sizeof(quiet_ports) / sizeof(quiet_ports[0]); i++)
 		r = bus_register(&vm->pio, quiet_ports[i].base,
 				 quiet_ports[i].len, pio_sink, NULL);

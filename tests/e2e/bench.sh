@@ -5,14 +5,16 @@
 set -u
 : "${KILN:?}" "${KERNEL:?}" "${GUEST_INITRD:?}"
 N=${KILN_BENCH_RUNS:-5}
+RATE_N=${KILN_BENCH_RATE_N:-4}
+now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 MEM=256
 QEMU=${QEMU:-qemu-system-x86_64}
 W=${TMPDIR:-/tmp}/kiln-bench
 
 # Both exec, so "(run_X ...) &" leaves $! naming the monitor itself.
 run_kiln() { # APPEND
-	exec "$KILN" run --kernel "$KERNEL" --initrd "$GUEST_INITRD" --mem ${MEM}M \
-		--append "$1"
+	exec "$KILN" run --boot-timer --kernel "$KERNEL" --initrd "$GUEST_INITRD" \
+		--mem ${MEM}M --append "$1 kiln.boottimer"
 }
 
 # The disk benchmark: kiln's guest kernel, one raw disk as /dev/vda.
@@ -93,9 +95,9 @@ run_qemu_true() {
 		-global virtio-mmio.force-legacy=false \
 		-device virtio-serial-device,max_ports=5 \
 		-chardev null,id=cin -device virtserialport,chardev=cin,name=kiln.stdin \
-		-chardev file,id=cout,path="$W/q-out" -device virtserialport,chardev=cout,name=kiln.stdout \
-		-chardev file,id=cerr,path="$W/q-err" -device virtserialport,chardev=cerr,name=kiln.stderr \
-		-chardev file,id=cst,path="$W/q-status" -device virtserialport,chardev=cst,name=kiln.status \
+		-chardev file,id=cout,path="$W/q-out${QTAG:-}" -device virtserialport,chardev=cout,name=kiln.stdout \
+		-chardev file,id=cerr,path="$W/q-err${QTAG:-}" -device virtserialport,chardev=cerr,name=kiln.stderr \
+		-chardev file,id=cst,path="$W/q-status${QTAG:-}" -device virtserialport,chardev=cst,name=kiln.status \
 		-fsdev local,id=r,path=/,security_model=none,readonly=on \
 		-device virtio-9p-device,fsdev=r,mount_tag=kiln.root \
 		-kernel "$GKERNEL" -initrd "$QINIT" \
@@ -125,6 +127,12 @@ stats() {
 		      m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
 		      printf "%.0f %.0f %.0f\n", m, v[1], v[NR] }'
 }
+
+# The boot timer's line in each kiln boot log, in ms.
+for f in "$W"/kiln-[0-9]*.log; do
+	tr -d '\r' <"$f" | sed -n 's/.*boot-timer: guest 123 at \([0-9]*\) us (kiln CPU \([0-9]*\) us); first KVM_RUN at \([0-9]*\) us (CPU \([0-9]*\) us).*/\1 \2 \3 \4/p' |
+		awk '{ printf "bt_ms=%.1f btcpu_ms=%.1f run_ms=%.1f runcpu_ms=%.1f\n", $1 / 1000, $2 / 1000, $3 / 1000, $4 / 1000 }'
+done >"$W/kiln-bt.t"
 
 # overhead M: resident KiB of process $pid outside mappings of >= M MiB
 # (guest RAM), from /proc/PID/smaps.
@@ -172,15 +180,34 @@ set -- $(stats "$W/qemu.t" total_ms)
 q_tot=$1 qt_min=$2 qt_max=$3
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
-echo "KILN-BENCH metric                         kiln (median [min-max])   qemu microvm (median [min-max])   kiln/qemu"
-printf 'KILN-BENCH %-32s %8s ms [%s-%s]        %8s ms [%s-%s]          %s\n' \
-	"start to guest init ($N runs)" "$k_init" "$k_min" "$k_max" "$q_init" "$q_min" "$q_max" "$(ratio "$k_init" "$q_init")"
-printf 'KILN-BENCH %-32s %8s ms [%s-%s]        %8s ms [%s-%s]          %s\n' \
-	"start to exit, guest runs true" "$k_tot" "$kt_min" "$kt_max" "$q_tot" "$qt_min" "$qt_max" "$(ratio "$k_tot" "$q_tot")"
-printf 'KILN-BENCH %-32s %8s KiB                    %8s KiB                          %s\n' \
-	"resident beyond guest RAM" "$km" "$qm" "$(ratio "$km" "$qm")"
-printf 'KILN-BENCH %-32s %8s B (%s libs)           %8s B (%s libs)              %s\n' \
-	"binary size" "$ks" "$kl" "$qs" "$ql" "$(ratio "$ks" "$qs")"
+# row NAME UNIT K-MED K-MIN K-MAX Q-MED Q-MIN Q-MAX [NOTE]: one table line,
+# and one JSON object for the results file ("-" where there is no figure).
+: >"$W/json"
+row() {
+	r=$(ratio "$3" "$6")
+	if [ "$6" = - ]; then
+		printf 'KILN-BENCH %-34s %9s %-4s [%s-%s]  %-28s %s\n' "$1" "$3" "$2" "$4" "$5" "${9:-n/a}" "-"
+	else
+		printf 'KILN-BENCH %-34s %9s %-4s [%s-%s]  %9s %-4s [%s-%s]  %s\n' "$1" "$3" "$2" "$4" "$5" "$6" "$2" "$7" "$8" "$r"
+	fi
+	num() { case $1 in -|'') echo null ;; *) echo "$1" ;; esac; }
+	printf '{"metric":"%s","unit":"%s","kiln":{"median":%s,"min":%s,"max":%s},"qemu":{"median":%s,"min":%s,"max":%s},"ratio":%s,"note":"%s"}\n' \
+		"$1" "$2" "$(num "$3")" "$(num "$4")" "$(num "$5")" "$(num "$6")" "$(num "$7")" "$(num "$8")" "$(num "$r")" "${9:-}" >>"$W/json"
+}
+
+echo "KILN-BENCH metric                            kiln (median [min-max])       qemu microvm (median [min-max])  kiln/qemu"
+set -- $(stats "$W/kiln-bt.t" bt_ms)
+bt="$1 $2 $3"
+row "start to guest init, boot timer" ms $bt - - - "not the same hook: see the serial row"
+row "start to guest init, serial ($N runs)" ms "$k_init" "$k_min" "$k_max" "$q_init" "$q_min" "$q_max"
+row "start to exit, guest runs true" ms "$k_tot" "$kt_min" "$kt_max" "$q_tot" "$qt_min" "$qt_max"
+set -- $(stats "$W/kiln-bt.t" runcpu_ms)
+row "CPU before the first KVM_RUN" ms "$1" "$2" "$3" - - - "no such hook in QEMU"
+set -- $(stats "$W/kiln-bt.t" run_ms)
+row "wall time to the first KVM_RUN" ms "$1" "$2" "$3" - - - "no such hook in QEMU"
+row "resident beyond guest RAM" KiB "$km" "$km" "$km" "$qm" "$qm" "$qm"
+row "binary size" B "$ks" "$ks" "$ks" "$qs" "$qs" "$qs"
+row "shared libraries" libs "$kl" "$kl" "$kl" "$ql" "$ql" "$ql"
 # `kiln run -- true` against QEMU running the same init to the same end.
 QINIT=${QINIT:-/e2e/qinit.cpio}
 if [ -n "${GKERNEL:-}" ] && [ -f "$QINIT" ]; then
@@ -201,8 +228,31 @@ if [ -n "${GKERNEL:-}" ] && [ -f "$QINIT" ]; then
 	set -- $(stats "$W/true-kiln.t" total_ms)
 	k_true=$1 ktr_min=$2 ktr_max=$3
 	set -- $(stats "$W/true-qemu.t" total_ms)
-	printf 'KILN-BENCH %-32s %8s ms [%s-%s]        %8s ms [%s-%s]          %s\n' \
-		"kiln run -- true, wall ($N runs)" "$k_true" "$ktr_min" "$ktr_max" "$1" "$2" "$3" "$(ratio "$k_true" "$1")"
+	row "kiln run -- true, wall ($N runs)" ms "$k_true" "$ktr_min" "$ktr_max" "$1" "$2" "$3"
+	# Start-up rate: VMs that reached init and exited, per second, one
+	# after another and all at once.
+	for m in kiln qemu; do
+		t0=$(now_ms)
+		i=1
+		while [ $i -le "$RATE_N" ]; do
+			(KILN_BENCH_SOURCE=1 QINIT=$QINIT QTAG=-s$i . "$SELF"; run_${m}_true) >/dev/null 2>&1 </dev/null
+			i=$((i + 1))
+		done
+		t1=$(now_ms)
+		i=1
+		pids=
+		while [ $i -le "$RATE_N" ]; do
+			(KILN_BENCH_SOURCE=1 QINIT=$QINIT QTAG=-p$i . "$SELF"; run_${m}_true) >/dev/null 2>&1 </dev/null &
+			pids="$pids $!"
+			i=$((i + 1))
+		done
+		wait $pids
+		t2=$(now_ms)
+		eval "${m}_seq=\$(awk -v n=$RATE_N -v t=\$((t1 - t0)) 'BEGIN { printf \"%.2f\", n * 1000 / t }')"
+		eval "${m}_par=\$(awk -v n=$RATE_N -v t=\$((t2 - t1)) 'BEGIN { printf \"%.2f\", n * 1000 / t }')"
+	done
+	row "start-up rate, $RATE_N one by one" VM/s "$kiln_seq" "$kiln_seq" "$kiln_seq" "$qemu_seq" "$qemu_seq" "$qemu_seq"
+	row "start-up rate, $RATE_N at once" VM/s "$kiln_par" "$kiln_par" "$kiln_par" "$qemu_par" "$qemu_par" "$qemu_par"
 fi
 # Disk throughput, alternated, when kiln's guest kernel is there.
 if [ -n "${GKERNEL:-}" ]; then
@@ -219,10 +269,12 @@ if [ -n "${GKERNEL:-}" ]; then
 	done
 	for what in "write seq_mbps" "write rand_iops" "read seq_mbps" "read rand_iops"; do
 		set -- $what
-		kv=$(grep "randio $1 " "$W/blk-kiln.t" | sed -n "s/.*$2=\([0-9.]*\).*/\1/p" | sort -n | sed -n 2p)
-		qv=$(grep "randio $1 " "$W/blk-qemu.t" | sed -n "s/.*$2=\([0-9.]*\).*/\1/p" | sort -n | sed -n 2p)
-		printf 'KILN-BENCH %-32s %8s                        %8s                              %s\n' \
-			"virtio-blk $1 $2 (median of 3)" "${kv:--}" "${qv:--}" "$(ratio "${kv:-0}" "${qv:-0}")"
+		set -- $1 $2 $(grep "randio $1 " "$W/blk-kiln.t" | sed -n "s/.*$2=\([0-9.]*\).*/\1/p" | sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] " " v[1] " " v[NR] : "- - -") }')
+		kv="$3 $4 $5"
+		set -- $1 $2 $(grep "randio $1 " "$W/blk-qemu.t" | sed -n "s/.*$2=\([0-9.]*\).*/\1/p" | sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] " " v[1] " " v[NR] : "- - -") }')
+		unit=MB/s
+		[ "$2" = rand_iops ] && unit=IOPS
+		row "virtio-blk $1 ${2%%_*} (3 runs)" $unit $kv $3 $4 $5
 	done
 fi
 # TCP over virtio-net on a TAP, alternated, when there is a TAP to use.
@@ -241,12 +293,12 @@ if [ -n "${GKERNEL:-}" ] && [ -c /dev/net/tun ] && command -v tcpxfer >/dev/null
 	done
 	ip link del ktapb 2>/dev/null
 	for what in up down; do
-		kv=$(sed -n "s/.*$what=\([0-9.]*\).*/\1/p" "$W/net-kiln.t" | sort -n | sed -n 2p)
-		qv=$(sed -n "s/.*$what=\([0-9.]*\).*/\1/p" "$W/net-qemu.t" | sort -n | sed -n 2p)
+		med3() { sed -n "s/.*$what=\([0-9.]*\).*/\1/p" "$1" | sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] " " v[1] " " v[NR] : "- - -") }'; }
 		label="guest->host"
 		[ $what = down ] && label="host->guest"
-		printf 'KILN-BENCH %-32s %8s Mb/s                   %8s Mb/s                         %s\n' \
-			"virtio-net TCP $label (median 3)" "${kv:--}" "${qv:--}" "$(ratio "${kv:-0}" "${qv:-0}")"
+		row "virtio-net TCP $label (3 runs)" Mb/s $(med3 "$W/net-kiln.t") $(med3 "$W/net-qemu.t")
 	done
 fi
-echo "KILN-BENCH where: $(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs, guest ${MEM} MiB 1 vCPU, kernel $(basename "$KERNEL")"
+where="$(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs, guest ${MEM} MiB 1 vCPU"
+echo "KILN-BENCH where: $where, kernel $(basename "$KERNEL")"
+echo "KILN-BENCH-JSON {\"where\":\"$where\",\"runs\":$N,\"metrics\":[$(paste -sd, "$W/json")]}"

@@ -284,3 +284,19 @@ if want run-share-root; then
 		result run-share-root 0 "host / read-only, writes kept in the guest"
 	fi
 fi
+
+if want run-boot-timer; then
+	# The guest init writes 123 to the boot-timer port just before CMD.
+	krun run-boot-timer --boot-timer -- true
+	line=$(grep 'boot-timer: guest 123 at' "$LOGDIR/run-boot-timer.err")
+	set -- $(echo "$line" | sed -n 's/.*guest 123 at \([0-9]*\) us (kiln CPU \([0-9]*\) us); first KVM_RUN at \([0-9]*\) us (CPU \([0-9]*\) us).*/\1 \2 \3 \4/p')
+	if [ $RC -ne 0 ] || [ $# -ne 4 ]; then
+		result run-boot-timer 1 "status $RC, line '$line'"
+	elif [ "$1" -le "$3" ] || [ "$3" -le 0 ] || [ "$2" -le 0 ]; then
+		result run-boot-timer 1 "times out of order: $line"
+	elif krun run-boot-timer-off -- true && grep -q boot-timer "$LOGDIR/run-boot-timer-off.err"; then
+		result run-boot-timer 1 "a line without --boot-timer"
+	else
+		result run-boot-timer 0 "guest ready at $1 us, first KVM_RUN at $3 us (CPU $4 us)"
+	fi
+fi

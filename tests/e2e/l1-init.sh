@@ -36,7 +36,7 @@ export KILN=/bin/kiln KERNEL=/guest/vmlinuz VMLINUX=/guest/vmlinux \
 if [ -f /guest/gkernel ]; then
 	export GKERNEL=/guest/gkernel ROOTFS=/guest/rootfs.ext4
 fi
-only=$(sed -n 's/.*kiln\.only=\([a-z0-9*-]*\).*/\1/p' /proc/cmdline)
+only=$(sed -n 's/.*kiln\.only=\([a-z0-9*,-]*\).*/\1/p' /proc/cmdline)
 [ -n "$only" ] && export KILN_E2E_ONLY=$only
 # Cases an earlier, stalled L1 already finished.
 export KILN_E2E_DONE=$(sed -n 's/.*kiln\.done=\([a-z0-9,-]*\).*/\1/p' /proc/cmdline)

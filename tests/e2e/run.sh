@@ -201,7 +201,17 @@ tr -d '\r' <"$CONSOLE" | grep -a '^KILN-LOG ' | while read -r _ name file rest; 
 	printf '%s\n' "$rest" >>"$LOGS/${file%:}"
 done || true
 if [ "$JOB" = bench ]; then
-	tr -d '\r' <"$CONSOLE" | grep -a '^KILN-BENCH' | sed 's/^KILN-BENCH //'
+	tr -d '\r' <"$CONSOLE" | grep -a '^KILN-BENCH ' | sed 's/^KILN-BENCH //'
+	# The same figures as JSON, one file per run, to compare commits.
+	json=$(tr -d '\r' <"$CONSOLE" | sed -n 's/^KILN-BENCH-JSON //p' | tail -n1)
+	if [ -n "$json" ]; then
+		commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+		stamp=$(date -u +%Y%m%dT%H%M%SZ)
+		mkdir -p "$ROOT/build/bench"
+		printf '{"commit":"%s","date":"%s","mode":"sandbox","bench":%s}\n' \
+			"$commit" "$stamp" "$json" >"$ROOT/build/bench/$stamp-$commit.json"
+		log "figures also in build/bench/$stamp-$commit.json"
+	fi
 	grep -aq '^KILN-L1-DONE' <(tr -d '\r' <"$CONSOLE") || die "sandbox did not finish (status $QRC): see $CONSOLE"
 	exit 0
 fi

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
+#include "jail.h"
 #include "unit.h"
 
 static void test_parse_size_units(void)
@@ -366,6 +369,127 @@ static void test_kconfig(void)
 		strstr(kiln_kconfig, "CONFIG_VIRTIO_CONSOLE=y\n"));
 }
 
+static void test_hardening_options(void)
+{
+	struct cgroup_spec cg;
+	struct kiln_config c;
+	char err[256];
+
+	CU_ASSERT_EQUAL(parse(&c, err, "-k", "bz", "--seccomp=off",
+			      "--boot-timer", "--jail", "/srv/j", "--uid",
+			      "1000", "--gid", "100", "--cgroup",
+			      "kiln/vm1,cpu=50,mem=1G", NULL),
+			CONFIG_OK);
+	CU_ASSERT_EQUAL(c.no_seccomp, 1);
+	CU_ASSERT_EQUAL(c.boot_timer, 1);
+	CU_ASSERT_STRING_EQUAL(c.jail, "/srv/j");
+	CU_ASSERT_EQUAL(c.jail_uid, 1000);
+	CU_ASSERT_EQUAL(c.jail_gid, 100);
+	CU_ASSERT_STRING_EQUAL(c.cgroup.path, "kiln/vm1");
+	CU_ASSERT_EQUAL(c.cgroup.cpu_pct, 50);
+	CU_ASSERT_EQUAL(c.cgroup.mem, 1ULL << 30);
+	config_free(&c);
+	CU_ASSERT_EQUAL(parse(&c, err, "-k", "bz", NULL), CONFIG_OK);
+	CU_ASSERT_EQUAL(c.no_seccomp, 0);
+	CU_ASSERT_EQUAL(c.jail_uid, -1);
+	config_free(&c);
+
+	CU_ASSERT_EQUAL(parse(&c, err, "--seccomp", "maybe", NULL),
+			CONFIG_ERROR);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "give on or off"));
+	config_free(&c);
+	CU_ASSERT_EQUAL(parse(&c, err, "--uid", "5", NULL), CONFIG_ERROR);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "go with --jail"));
+	config_free(&c);
+	CU_ASSERT_EQUAL(parse(&c, err, "--jail", "/j", "--uid", "-3", NULL),
+			CONFIG_ERROR);
+	config_free(&c);
+	CU_ASSERT_EQUAL(parse(&c, err, "--jail", "/j", "--gid", "x", NULL),
+			CONFIG_ERROR);
+	config_free(&c);
+
+	/* --cgroup values. */
+	CU_ASSERT_EQUAL(parse_cgroup("/sys/fs/cgroup/a/b", &cg, err, 256), 0);
+	CU_ASSERT_STRING_EQUAL(cg.path, "a/b");
+	CU_ASSERT_EQUAL(cg.cpu_pct, 0);
+	CU_ASSERT_EQUAL(cg.mem, 0);
+	CU_ASSERT_EQUAL(parse_cgroup("x,cpu=250%", &cg, err, 256), 0);
+	CU_ASSERT_EQUAL(cg.cpu_pct, 250);
+	CU_ASSERT_EQUAL(parse_cgroup("", &cg, err, 256), -1);
+	CU_ASSERT_EQUAL(parse_cgroup("../escape", &cg, err, 256), -1);
+	CU_ASSERT_EQUAL(parse_cgroup("a/../../b", &cg, err, 256), -1);
+	CU_ASSERT_EQUAL(parse_cgroup("a,cpu=0", &cg, err, 256), -1);
+	CU_ASSERT_EQUAL(parse_cgroup("a,cpu=50x", &cg, err, 256), -1);
+	CU_ASSERT_EQUAL(parse_cgroup("a,mem=lots", &cg, err, 256), -1);
+	CU_ASSERT_EQUAL(parse_cgroup("a,swap=1G", &cg, err, 256), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown option 'swap=1G'"));
+}
+
+/* What --jail puts in the jail, and where the VM then finds it. */
+static void test_jail_plan(void)
+{
+	char dir[] = "/tmp/kiln-jail-test.XXXXXX", k[64], d[64], err[256];
+	static char *argv[] = { "true", NULL };
+	struct kiln_config c;
+	struct jail_plan plan;
+	unsigned int i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(k, sizeof(k), "%s/bzImage", dir);
+	snprintf(d, sizeof(d), "%s/disk.img", dir);
+	fclose(fopen(k, "w"));
+	fclose(fopen(d, "w"));
+	setenv("KILN_KVM_DEVICE", "/dev/null", 1);
+
+	memset(&c, 0, sizeof(c));
+	c.nr_disks = 1;
+	c.disks[0].path = strdup(d);
+	c.disks[0].ro = 1;
+	c.rootfs = dir;
+	c.rootfs_path_len = strlen(dir);
+	c.run_argv = argv;
+	CU_ASSERT_EQUAL_FATAL(jail_plan(&c, k, &plan, err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(c.kernel, "/kernel");
+	CU_ASSERT_STRING_EQUAL(c.disks[0].path, "/disks/0");
+	CU_ASSERT_STRING_EQUAL(c.rootfs, "/rootfs");
+	CU_ASSERT_EQUAL(c.rootfs_path_len, 7);
+	CU_ASSERT(plan.new_net); /* no NIC: an empty network namespace */
+	CU_ASSERT_EQUAL(plan.nr, 5); /* kvm, null, kernel, disk, rootfs */
+	for (i = 0; i < plan.nr; i++) {
+		if (!strcmp(plan.binds[i].inside, "/disks/0")) {
+			CU_ASSERT_STRING_EQUAL(plan.binds[i].host, d);
+			CU_ASSERT_EQUAL(plan.binds[i].ro, 1);
+			CU_ASSERT_EQUAL(plan.binds[i].dir, 0);
+		}
+		if (!strcmp(plan.binds[i].inside, "/rootfs"))
+			CU_ASSERT_EQUAL(plan.binds[i].dir, 1);
+	}
+	jail_plan_free(&plan);
+	free(c.disks[0].path);
+	free((char *)c.rootfs);
+
+	/* A command needs a root in the jail; passt does not run there. */
+	memset(&c, 0, sizeof(c));
+	c.run_argv = argv;
+	CU_ASSERT_EQUAL(jail_plan(&c, k, &plan, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "needs --rootfs"));
+	memset(&c, 0, sizeof(c));
+	c.nr_nics = 1;
+	c.nics[0].user = 1;
+	CU_ASSERT_EQUAL(jail_plan(&c, k, &plan, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "use --net tap="));
+	/* A missing file is named. */
+	memset(&c, 0, sizeof(c));
+	CU_ASSERT_EQUAL(
+		jail_plan(&c, "/nonexistent/bz", &plan, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent/bz"));
+
+	unsetenv("KILN_KVM_DEVICE");
+	unlink(k);
+	unlink(d);
+	rmdir(dir);
+}
+
 void suite_config(void)
 {
 	static const CU_TestInfo tests[] = {
@@ -382,6 +506,9 @@ void suite_config(void)
 		{ "run -- CMD options", test_run_command },
 		{ "--user and --timeout values", test_user_and_seconds },
 		{ "kiln kconfig fragment", test_kconfig },
+		{ "--seccomp, --boot-timer, --jail, --uid, --gid, --cgroup",
+		  test_hardening_options },
+		{ "what --jail binds in", test_jail_plan },
 		CU_TEST_INFO_NULL,
 	};
 	unit_add_suite("config", tests);

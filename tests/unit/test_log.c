@@ -91,3 +91,55 @@ void suite_log(void)
 
 	unit_add_suite("log", tests);
 }
+
+/* ---- the boot timer ---- */
+
+#include "boottimer.h"
+
+static void boot_timer_write(uint8_t v)
+{
+	boot_timer_access(NULL, 0, &v, 1, true);
+}
+
+static void boot_timer_writes(void)
+{
+	boot_timer_write(122); /* not the magic: nothing */
+	boot_timer_write(BOOT_TIMER_MAGIC);
+}
+
+static void test_boot_timer(void)
+{
+	struct boot_timer_times a, b;
+	char line[200], *out;
+	uint8_t v = 0xff;
+
+	boot_timer_start();
+	boot_timer_first_run();
+	a = boot_timer_now();
+	b = boot_timer_now();
+	CU_ASSERT(b.wall_us >= a.wall_us);
+	CU_ASSERT(b.cpu_us >= a.cpu_us);
+	boot_timer_format(line, sizeof(line),
+			  (struct boot_timer_times){ 45678, 9012 },
+			  (struct boot_timer_times){ 3456, 2345 });
+	CU_ASSERT_STRING_EQUAL(
+		line,
+		"boot-timer: guest 123 at 45678 us (kiln CPU 9012 us); first KVM_RUN at 3456 us (CPU 2345 us)");
+	/* Reads see zero; only the magic byte logs, once. */
+	boot_timer_access(NULL, 0, &v, 1, false);
+	CU_ASSERT_EQUAL(v, 0);
+	out = capture(boot_timer_writes);
+	CU_ASSERT_EQUAL(count(out, "kiln: boot-timer: guest 123 at "), 1);
+	free(out);
+}
+
+void suite_boot_timer(void)
+{
+	static const CU_TestInfo tests[] = {
+		{ "boot timer: clocks, the line, the magic byte only",
+		  test_boot_timer },
+		CU_TEST_INFO_NULL,
+	};
+
+	unit_add_suite("boot timer", tests);
+}

@@ -23,6 +23,7 @@ void suite_p9(void);
 void suite_acpi(void);
 void suite_seccomp(void);
 void suite_log(void);
+void suite_boot_timer(void);
 
 /* Adds a suite with the given tests; aborts the run if CUnit fails. */
 void unit_add_suite(const char *name, const CU_TestInfo *tests);
