@@ -153,6 +153,13 @@ mem_of() { # kiln|qemu: start the guest, wait for init, measure, stop
 	done
 	sleep 1
 	overhead $MEM
+	# Where it goes: the five biggest mappings, for the note below.
+	awk -v big=$(($MEM * 1024)) '
+		/^[0-9a-f]+-[0-9a-f]+ / { name = ($6 == "") ? "[anon]" : $6 }
+		/^Size:/ { sz = $2 }
+		/^Rss:/ { if (sz < big && $2 > 0) rss[name] += $2 }
+		END { for (n in rss) print rss[n], n }' "/proc/$pid/smaps" |
+		sort -rn | head -5 | awk '{ printf "%s %s KiB; ", $2, $1 }' >"$W/$1-mem-top"
 	kill -TERM $pid 2>/dev/null
 	wait $pid 2>/dev/null
 }
@@ -206,6 +213,7 @@ row "CPU before the first KVM_RUN" ms "$1" "$2" "$3" - - - "no such hook in QEMU
 set -- $(stats "$W/kiln-bt.t" run_ms)
 row "wall time to the first KVM_RUN" ms "$1" "$2" "$3" - - - "no such hook in QEMU"
 row "resident beyond guest RAM" KiB "$km" "$km" "$km" "$qm" "$qm" "$qm"
+echo "KILN-BENCH note: kiln's resident set by mapping: $(cat "$W/kiln-mem-top")"
 row "binary size" B "$ks" "$ks" "$ks" "$qs" "$qs" "$qs"
 row "shared libraries" libs "$kl" "$kl" "$kl" "$ql" "$ql" "$ql"
 # `kiln run -- true` against QEMU running the same init to the same end.
