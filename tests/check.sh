@@ -61,9 +61,12 @@ count "$out" "${PIPESTATUS[0]}"
 
 # The sanitizer build is also the test build with hooks: both passes use
 # it for the cases that need one.
-hooks=$PWD/build/san-$(uname -m)/kiln
+# make's target is the relative path its rule names (an absolute one has
+# no rule in a fresh clone).
+hooks_rel=build/san-$(uname -m)/kiln
+hooks=$PWD/$hooks_rel
 san_ok=1
-make -s -j2 SAN=1 "$hooks" || san_ok=0
+make -s -j2 SAN=1 "$hooks_rel" || san_ok=0
 
 echo "== end-to-end tests"
 KILN=$PWD/kiln KILN_HOOKS=$([ $san_ok = 1 ] && echo "$hooks") tests/e2e/run.sh 2>&1 | tee "$out"
