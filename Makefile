@@ -10,7 +10,20 @@
 
 HOST_ARCH := $(shell uname -m)
 ARCH ?= $(HOST_ARCH)
-CC ?= gcc
+ifneq ($(filter $(ARCH),x86_64 aarch64),$(ARCH))
+$(error ARCH=$(ARCH): kiln supports x86_64 and aarch64)
+endif
+
+# Another arch than the host's is cross-compiled with Debian's toolchain
+# (gcc-$(ARCH)-linux-gnu) and linked static: one file that runs on any
+# Linux of that arch, the nested sandbox included, with no libraries.
+ifneq ($(ARCH),$(HOST_ARCH))
+CROSS ?= $(ARCH)-linux-gnu-
+CC := $(CROSS)gcc
+STATIC ?= 1
+# Its unit tests run under QEMU's user-mode emulation.
+UNIT_RUNNER ?= qemu-$(ARCH)-static
+endif
 
 BUILD := build/$(if $(SAN),san-,)$(ARCH)
 # Generated headers, shared by every build of one arch.
@@ -20,7 +33,13 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
 	-fno-strict-aliasing -D_GNU_SOURCE -MMD -MP \
 	-Ivmm -Idevices -Idevices/virtio -Iarch/$(ARCH) -I$(GEN)
-LDLIBS += -lelf -lpthread
+LDLIBS_x86_64 := -lelf
+LDLIBS_aarch64 := -lfdt
+LDLIBS += $(LDLIBS_$(ARCH)) -lpthread
+ifdef STATIC
+LDFLAGS += -static
+LDLIBS += $(if $(filter -lelf,$(LDLIBS_$(ARCH))),-lz -lzstd)
+endif
 ifdef SAN
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 # Sanitizer builds are the test builds: they carry the test hooks.
@@ -36,7 +55,7 @@ INIT_CC ?= $(CC)
 INIT_BLOB := $(BUILD)/vmm/init-blob.o
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o) $(INIT_BLOB)
 MAIN_OBJ := $(BUILD)/vmm/main.o
-UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_SRCS := $(wildcard tests/unit/*.c tests/unit/$(ARCH)/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 
 KILN := $(BUILD)/kiln
@@ -77,7 +96,7 @@ $(UNIT): $(CORE_OBJS) $(UNIT_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
 
 unit: $(UNIT)
-	$(UNIT)
+	$(UNIT_RUNNER) $(UNIT)
 
 # The unit tests under valgrind's memcheck: any error or leak fails. (The
 # seccomp cases skip themselves: valgrind's own calls would meet the filter.)

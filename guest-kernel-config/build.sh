@@ -23,6 +23,7 @@ esac
 [ "$(uname -m)" = "$ARCH" ] && cross=
 
 pkgs=(bc flex bison libssl-dev libelf-dev make gcc xz-utils)
+[ -z "$cross" ] || pkgs+=(gcc-${cross%-})
 src=${KERNEL_SRC:-}
 if [ -z "$src" ]; then
 	src=$(ls /usr/src/linux-source-6.1.tar.xz 2>/dev/null || true)

@@ -7,6 +7,7 @@
  * or -errno and logs what went wrong; none of them exits the process.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <linux/kvm.h>
 
@@ -40,6 +41,17 @@ int arch_memory_layout(uint64_t ram_size, struct mem_region *regions,
 /* After memory: irqchip, timers, platform devices (UART, ...). */
 int arch_vm_init(struct vm *vm);
 void arch_vm_destroy(struct vm *vm);
+
+/* Once every vCPU exists (and arch_vcpu_init ran for each), before any
+ * device: what needs all vCPUs (the arm64 GIC's initialisation). */
+int arch_vcpus_created(struct vm *vm);
+
+/*
+ * Whether the platform's firmware tables (ACPI's DSDT, a device tree)
+ * declare the virtio-mmio devices; else each goes on the kernel command
+ * line (virtio_mmio.device=).
+ */
+bool arch_describes_virtio(const struct vm *vm);
 
 /*
  * Checks that fd holds a kernel this arch can boot, before anything else is

@@ -8,9 +8,9 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <linux/kvm.h>
 
@@ -463,6 +463,76 @@ static void vm_destroy(struct vm *vm)
 	free(vm);
 }
 
+int pread_full(int fd, void *buf, size_t len, off_t off)
+{
+	uint8_t *p = buf;
+
+	while (len) {
+		ssize_t r = pread(fd, p, len, off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -EIO; /* file shrank under us */
+		p += r;
+		len -= r;
+		off += r;
+	}
+	return 0;
+}
+
+int vm_load_initrd(struct vm *vm, int fd, uint64_t lo, uint64_t top,
+		   uint64_t *gpa_out, uint64_t *size_out)
+{
+	const char *name = vm->cfg->initrd ? vm->cfg->initrd : "(built in)";
+	uint64_t size = 0, fsize = 0, gpa;
+	struct stat st;
+	uint8_t *dst;
+	int r;
+
+	if (fd >= 0) {
+		if (fstat(fd, &st))
+			return -errno;
+		if (!S_ISREG(st.st_mode)) {
+			pr_err("initrd '%s' is not a regular file", name);
+			return -EINVAL;
+		}
+		fsize = st.st_size;
+		if (!fsize) {
+			pr_err("initrd '%s' is empty", name);
+			return -EINVAL;
+		}
+		size = (fsize + 3) & ~3ULL;
+	}
+	size += vm->initrd_extra_len;
+	gpa = size <= top ? (top - size) & ~0xfffULL : 0;
+	if (gpa < lo || size > top) {
+		pr_err("initrd '%s' (%llu MiB) does not fit beside the kernel: give more --mem",
+		       name, (unsigned long long)(size >> 20));
+		return -ENOMEM;
+	}
+	dst = gpa_to_hva(vm, gpa, size);
+	if (!dst)
+		return -EFAULT;
+	if (fd >= 0) {
+		r = pread_full(fd, dst, fsize, 0);
+		if (r) {
+			pr_err("cannot read initrd '%s': %s", name,
+			       strerror(-r));
+			return r;
+		}
+		memset(dst + fsize, 0, ((fsize + 3) & ~3ULL) - fsize);
+	}
+	if (vm->initrd_extra_len)
+		memcpy(dst + size - vm->initrd_extra_len, vm->initrd_extra,
+		       vm->initrd_extra_len);
+	*gpa_out = gpa;
+	*size_out = size;
+	return 0;
+}
+
 /* Opens every disk: bad paths and locked images fail before any VM. */
 static int open_disks(struct vm *vm, char *err, size_t errlen)
 {
@@ -531,8 +601,8 @@ static int attach_virtio(struct vm *vm, struct virtio_mmio *t, char **cmdline)
 		return r;
 	}
 	vm->virtio[vm->nr_virtio++] = t;
-	if (vm->acpi)
-		return 0; /* the DSDT declares it */
+	if (arch_describes_virtio(vm))
+		return 0; /* the DSDT or the device tree declares it */
 	/* Found by a kernel with CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES. */
 	if (asprintf(&s, "%s virtio_mmio.device=4K@0x%llx:%u", *cmdline,
 		     (unsigned long long)base, irq) < 0)
@@ -717,6 +787,8 @@ int vm_run(const struct kiln_config *cfg)
 		if (arch_vcpu_init(vm, &vm->vcpus[i]))
 			goto fail;
 	}
+	if (arch_vcpus_created(vm))
+		goto fail;
 
 	vm->acpi = !cfg->no_acpi;
 	vm->cmdline = config_kernel_cmdline(cfg, arch_default_cmdline());

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "arch_vm.h"
 #include "bus.h"
@@ -115,6 +116,20 @@ int vm_run(const struct kiln_config *cfg);
 
 /* The directory of the running kiln binary (malloc'ed), or NULL. */
 char *vm_exe_dir(void);
+
+/* Reads len bytes at off, retrying short reads: 0 or -errno (-EIO when
+ * the file ends early). */
+int pread_full(int fd, void *buf, size_t len, off_t off);
+
+/*
+ * Places the initrd in guest RAM, page-aligned, as high as it fits below
+ * top and not below lo: the user's file (fd, or none when -1), then kiln's
+ * own archive (vm->initrd_extra) 4-byte aligned after it, the kernel
+ * unpacking concatenated archives. Sets *gpa and *size; logs and returns
+ * -errno when it does not fit or cannot be read.
+ */
+int vm_load_initrd(struct vm *vm, int fd, uint64_t lo, uint64_t top,
+		   uint64_t *gpa, uint64_t *size);
 
 /* Builds the memory layout without KVM (also used by unit tests). */
 int vm_setup_memory_layout(struct vm *vm, uint64_t ram_size);

@@ -213,26 +213,6 @@ void gdt_to_kvm_segment(uint64_t e, uint16_t selector, struct kvm_segment *s)
 
 /* --- Probing and loading ------------------------------------------------ */
 
-static int read_full(int fd, void *buf, size_t len, off_t off)
-{
-	uint8_t *p = buf;
-
-	while (len) {
-		ssize_t r = pread(fd, p, len, off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			return -EIO; /* file shrank under us */
-		p += r;
-		len -= r;
-		off += r;
-	}
-	return 0;
-}
-
 static bool is_elf(const uint8_t *buf, size_t len)
 {
 	return len >= 4 && !memcmp(buf, ELFMAG, SELFMAG);
@@ -350,7 +330,7 @@ static int load_bzimage(struct vm *vm, int fd)
 	dst = gpa_to_hva(vm, load, info.payload_size);
 	if (!dst)
 		return -EFAULT;
-	r = read_full(fd, dst, info.payload_size, info.setup_size);
+	r = pread_full(fd, dst, info.payload_size, info.setup_size);
 	if (r) {
 		pr_err("cannot read kernel: %s", strerror(-r));
 		return r;
@@ -433,7 +413,7 @@ static int load_elf(struct vm *vm, int fd)
 			r = -ENOMEM;
 			goto out;
 		}
-		r = read_full(fd, dst, ph.p_filesz, ph.p_offset);
+		r = pread_full(fd, dst, ph.p_filesz, ph.p_offset);
 		if (r) {
 			pr_err("cannot read kernel: %s", strerror(-r));
 			goto out;
@@ -476,63 +456,6 @@ out:
 	return r;
 }
 
-/*
- * Places the initrd as high as the kernel allows, page-aligned: the user's
- * file (fd, or none when -1), then kiln's own archive (vm->initrd_extra)
- * 4-byte aligned after it: the kernel unpacks concatenated archives.
- */
-static int load_initrd(struct vm *vm, int fd, uint64_t addr_max)
-{
-	struct arch_vm *a = &vm->arch;
-	uint64_t top = vm->mem[0].size, size = 0, fsize = 0, gpa;
-	const char *name = vm->cfg->initrd ? vm->cfg->initrd : "(built in)";
-	struct stat st;
-	uint8_t *dst;
-	int r;
-
-	if (fd >= 0) {
-		if (fstat(fd, &st))
-			return -errno;
-		if (!S_ISREG(st.st_mode)) {
-			pr_err("initrd '%s' is not a regular file", name);
-			return -EINVAL;
-		}
-		fsize = st.st_size;
-		if (!fsize) {
-			pr_err("initrd '%s' is empty", name);
-			return -EINVAL;
-		}
-		size = (fsize + 3) & ~3ULL;
-	}
-	size += vm->initrd_extra_len;
-	if (addr_max + 1 < top)
-		top = addr_max + 1;
-	gpa = size <= top ? (top - size) & ~0xfffULL : 0;
-	if (gpa < a->kernel_end) {
-		pr_err("initrd '%s' (%llu MiB) does not fit beside the kernel: give more --mem",
-		       name, (unsigned long long)(size >> 20));
-		return -ENOMEM;
-	}
-	dst = gpa_to_hva(vm, gpa, size);
-	if (!dst)
-		return -EFAULT;
-	if (fd >= 0) {
-		r = read_full(fd, dst, fsize, 0);
-		if (r) {
-			pr_err("cannot read initrd '%s': %s", name,
-			       strerror(-r));
-			return r;
-		}
-		memset(dst + fsize, 0, ((fsize + 3) & ~3ULL) - fsize);
-	}
-	if (vm->initrd_extra_len)
-		memcpy(dst + size - vm->initrd_extra_len, vm->initrd_extra,
-		       vm->initrd_extra_len);
-	a->initrd_gpa = gpa;
-	a->initrd_size = size;
-	return 0;
-}
-
 int x86_load_kernel(struct vm *vm, int kernel_fd, int initrd_fd)
 {
 	uint8_t magic[4];
@@ -544,8 +467,15 @@ int x86_load_kernel(struct vm *vm, int kernel_fd, int initrd_fd)
 					   load_bzimage(vm, kernel_fd);
 	if (r)
 		return r;
-	if (initrd_fd >= 0 || vm->initrd_extra_len)
-		return load_initrd(vm, initrd_fd, vm->arch.initrd_addr_max);
+	if (initrd_fd >= 0 || vm->initrd_extra_len) {
+		uint64_t top = vm->mem[0].size;
+
+		if (vm->arch.initrd_addr_max + 1 < top)
+			top = vm->arch.initrd_addr_max + 1;
+		return vm_load_initrd(vm, initrd_fd, vm->arch.kernel_end, top,
+				      &vm->arch.initrd_gpa,
+				      &vm->arch.initrd_size);
+	}
 	return 0;
 }
 

@@ -266,6 +266,17 @@ void arch_vm_destroy(struct vm *vm)
 	vm->arch.cpuid = NULL;
 }
 
+int arch_vcpus_created(struct vm *vm)
+{
+	(void)vm;
+	return 0;
+}
+
+bool arch_describes_virtio(const struct vm *vm)
+{
+	return vm->acpi;
+}
+
 int arch_probe_kernel(int fd, const char *path, char *err, size_t errlen)
 {
 	return x86_probe_kernel(fd, path, err, errlen);

@@ -31,11 +31,8 @@ int main(void)
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 2;
 	suite_config();
+	suite_arch();
 	suite_bus();
-	suite_memory();
-	suite_x86_boot();
-	suite_mptable();
-	suite_cpuid();
 	suite_exit();
 	suite_uart();
 	suite_i8042();
@@ -45,7 +42,6 @@ int main(void)
 	suite_net();
 	suite_run();
 	suite_p9();
-	suite_acpi();
 	suite_seccomp();
 	suite_log();
 	suite_boot_timer();

@@ -6,6 +6,8 @@
 
 /* Each suite file defines one of these; main.c registers them all. */
 void suite_config(void);
+/* The arch's own suites (tests/unit/$(ARCH)/suites.c). */
+void suite_arch(void);
 void suite_bus(void);
 void suite_x86_boot(void);
 void suite_mptable(void);

@@ -5,7 +5,7 @@
 
 #include "boot.h"
 #include "layout.h"
-#include "unit.h"
+#include "../unit.h"
 
 static uint8_t sum(const uint8_t *p, size_t n)
 {

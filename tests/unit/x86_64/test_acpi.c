@@ -6,7 +6,7 @@
 #include "acpi.h"
 #include "aml.h"
 #include "layout.h"
-#include "unit.h"
+#include "../unit.h"
 
 /* Whether a holds exactly the n bytes given. */
 static int same(const struct aml *a, const uint8_t *want, size_t n)

@@ -6,7 +6,7 @@
 
 #include "boot.h"
 #include "layout.h"
-#include "unit.h"
+#include "../unit.h"
 
 #define HDR(f) offsetof(struct boot_params, hdr.f)
 

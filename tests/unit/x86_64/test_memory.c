@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "layout.h"
-#include "unit.h"
+#include "../unit.h"
 #include "vm.h"
 
 static void test_layout_small(void)

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "boot.h"
-#include "unit.h"
+#include "../unit.h"
 
 static struct kvm_cpuid_entry2 *find(struct kvm_cpuid_entry2 *e, int n,
 				     uint32_t fn, uint32_t idx)
