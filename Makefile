@@ -96,7 +96,7 @@ $(UNIT): $(CORE_OBJS) $(UNIT_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
 
 unit: $(UNIT)
-	$(UNIT_RUNNER) $(UNIT)
+	$(if $(UNIT_RUNNER),KILN_UNDER_EMULATION=1 $(UNIT_RUNNER)) $(UNIT)
 
 # The unit tests under valgrind's memcheck: any error or leak fails. (The
 # seccomp cases skip themselves: valgrind's own calls would meet the filter.)

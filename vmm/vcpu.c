@@ -110,7 +110,9 @@ enum vcpu_action vcpu_handle_exit(struct vcpu *vcpu, struct kvm_run *run)
 	default: {
 		int r = arch_handle_exit(vcpu, run);
 
-		if (r == VCPU_FAIL && run->exit_reason != KVM_EXIT_IO) {
+		/* An arch that refused the exit may have said why already. */
+		if (r == VCPU_FAIL &&
+		    atomic_load(&vm->stop_reason) == VM_RUNNING) {
 			pr_err("vCPU %u: unhandled exit %u (%s) at pc 0x%llx",
 			       vcpu->id, run->exit_reason,
 			       exit_name(run->exit_reason),
