@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # Installs the Debian packages kiln builds and tests with (as root), or
-# names the missing ones. Usage: tests/deps.sh [build|test|sandbox]...
+# names the missing ones. Usage: tests/deps.sh [SET]...
+#   build, test, sandbox        x86_64 (the host's arch)
+#   aarch64                     cross-building and unit-testing for aarch64
+#   sandbox-aarch64             the nested Arm sandbox
 set -euo pipefail
 
 build=(gcc make libc6-dev linux-libc-dev libelf-dev libfdt-dev pkgconf)
 test=(libcunit1-dev clang-format clang libclang-rt-14-dev busybox-static cpio
 	xz-utils e2fsprogs passt valgrind)
 sandbox=(qemu-system-x86)
+# Debian's cross toolchain; arm64 libraries from the multiarch archive.
+aarch64=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross libfdt-dev:arm64
+	libcunit1-dev:arm64 qemu-user-static)
+sandbox_aarch64=(qemu-system-arm)
 
 want=()
 for set in "${@:-build}"; do
@@ -14,6 +21,8 @@ for set in "${@:-build}"; do
 	build) want+=("${build[@]}") ;;
 	test) want+=("${test[@]}") ;;
 	sandbox) want+=("${sandbox[@]}") ;;
+	aarch64) want+=("${aarch64[@]}") ;;
+	sandbox-aarch64) want+=("${sandbox_aarch64[@]}") ;;
 	*) echo "deps.sh: unknown set '$set'" >&2; exit 2 ;;
 	esac
 done
@@ -30,6 +39,13 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# arm64 packages (and the arm64 guest's busybox and kernel) need the arch
+# in dpkg and a package index that lists it.
+if printf '%s\n' "${missing[@]}" | grep -q ':arm64$' &&
+	! dpkg --print-foreign-architectures | grep -qx arm64; then
+	dpkg --add-architecture arm64
+	apt-get update -q >&2
+fi
 apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 || {
 	apt-get update -q >&2
 	apt-get install -y -q --no-install-recommends "${missing[@]}" >&2

@@ -37,14 +37,20 @@ result() { # NAME OK DETAIL
 	fi
 }
 
-want() { # NAME: should this case run? KILN_E2E_ONLY: globs, comma-separated.
-	case ",${KILN_E2E_DONE:-}," in *",$1,"*) return 1 ;; esac
-	[ -z "${KILN_E2E_ONLY:-}" ] && return 0
-	for g in $(echo "$KILN_E2E_ONLY" | tr , ' '); do
+matches() { # NAME GLOBS: does NAME match one of the comma-separated globs?
+	for g in $(echo "$2" | tr , ' '); do
 		# shellcheck disable=SC2254
 		case "$1" in $g) return 0 ;; esac
 	done
 	return 1
+}
+
+# NAME: should this case run? KILN_E2E_CASES: the cases of this arch,
+# KILN_E2E_ONLY: the ones asked for (both globs, comma-separated).
+want() {
+	case ",${KILN_E2E_DONE:-}," in *",$1,"*) return 1 ;; esac
+	[ -z "${KILN_E2E_CASES:-}" ] || matches "$1" "$KILN_E2E_CASES" || return 1
+	[ -z "${KILN_E2E_ONLY:-}" ] || matches "$1" "$KILN_E2E_ONLY"
 }
 
 # kiln_run NAME ARGS...: runs kiln with no input, console to NAME.out,
@@ -170,6 +176,28 @@ if want sigterm; then
 				result sigterm 0 "stopped with status 143"
 			fi
 		fi
+	fi
+fi
+
+# --- the guest powers off, then reboots: each ends kiln with 0 (ACPI's
+# sleep register or the keyboard controller on x86, PSCI on aarch64) ---
+if want poweroff-reboot; then
+	kiln_run poweroff-reboot -v --kernel "${GKERNEL:-$KERNEL}" \
+		--initrd "$GUEST_INITRD" --append "$APPEND_BASE kt=poweroff"
+	off_rc=$RC
+	off_err=$(grep -c 'guest powered off' "$LOGDIR/poweroff-reboot.err")
+	off_ret=$(out poweroff-reboot | grep -c 'POWEROFF-RETURNED')
+	kiln_run poweroff-reboot -v --kernel "${GKERNEL:-$KERNEL}" \
+		--initrd "$GUEST_INITRD" --append "$APPEND_BASE kt=boot"
+	if [ $off_rc -ne 0 ] || [ "$off_err" -ne 1 ] || [ "$off_ret" -ne 0 ]; then
+		result poweroff-reboot 1 "poweroff -f: status $off_rc, want 0 and 'guest powered off'"
+	elif [ $RC -ne 0 ]; then
+		result poweroff-reboot 1 "reboot -f: exit status $RC, want 0"
+	elif ! out poweroff-reboot | grep -q '^KILN-GUEST-DONE' ||
+		! grep -q 'guest rebooted' "$LOGDIR/poweroff-reboot.err"; then
+		result poweroff-reboot 1 "reboot -f: kiln did not see a reboot: $(tail -c 200 "$LOGDIR/poweroff-reboot.err")"
+	else
+		result poweroff-reboot 0 "poweroff -f and reboot -f each end kiln with 0"
 	fi
 fi
 

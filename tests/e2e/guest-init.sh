@@ -8,7 +8,12 @@ mount -t devtmpfs dev /dev 2>/dev/null
 echo "KILN-GUEST-INIT uptime=$(cut -d' ' -f1 /proc/uptime)"
 # kiln --boot-timer: the byte 123 to its boot-timer register.
 case " $(cat /proc/cmdline) " in
-*" kiln.boottimer "*) devmem 0xcffff000 8 123 ;;
+*" kiln.boottimer "*)
+	case $(uname -m) in
+	aarch64) devmem 0x09010000 8 123 ;;
+	*) devmem 0xcffff000 8 123 ;;
+	esac
+	;;
 esac
 firmware() {
 	if [ -e /sys/firmware/acpi/tables/APIC ]; then

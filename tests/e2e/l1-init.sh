@@ -1,6 +1,7 @@
 #!/bin/sh
-# /init of the nested sandbox's L1 guest: loads KVM (AMD SVM, as QEMU's
-# software CPU emulates it), runs the job named on the command line
+# /init of the nested sandbox's L1 guest: loads the modules in
+# /modules/order (on x86, KVM for AMD SVM, as QEMU's software CPU emulates
+# it), runs the job named on the command line
 # (kiln.job=test|demo|bench) and powers off.
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 # Move off the initramfs onto a tmpfs first: pivot_root (which passt's
@@ -21,7 +22,7 @@ mount -t devtmpfs dev /dev
 mkdir -p /dev/pts && mount -t devpts -o ptmxmode=0666 devpts /dev/pts
 mount -t tmpfs tmp /tmp
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
-for m in irqbypass kvm ccp kvm-amd tun; do
+for m in $(cat /modules/order 2>/dev/null); do
 	insmod /modules/$m.ko || echo "KILN-L1 insmod $m failed"
 done
 if [ ! -c /dev/kvm ]; then
@@ -36,6 +37,8 @@ export KILN=/bin/kiln KERNEL=/guest/vmlinuz VMLINUX=/guest/vmlinux \
 if [ -f /guest/gkernel ]; then
 	export GKERNEL=/guest/gkernel ROOTFS=/guest/rootfs.ext4
 fi
+# The cases that apply to this arch.
+[ -f /e2e/cases.list ] && export KILN_E2E_CASES="$(cat /e2e/cases.list)"
 only=$(sed -n 's/.*kiln\.only=\([a-z0-9*,-]*\).*/\1/p' /proc/cmdline)
 [ -n "$only" ] && export KILN_E2E_ONLY=$only
 # Cases an earlier, stalled L1 already finished.

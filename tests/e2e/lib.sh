@@ -30,40 +30,80 @@ need_pkgs() {
 		die "could not install ${missing[*]}"
 }
 
-# Debian's stock kernel, unpacked (not installed) into the cache. Sets
-# DEB_KVER, DEB_KDIR (the unpacked tree), DEB_VMLINUZ, DEB_VMLINUX.
+# E2E_ARCH: the arch under test (KILN_E2E_ARCH, default the host's), and
+# Debian's name for it.
+E2E_ARCH=${KILN_E2E_ARCH:-$(uname -m)}
+case $E2E_ARCH in
+x86_64) DEB_ARCH=amd64 ;;
+aarch64) DEB_ARCH=arm64 ;;
+*) die "KILN_E2E_ARCH=$E2E_ARCH: give x86_64 or aarch64" ;;
+esac
+
+# deb_arch_ready: the package index lists DEB_ARCH's packages (another
+# arch than the host's is added to dpkg once, as root).
+deb_arch_ready() {
+	[ "$DEB_ARCH" = "$(dpkg --print-architecture)" ] && return 0
+	dpkg --print-foreign-architectures | grep -qx "$DEB_ARCH" &&
+		apt-cache show "busybox-static:$DEB_ARCH" >/dev/null 2>&1 && return 0
+	[ "$(id -u)" -eq 0 ] || die "run as root once: dpkg --add-architecture $DEB_ARCH && apt-get update"
+	log "adding the $DEB_ARCH architecture to the package index"
+	dpkg --add-architecture "$DEB_ARCH" && apt-get update -q >&2 ||
+		die "cannot add the $DEB_ARCH architecture (dpkg --add-architecture)"
+}
+
+# fetch_deb PACKAGE DIR: PACKAGE (name:arch) unpacked, not installed, into
+# DIR (replaced).
+fetch_deb() {
+	local pkg=$1 dir=$2 deb
+	log "fetching $pkg"
+	rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+	(cd "$dir.tmp" && apt-get download "$pkg" >&2) ||
+		die "apt-get download $pkg failed"
+	deb=$(ls "$dir.tmp"/*.deb)
+	dpkg -x "$deb" "$dir.tmp" && rm -f "$deb"
+	rm -rf "$dir" && mv "$dir.tmp" "$dir"
+}
+
+# Debian's stock kernel for E2E_ARCH, unpacked (not installed) into the
+# cache. Sets DEB_KVER, DEB_KDIR (the unpacked tree), DEB_VMLINUZ, and on
+# x86_64 DEB_VMLINUX (arm64's vmlinuz is already a plain Image).
 fetch_debian_kernel() {
-	local ver pkg deb
+	local ver
+	deb_arch_ready
 	ver=${KILN_DEBIAN_KERNEL:-}
 	if [ -z "$ver" ]; then
-		ver=$(apt-cache depends linux-image-amd64 2>/dev/null |
-			sed -n 's/.*Depends: linux-image-\(.*-amd64\)$/\1/p' |
+		ver=$(apt-cache depends "linux-image-$DEB_ARCH:$DEB_ARCH" 2>/dev/null |
+			sed -n "s/.*Depends: linux-image-\(.*-$DEB_ARCH\)\(:$DEB_ARCH\)\{0,1\}\$/\1/p" |
 			head -n1)
 	fi
 	if [ -z "$ver" ]; then
 		# No package index: use whatever was cached before.
-		ver=$(ls "$CACHE/debian-kernel" 2>/dev/null | sort -V | tail -n1)
+		ver=$(ls "$CACHE/debian-kernel" 2>/dev/null | grep -- "-$DEB_ARCH\$" | sort -V | tail -n1)
 	fi
 	[ -n "$ver" ] || die "cannot find Debian's kernel package (apt-get update?)"
 	DEB_KVER=$ver
 	DEB_KDIR=$CACHE/debian-kernel/$ver
 	DEB_VMLINUZ=$DEB_KDIR/boot/vmlinuz-$ver
+	DEB_VMLINUX=
+	[ -f "$DEB_VMLINUZ" ] || fetch_deb "linux-image-$ver:$DEB_ARCH" "$DEB_KDIR"
+	[ "$E2E_ARCH" = x86_64 ] || return 0
 	DEB_VMLINUX=$DEB_KDIR/vmlinux
-	if [ ! -f "$DEB_VMLINUZ" ]; then
-		pkg=linux-image-$ver
-		log "fetching $pkg"
-		rm -rf "$DEB_KDIR.tmp" && mkdir -p "$DEB_KDIR.tmp"
-		(cd "$DEB_KDIR.tmp" && apt-get download "$pkg" >&2) ||
-			die "apt-get download $pkg failed"
-		deb=$(ls "$DEB_KDIR.tmp"/*.deb)
-		dpkg -x "$deb" "$DEB_KDIR.tmp" && rm -f "$deb"
-		rm -rf "$DEB_KDIR" && mv "$DEB_KDIR.tmp" "$DEB_KDIR"
-	fi
 	if [ ! -f "$DEB_VMLINUX" ]; then
 		"$E2E_DIR/extract-vmlinux.sh" "$DEB_VMLINUZ" >"$DEB_VMLINUX.tmp" ||
 			die "cannot extract vmlinux from $DEB_VMLINUZ"
 		mv "$DEB_VMLINUX.tmp" "$DEB_VMLINUX"
 	fi
+}
+
+# BUSYBOX: a static busybox of E2E_ARCH (Debian's busybox-static).
+fetch_busybox() {
+	if [ "$E2E_ARCH" = "$(uname -m)" ]; then
+		BUSYBOX=/bin/busybox
+		return 0
+	fi
+	deb_arch_ready
+	BUSYBOX=$CACHE/debian-$DEB_ARCH/busybox-static/bin/busybox
+	[ -x "$BUSYBOX" ] || fetch_deb "busybox-static:$DEB_ARCH" "$CACHE/debian-$DEB_ARCH/busybox-static"
 }
 
 # copy_with_libs BINARY DESTROOT: the binary and every library ldd names.
@@ -81,7 +121,8 @@ copy_with_libs() {
 make_busybox_root() {
 	local dir=$1 a
 	mkdir -p "$dir"/{bin,sbin,proc,sys,dev,tmp,etc,root}
-	cp /bin/busybox "$dir/bin/busybox"
+	cp "${BUSYBOX:-/bin/busybox}" "$dir/bin/busybox"
+	# The applets of the same Debian busybox, asked of the host's.
 	for a in $(/bin/busybox --list); do
 		[ -e "$dir/bin/$a" ] || ln -s busybox "$dir/bin/$a"
 	done
@@ -119,8 +160,8 @@ make_guest_initrd() {
 	fi
 	# The guest side of the disk and network tests (make tools).
 	for t in randio tcpxfer; do
-		if [ -x "$ROOT/build/$(uname -m)/$t" ]; then
-			cp "$ROOT/build/$(uname -m)/$t" "$dir/bin/$t"
+		if [ -x "$ROOT/build/$E2E_ARCH/$t" ]; then
+			cp "$ROOT/build/$E2E_ARCH/$t" "$dir/bin/$t"
 		fi
 	done
 	cat >"$dir/bin/udhcpc.script" <<'EOS'

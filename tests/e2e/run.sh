@@ -7,6 +7,9 @@
 #   tests/e2e/run.sh --demo     boot a microVM to a busybox shell
 #   tests/e2e/run.sh --bench    kiln vs QEMU, time to the guest's init
 #
+# KILN_E2E_ARCH=aarch64 tests an aarch64 kiln (KILN, a static cross
+# build) in the nested Arm sandbox: QEMU's emulated Arm CPU with EL2 and
+# Debian's arm64 kernel as L1, KVM built in.
 # KILN_E2E_MODE=direct|sandbox forces the mode. Logs of failed cases (and
 # the L1 console) are kept in tests/e2e/logs/ (KILN_E2E_LOGS).
 set -euo pipefail
@@ -28,12 +31,18 @@ rm -f "$LOGS"/*.out "$LOGS"/*.err "$LOGS"/l1-console.log
 
 MODE=${KILN_E2E_MODE:-}
 if [ -z "$MODE" ]; then
-	if kvm_usable; then MODE=direct; else MODE=sandbox; fi
+	if [ "$E2E_ARCH" = "$(uname -m)" ] && kvm_usable; then MODE=direct; else MODE=sandbox; fi
 fi
 
 need_pkgs /bin/busybox:busybox-static cpio:cpio xz:xz-utils
-[ "$MODE" = sandbox ] && need_pkgs qemu-system-x86_64:qemu-system-x86
+if [ "$MODE" = sandbox ]; then
+	case $E2E_ARCH in
+	x86_64) need_pkgs qemu-system-x86_64:qemu-system-x86 ;;
+	aarch64) need_pkgs qemu-system-aarch64:qemu-system-arm ;;
+	esac
+fi
 fetch_debian_kernel
+fetch_busybox
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kiln-e2e.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
@@ -44,9 +53,12 @@ make_guest_initrd "$GUEST_INITRD"
 # ext4 root filesystem image for it. KILN_E2E_GUEST_KERNEL=0 skips both.
 GKERNEL= ROOTFS=
 if [ "${KILN_E2E_GUEST_KERNEL:-1}" != 0 ] && [ "$JOB" != demo ]; then
-	GK_DIR=$("$ROOT/guest-kernel-config/build.sh") ||
+	GK_DIR=$(ARCH=$E2E_ARCH "$ROOT/guest-kernel-config/build.sh") ||
 		die "cannot build the guest kernel (guest-kernel-config/build.sh)"
-	GKERNEL=$GK_DIR/bzImage
+	case $E2E_ARCH in
+	x86_64) GKERNEL=$GK_DIR/bzImage ;;
+	aarch64) GKERNEL=$GK_DIR/Image ;;
+	esac
 	ROOTFS=$WORK/rootfs.ext4
 	make_rootfs_image "$ROOTFS"
 fi
@@ -91,10 +103,19 @@ fi
 # --- the nested sandbox ---
 L1=$WORK/l1
 make_busybox_root "$L1"
-copy_with_libs "$KILN" "$L1"
-[ "$(basename "$KILN")" = kiln ] || mv "$L1/bin/$(basename "$KILN")" "$L1/bin/kiln"
+CROSS_ARCH=
+[ "$E2E_ARCH" = "$(uname -m)" ] || CROSS_ARCH=$E2E_ARCH
+if [ -n "$CROSS_ARCH" ]; then
+	# Another arch's kiln is a static build: nothing to copy beside it.
+	file -L "$KILN" 2>/dev/null | grep -q 'statically linked' ||
+		die "$KILN: an $E2E_ARCH kiln must be linked static (make ARCH=$E2E_ARCH)"
+	cp "$KILN" "$L1/bin/kiln"
+else
+	copy_with_libs "$KILN" "$L1"
+	[ "$(basename "$KILN")" = kiln ] || mv "$L1/bin/$(basename "$KILN")" "$L1/bin/kiln"
+fi
 # A test build (sanitizers and test hooks) for the cases that need hooks.
-if [ -n "${KILN_HOOKS:-}" ]; then
+if [ -n "${KILN_HOOKS:-}" ] && [ -z "$CROSS_ARCH" ]; then
 	mkdir -p "$L1/hooks"
 	copy_with_libs "$KILN_HOOKS" "$L1/hooks"
 	mv "$L1/hooks/bin/$(basename "$KILN_HOOKS")" "$L1/bin/kiln-hooks"
@@ -103,14 +124,21 @@ if [ -n "${KILN_HOOKS:-}" ]; then
 fi
 mkdir -p "$L1/modules" "$L1/guest" "$L1/e2e"
 MODDIR=$DEB_KDIR/lib/modules/$DEB_KVER/kernel
-cp "$MODDIR/virt/lib/irqbypass.ko" "$MODDIR/arch/x86/kvm/kvm.ko" \
-	"$MODDIR/drivers/crypto/ccp/ccp.ko" "$MODDIR/arch/x86/kvm/kvm-amd.ko" \
-	"$MODDIR/drivers/net/tun.ko" "$L1/modules/"
+# L1's modules, loaded in this order: KVM for AMD SVM (what QEMU's x86 CPU
+# emulates) and tun; Debian's arm64 kernel has KVM built in.
+case $E2E_ARCH in
+x86_64) mods="virt/lib/irqbypass arch/x86/kvm/kvm drivers/crypto/ccp/ccp arch/x86/kvm/kvm-amd drivers/net/tun" ;;
+aarch64) mods="drivers/net/tun" ;;
+esac
+for m in $mods; do
+	cp "$MODDIR/$m.ko" "$L1/modules/"
+	echo "$(basename "$m")" >>"$L1/modules/order"
+done
 # Test tools, passt for user-mode networking, and an unprivileged user.
 for t in tcpxfer timeto ptyrun hostile; do
-	cp "$ROOT/build/$(uname -m)/$t" "$L1/bin/" 2>/dev/null || true
+	cp "$ROOT/build/$E2E_ARCH/$t" "$L1/bin/" 2>/dev/null || true
 done
-if command -v passt >/dev/null; then
+if command -v passt >/dev/null && [ -z "$CROSS_ARCH" ]; then
 	copy_with_libs "$(command -v passt)" "$L1"
 fi
 echo "root:x:0:0:root:/root:/bin/sh" >"$L1/etc/passwd"
@@ -118,7 +146,7 @@ echo "kt:x:1000:1000:kiln test user:/tmp:/bin/sh" >>"$L1/etc/passwd"
 echo "nobody:x:65534:65534:nobody:/nonexistent:/bin/false" >>"$L1/etc/passwd"
 printf 'root:x:0:\nkt:x:1000:\nnogroup:x:65534:\n' >"$L1/etc/group"
 cp "$DEB_VMLINUZ" "$L1/guest/vmlinuz"
-cp "$DEB_VMLINUX" "$L1/guest/vmlinux"
+[ -z "$DEB_VMLINUX" ] || cp "$DEB_VMLINUX" "$L1/guest/vmlinux"
 cp "$GUEST_INITRD" "$L1/guest/initrd.gz"
 if [ -n "$GKERNEL" ]; then
 	cp "$GKERNEL" "$L1/guest/gkernel"
@@ -127,6 +155,11 @@ fi
 cp "$E2E_DIR/cases.sh" "$E2E_DIR/cases-run.sh" "$E2E_DIR/cases-harden.sh" \
 	"$E2E_DIR/bench.sh" "$L1/e2e/"
 cp "$E2E_DIR/l1-init.sh" "$L1/init"
+# The cases that apply to this arch (globs; the rest are x86 platform
+# cases: ELF/PVH entry, the e820 hole, ACPI, the stock kernel's modules).
+if [ "$E2E_ARCH" = aarch64 ]; then
+	echo "boot-bzimage,smp-2,sigterm,poweroff-reboot,virtio-*,net-tap,net-two-nics,run-*,seccomp-threads,jail,jail-cgroup,bad-*,no-kvm-device,not-kvm-device" >"$L1/e2e/cases.list"
+fi
 if [ "$JOB" = bench ]; then
 	. "$E2E_DIR/bench-lib.sh"
 	bench_add_qemu "$L1"
@@ -134,10 +167,20 @@ fi
 # Uncompressed: decompressing under emulation costs more than copying.
 make_cpio "$L1" "$WORK/l1.cpio"
 
-QEMU=(qemu-system-x86_64 -accel tcg -cpu max -m "${KILN_L1_MEM:-6G}"
-	-smp "${KILN_L1_CPUS:-2}" -nographic -no-reboot -nic none
+case $E2E_ARCH in
+x86_64)
+	QEMU=(qemu-system-x86_64 -accel tcg -cpu max -m "${KILN_L1_MEM:-6G}")
+	L1_CONSOLE=ttyS0 ;;
+aarch64)
+	# EL2 for KVM (VHE), GICv3; the cheap pointer-authentication
+	# algorithm: Debian's kernel uses it everywhere.
+	QEMU=(qemu-system-aarch64 -M virt,virtualization=on,gic-version=3
+		-cpu max,pauth-impdef=on -accel tcg -m "${KILN_L1_MEM:-4G}")
+	L1_CONSOLE=ttyAMA0 ;;
+esac
+QEMU+=(-smp "${KILN_L1_CPUS:-2}" -nographic -no-reboot -nic none
 	-kernel "$DEB_VMLINUZ" -initrd "$WORK/l1.cpio")
-APPEND="console=ttyS0 quiet panic=-1 kiln.job=$JOB ${KILN_E2E_ONLY:+kiln.only=$KILN_E2E_ONLY} ${KILN_E2E_DEBUG:+kiln.debug=1} ${KILN_E2E_VERBOSE:+kiln.verbose=1} ${KILN_E2E_TIMEOUT:+kiln.timeout=$KILN_E2E_TIMEOUT}"
+APPEND="console=$L1_CONSOLE quiet panic=-1 kiln.job=$JOB ${KILN_E2E_ONLY:+kiln.only=$KILN_E2E_ONLY} ${KILN_E2E_DEBUG:+kiln.debug=1} ${KILN_E2E_VERBOSE:+kiln.verbose=1} ${KILN_E2E_TIMEOUT:+kiln.timeout=$KILN_E2E_TIMEOUT}"
 
 log "booting the nested sandbox (L1 under QEMU TCG) for the $JOB job"
 if [ "$JOB" = demo ]; then
