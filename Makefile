@@ -65,8 +65,9 @@ UNIT := $(BUILD)/unit-tests
 
 all: kiln
 
+# ./kiln: the host's own build.
 kiln: $(KILN)
-	@if [ -z "$(SAN)" ]; then ln -sf $(KILN) kiln; fi
+	@if [ -z "$(SAN)" ] && [ "$(ARCH)" = "$(HOST_ARCH)" ]; then ln -sf $(KILN) kiln; fi
 
 $(KILN): $(CORE_OBJS) $(MAIN_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -106,10 +107,16 @@ valgrind: $(UNIT)
 		$(UNIT) >$(BUILD)/valgrind.log 2>&1; r=$$?; \
 		grep -v '^--[0-9]*-- ' $(BUILD)/valgrind.log; exit $$r
 
-# The sanitizer build carries the test hooks some cases need.
+# The sanitizer build carries the test hooks some cases need. Another
+# arch's suite runs in its nested sandbox (tests/e2e/run.sh).
 e2e: $(KILN)
+ifeq ($(ARCH),$(HOST_ARCH))
 	$(MAKE) SAN=1 build/san-$(ARCH)/kiln
 	KILN=$(abspath $(KILN)) KILN_HOOKS=$(abspath build/san-$(ARCH)/kiln) tests/e2e/run.sh
+else
+	$(MAKE) ARCH=$(ARCH) tools
+	KILN_E2E_ARCH=$(ARCH) KILN=$(abspath $(KILN)) tests/e2e/run.sh
+endif
 
 check:
 	tests/check.sh
@@ -144,7 +151,7 @@ tools: $(TIMETO)
 # kiln's guest kernel, cached in $(KILN_CACHE) (see guest-kernel-config/).
 # Copied next to kiln, where `kiln run` finds it without --kernel.
 guest-kernel:
-	@dir=$$(guest-kernel-config/build.sh) && mkdir -p build/$(ARCH)/guest-kernel && \
+	@dir=$$(ARCH=$(ARCH) guest-kernel-config/build.sh) && mkdir -p build/$(ARCH)/guest-kernel && \
 		cp "$$dir"/* build/$(ARCH)/guest-kernel/ && echo "build/$(ARCH)/guest-kernel/"
 
 # libFuzzer targets for everything a guest can feed us (tests/fuzz/).

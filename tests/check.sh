@@ -3,7 +3,9 @@
 # unit tests, unit tests under ASan+UBSan, libFuzzer targets for a bounded
 # time, end-to-end tests with real guests (directly on /dev/kvm, else inside
 # the nested sandbox), and the end-to-end tests again with kiln built with
-# ASan+UBSan.
+# ASan+UBSan. On an x86_64 host, then the aarch64 build: cross-compiled,
+# its unit tests under QEMU's user-mode emulation, its end-to-end tests in
+# the nested Arm sandbox (KILN_CHECK_AARCH64=0 leaves it out).
 # Ends with one line: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -80,6 +82,18 @@ if [ $san_ok = 1 ]; then
 else
 	echo "FAIL building the sanitizer kiln"
 	fail=$((fail + 1))
+fi
+
+if [ "$(uname -m)" = x86_64 ] && [ "${KILN_CHECK_AARCH64:-1}" = 1 ]; then
+	echo "== aarch64: cross build, unit tests under emulation"
+	step "aarch64 packages" tests/deps.sh aarch64 sandbox-aarch64
+	step "aarch64 build" make -s -j2 ARCH=aarch64 kiln tools
+	make -s -j2 ARCH=aarch64 unit 2>&1 | tee "$out"
+	count "$out" "${PIPESTATUS[0]}"
+	echo "== aarch64: end-to-end tests in the nested Arm sandbox"
+	KILN_E2E_ARCH=aarch64 KILN=$PWD/build/aarch64/kiln \
+		KILN_E2E_LOGS=$PWD/tests/e2e/logs/aarch64 tests/e2e/run.sh 2>&1 | tee "$out"
+	count "$out" "${PIPESTATUS[0]}"
 fi
 
 echo

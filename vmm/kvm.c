@@ -11,6 +11,14 @@
 #include "arch.h"
 #include "kvm.h"
 
+#ifdef __aarch64__
+#define KVM_MISSING_HINT \
+	"boot the host's kernel at EL2 with KVM (CONFIG_KVM), or enable nested virtualization for this machine"
+#else
+#define KVM_MISSING_HINT \
+	"load the kvm_intel or kvm_amd module, or enable virtualization (VT-x/AMD-V, or nested virtualization) for this machine"
+#endif
+
 static const struct kvm_cap_need generic_caps[] = {
 	{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
 	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
@@ -45,10 +53,8 @@ int kvm_open_checked(unsigned int cpus, char *err, size_t errlen)
 	if (fd < 0) {
 		r = -errno;
 		if (errno == ENOENT)
-			snprintf(
-				err, errlen,
-				"%s does not exist: load the kvm_intel or kvm_amd module, or enable virtualization (VT-x/AMD-V, or nested virtualization) for this machine",
-				path);
+			snprintf(err, errlen,
+				 "%s does not exist: " KVM_MISSING_HINT, path);
 		else if (errno == EACCES || errno == EPERM)
 			snprintf(
 				err, errlen,

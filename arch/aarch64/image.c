@@ -41,7 +41,7 @@ int arm64_image_parse(const uint8_t *buf, size_t buflen, uint64_t file_size,
 	if (buflen >= 2 && buf[0] == 0x1f && buf[1] == 0x8b)
 		return fail(
 			err, errlen,
-			"a gzip-compressed Image: give the uncompressed arch/arm64/boot/Image (gunzip it)");
+			"not a Linux kernel (gzip-compressed data: for a compressed Image, give the uncompressed arch/arm64/boot/Image)");
 	if (buflen < ARM64_IMAGE_HDR_LEN || file_size < ARM64_IMAGE_HDR_LEN)
 		return fail(
 			err, errlen,

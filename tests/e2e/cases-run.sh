@@ -231,9 +231,11 @@ fi
 if want run-default-kernel; then
 	# Without --kernel: the kernel 'make guest-kernel' puts beside kiln.
 	kdir=$(dirname "$(readlink -f "$KILN")")/guest-kernel
+	kimg=bzImage
+	[ "$(uname -m)" = aarch64 ] && kimg=Image
 	made=
-	if [ ! -e "$kdir/bzImage" ]; then
-		mkdir -p "$kdir" && cp "$GKERNEL" "$kdir/bzImage" && made=1
+	if [ ! -e "$kdir/$kimg" ]; then
+		mkdir -p "$kdir" && cp "$GKERNEL" "$kdir/$kimg" && made=1
 	fi
 	START=$(now_cs)
 	timeout -s KILL $T "$KILN" run -- uname -r </dev/null \

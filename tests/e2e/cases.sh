@@ -628,7 +628,11 @@ bad_input bad-disk-option "unknown option 'rw'" \
 bad_input bad-net-option "give tap=IFNAME or user" --kernel "$KERNEL" --net eth0
 bad_input bad-missing-initrd "initrd '/nonexistent/initrd' does not exist" \
 	--kernel "$KERNEL" --initrd /nonexistent/initrd
-bad_input no-kvm-device "/nonexistent/kvm does not exist: load the kvm" \
+case $(uname -m) in
+aarch64) kvm_hint="boot the host's kernel at EL2 with KVM" ;;
+*) kvm_hint="load the kvm" ;;
+esac
+bad_input no-kvm-device "/nonexistent/kvm does not exist: $kvm_hint" \
 	--kernel "$KERNEL"
 bad_input bad-jail-dir "--jail '/nonexistent/jail': not a directory" \
 	--kernel "$KERNEL" --jail /nonexistent/jail

@@ -57,14 +57,14 @@ static void test_image_valid(void)
 	CU_ASSERT_EQUAL(img.text_offset, 0x80000);
 }
 
-#define EXPECT_BAD(h, buflen, fsize, what)                                \
-	do {                                                              \
-		struct arm64_image img_;                                  \
-		char err_[200] = "";                                      \
+#define EXPECT_BAD(h, buflen, fsize, what)                                 \
+	do {                                                               \
+		struct arm64_image img_;                                   \
+		char err_[200] = "";                                       \
 		CU_ASSERT_EQUAL(arm64_image_parse(h, buflen, fsize, &img_, \
-						  err_, sizeof(err_)),    \
-				-EINVAL);                                 \
-		CU_ASSERT_PTR_NOT_NULL(strstr(err_, what));               \
+						  err_, sizeof(err_)),     \
+				-EINVAL);                                  \
+		CU_ASSERT_PTR_NOT_NULL(strstr(err_, what));                \
 	} while (0)
 
 static void test_image_bad(void)
@@ -108,8 +108,8 @@ static void test_gic_layout(void)
 	 * and the devices above it. */
 	CU_ASSERT_EQUAL(arm64_gic_layout(3, 254, &l), 0);
 	CU_ASSERT_EQUAL(l.cpu_size, 254 * 0x20000ULL);
-	CU_ASSERT_TRUE(l.cpu_base >= ARM64_VIRTIO_MMIO_BASE +
-					     ARM64_VIRTIO_SLOTS * 0x1000ULL);
+	CU_ASSERT_TRUE(l.cpu_base >=
+		       ARM64_VIRTIO_MMIO_BASE + ARM64_VIRTIO_SLOTS * 0x1000ULL);
 	CU_ASSERT_TRUE(l.cpu_base + l.cpu_size <= ARM64_RAM_BASE);
 	CU_ASSERT_EQUAL(arm64_gic_layout(3, 512, &l), 0);
 	CU_ASSERT_EQUAL(arm64_gic_layout(3, 513, &l), -EINVAL);
@@ -131,16 +131,15 @@ static void test_memory_layout(void)
 	CU_ASSERT_EQUAL(r[0].gpa, ARM64_RAM_BASE);
 	CU_ASSERT_EQUAL(r[0].size, 512ULL << 20);
 	/* Up to the 40-bit guest-physical limit of a default VM. */
-	CU_ASSERT_EQUAL(arch_memory_layout(ARM64_IPA_LIMIT - ARM64_RAM_BASE,
-					   r, 4),
-			1);
+	CU_ASSERT_EQUAL(
+		arch_memory_layout(ARM64_IPA_LIMIT - ARM64_RAM_BASE, r, 4), 1);
 	CU_ASSERT_EQUAL(arch_memory_layout(1ULL << 40, r, 4), -EINVAL);
 	CU_ASSERT_EQUAL(arch_memory_layout(1ULL << 30, r, 0), -EINVAL);
 }
 
 /* An interrupt specifier property: three cells each, read back. */
-static int irq_cells(const void *fdt, int node, const char *prop,
-		     uint32_t *out, int max)
+static int irq_cells(const void *fdt, int node, const char *prop, uint32_t *out,
+		     int max)
 {
 	int len, i;
 	const fdt32_t *p = fdt_getprop(fdt, node, prop, &len);
@@ -166,8 +165,7 @@ static void build(struct arm64_fdt_desc *d, int gic, unsigned int ncpus,
 		  void *buf, size_t len)
 {
 	static uint64_t mpidr[16];
-	static const uint64_t vbase[] = { 0x0a000000, 0x0a001000,
-					  0x0a002000 };
+	static const uint64_t vbase[] = { 0x0a000000, 0x0a001000, 0x0a002000 };
 	static const uint32_t vspi[] = { 16, 17, 18 };
 	unsigned int i;
 
@@ -244,8 +242,7 @@ static void test_fdt_tree(void)
 	/* GICv3: distributor and redistributors, 3 interrupt cells. */
 	node = fdt_node_offset_by_phandle(fdt, ARM64_FDT_GIC_PHANDLE);
 	CU_ASSERT_TRUE_FATAL(node >= 0);
-	CU_ASSERT_EQUAL(fdt_node_check_compatible(fdt, node, "arm,gic-v3"),
-			0);
+	CU_ASSERT_EQUAL(fdt_node_check_compatible(fdt, node, "arm,gic-v3"), 0);
 	CU_ASSERT_PTR_NOT_NULL(
 		fdt_getprop(fdt, node, "interrupt-controller", &len));
 	CU_ASSERT_EQUAL(irq_cells(fdt, node, "#interrupt-cells", c, 1), 1);
@@ -258,8 +255,7 @@ static void test_fdt_tree(void)
 	/* The timer's four PPIs, level-triggered. */
 	node = fdt_path_offset(fdt, "/timer");
 	CU_ASSERT_TRUE_FATAL(node >= 0);
-	CU_ASSERT_EQUAL(fdt_node_check_compatible(fdt, node,
-						  "arm,armv8-timer"),
+	CU_ASSERT_EQUAL(fdt_node_check_compatible(fdt, node, "arm,armv8-timer"),
 			0);
 	CU_ASSERT_EQUAL(irq_cells(fdt, node, "interrupts", c, 12), 12);
 	CU_ASSERT_EQUAL(c[0], 1);
@@ -317,9 +313,8 @@ static void test_fdt_gicv2_and_limits(void)
 
 	build(&d, 2, 2, buf, sizeof(buf));
 	node = fdt_node_offset_by_phandle(buf, ARM64_FDT_GIC_PHANDLE);
-	CU_ASSERT_EQUAL(fdt_node_check_compatible(buf, node,
-						  "arm,cortex-a15-gic"),
-			0);
+	CU_ASSERT_EQUAL(
+		fdt_node_check_compatible(buf, node, "arm,cortex-a15-gic"), 0);
 	CU_ASSERT_EQUAL(reg_cell(buf, node, 2), ARM64_GICC_BASE);
 	/* v2 PPIs name their CPUs: two of them. */
 	node = fdt_path_offset(buf, "/timer");
