@@ -10,6 +10,7 @@ build=(gcc make libc6-dev linux-libc-dev libelf-dev libfdt-dev pkgconf)
 test=(libcunit1-dev clang-format clang libclang-rt-14-dev busybox-static cpio
 	xz-utils e2fsprogs passt valgrind)
 sandbox=(qemu-system-x86)
+[ "$(uname -m)" = aarch64 ] && sandbox=(qemu-system-arm)
 # Debian's cross toolchain; arm64 libraries from the multiarch archive.
 aarch64=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross libfdt-dev:arm64
 	libcunit1-dev:arm64 qemu-user-static)

@@ -187,14 +187,21 @@ static const unsigned long main_ioctls[] = {
 	TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ, KVM_IRQ_LINE, 0,
 };
 static const unsigned long vcpu_ioctls[] = {
-	KVM_RUN,	 KVM_IRQ_LINE,	  KVM_GET_REGS,
+	KVM_RUN,
+	KVM_IRQ_LINE,
+	KVM_GET_REGS,
 #ifdef __x86_64__
 	KVM_GET_SREGS,
 #endif
 #ifdef __aarch64__
-	KVM_GET_ONE_REG, KVM_SET_ONE_REG, KVM_ARM_VCPU_INIT,
+	KVM_GET_ONE_REG,
+	KVM_SET_ONE_REG,
+	KVM_ARM_VCPU_INIT,
+	KVM_SET_VCPU_EVENTS, /* an external abort for an undescribed access */
 #endif
-	TUNSETOFFLOAD,	 TCSETSF,	  0,
+	TUNSETOFFLOAD,
+	TCSETSF,
+	0,
 };
 static const unsigned long io_ioctls[] = {
 	KVM_IRQ_LINE,

@@ -103,6 +103,21 @@ int arch_vm_init(struct vm *vm)
 	r = arm64_gic_create(vm);
 	if (r)
 		return r;
+	/*
+	 * A guest access to a device that the CPU cannot describe (a load or
+	 * store with writeback, a pair) exits to kiln instead of failing
+	 * KVM_RUN, so that it is refused rather than ending the VM.
+	 */
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_ARM_NISV_TO_USER) >
+	    0) {
+		struct kvm_enable_cap cap = { .cap = KVM_CAP_ARM_NISV_TO_USER };
+
+		if (ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
+			pr_warn("KVM_CAP_ARM_NISV_TO_USER: %s",
+				strerror(errno));
+	}
+	vm->arch.ext_dabt = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
+				  KVM_CAP_ARM_INJECT_EXT_DABT) > 0;
 	vm->console = uart8250_new(vm->out_fd, uart_irq, vm);
 	if (!vm->console) {
 		pr_err("out of memory");
@@ -315,10 +330,40 @@ int arch_vcpu_init(struct vm *vm, struct vcpu *vcpu)
 	return 0;
 }
 
+/*
+ * A device access the CPU gave no syndrome for: kiln cannot know its size
+ * or register, so it is refused with an external data abort (the guest
+ * kernel's fault to handle: SIGBUS for a process). Without abort
+ * injection the VM stops.
+ */
+static int refuse_undescribed_access(struct vcpu *vcpu, struct kvm_run *run)
+{
+	struct kvm_vcpu_events ev;
+
+	pr_guest(
+		"vCPU %u: a device access at 0x%llx the CPU cannot describe (a load/store with writeback or a pair): refused with an external abort",
+		vcpu->id, (unsigned long long)run->arm_nisv.fault_ipa);
+	if (!vcpu->vm->arch.ext_dabt) {
+		pr_err("vCPU %u: KVM cannot inject the abort: stopping the VM",
+		       vcpu->id);
+		vm_request_stop(vcpu->vm, VM_STOP_ERROR, 1);
+		return VCPU_FAIL;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.exception.ext_dabt_pending = 1;
+	if (ioctl(vcpu->fd, KVM_SET_VCPU_EVENTS, &ev) < 0) {
+		pr_err("vCPU %u: KVM_SET_VCPU_EVENTS: %s", vcpu->id,
+		       strerror(errno));
+		vm_request_stop(vcpu->vm, VM_STOP_ERROR, 1);
+		return VCPU_FAIL;
+	}
+	return VCPU_CONTINUE;
+}
+
 int arch_handle_exit(struct vcpu *vcpu, struct kvm_run *run)
 {
-	(void)vcpu;
-	(void)run;
+	if (run->exit_reason == KVM_EXIT_ARM_NISV)
+		return refuse_undescribed_access(vcpu, run);
 	return VCPU_FAIL;
 }
 

@@ -45,6 +45,13 @@ matches() { # NAME GLOBS: does NAME match one of the comma-separated globs?
 	return 1
 }
 
+# The cases that apply to this arch (the others are x86 platform cases:
+# the ELF/PVH entry, the e820 hole, ACPI, the stock kernel's modules, and
+# those needing the sanitizer build's hooks or the x86 hostile program).
+if [ -z "${KILN_E2E_CASES:-}" ] && [ "$(uname -m)" = aarch64 ]; then
+	KILN_E2E_CASES="boot-bzimage,smp-2,sigterm,poweroff-reboot,virtio-*,net-tap,net-two-nics,run-*,seccomp-threads,jail,jail-cgroup,hostile,bad-*,no-kvm-device,not-kvm-device"
+fi
+
 # NAME: should this case run? KILN_E2E_CASES: the cases of this arch,
 # KILN_E2E_ONLY: the ones asked for (both globs, comma-separated).
 want() {

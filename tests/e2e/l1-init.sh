@@ -37,8 +37,6 @@ export KILN=/bin/kiln KERNEL=/guest/vmlinuz VMLINUX=/guest/vmlinux \
 if [ -f /guest/gkernel ]; then
 	export GKERNEL=/guest/gkernel ROOTFS=/guest/rootfs.ext4
 fi
-# The cases that apply to this arch.
-[ -f /e2e/cases.list ] && export KILN_E2E_CASES="$(cat /e2e/cases.list)"
 only=$(sed -n 's/.*kiln\.only=\([a-z0-9*,-]*\).*/\1/p' /proc/cmdline)
 [ -n "$only" ] && export KILN_E2E_ONLY=$only
 # Cases an earlier, stalled L1 already finished.

@@ -155,11 +155,6 @@ fi
 cp "$E2E_DIR/cases.sh" "$E2E_DIR/cases-run.sh" "$E2E_DIR/cases-harden.sh" \
 	"$E2E_DIR/bench.sh" "$L1/e2e/"
 cp "$E2E_DIR/l1-init.sh" "$L1/init"
-# The cases that apply to this arch (globs; the rest are x86 platform
-# cases: ELF/PVH entry, the e820 hole, ACPI, the stock kernel's modules).
-if [ "$E2E_ARCH" = aarch64 ]; then
-	echo "boot-bzimage,smp-2,sigterm,poweroff-reboot,virtio-*,net-tap,net-two-nics,run-*,seccomp-threads,jail,jail-cgroup,bad-*,no-kvm-device,not-kvm-device" >"$L1/e2e/cases.list"
-fi
 if [ "$JOB" = bench ]; then
 	. "$E2E_DIR/bench-lib.sh"
 	bench_add_qemu "$L1"

@@ -157,6 +157,23 @@ static void test_pio_refused(void)
 	CU_ASSERT_TRUE(stop_signalled(f));
 	teardown(f);
 }
+
+/* An access without a syndrome: refused; with no abort to inject (this
+ * fixture has no vCPU), the VM stops rather than guessing. */
+static void test_nisv_refused(void)
+{
+	struct fixture *f = setup();
+	struct kvm_run *r = f->run;
+
+	r->exit_reason = KVM_EXIT_ARM_NISV;
+	r->arm_nisv.fault_ipa = 0x0a000000;
+	f->vm.arch.ext_dabt = false;
+	CU_ASSERT_EQUAL(vcpu_handle_exit(&f->vcpu, r), VCPU_FAIL);
+	CU_ASSERT_EQUAL(f->writes, 0);
+	CU_ASSERT_EQUAL(f->vm.stop_reason, VM_STOP_ERROR);
+	CU_ASSERT_TRUE(stop_signalled(f));
+	teardown(f);
+}
 #endif
 
 static void test_mmio(void)
@@ -244,6 +261,7 @@ void suite_exit(void)
 		{ "malformed port exit", test_pio_malformed },
 #else
 		{ "port I/O refused", test_pio_refused },
+		{ "access without syndrome refused", test_nisv_refused },
 #endif
 		{ "MMIO", test_mmio },
 		{ "lifecycle exits", test_lifecycle_exits },
