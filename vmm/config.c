@@ -126,10 +126,7 @@ const char kiln_kconfig[] =
 	"CONFIG_EXT4_FS=y\n"
 	"CONFIG_OVERLAY_FS=y\n";
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
+void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 

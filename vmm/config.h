@@ -155,4 +155,8 @@ extern const char kiln_run_usage[];
 extern const char kiln_kconfig[];
 extern const char kiln_usage[];
 
+/* Writes a one-line error message into err (errlen bytes; none if 0). */
+void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif

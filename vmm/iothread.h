@@ -37,7 +37,9 @@ struct iothread *iothread_new(void);
 int iothread_add(struct iothread *io, int fd, iothread_fn fn, void *opaque);
 /* Starts the thread; returns once its filter is on (0 or -errno). */
 int iothread_start(struct iothread *io);
-/* Stops or resumes watching fd (from the I/O thread itself). */
+/* Stops or resumes watching fd: from the I/O thread (a backend paused
+ * while the guest has no buffers) or a vCPU thread (a NIC started or
+ * stopped by its driver); epoll_ctl makes either safe. */
 void iothread_enable(struct iothread *io, int fd, int on);
 /* Stops and joins the thread, then frees it. NULL is fine. */
 void iothread_free(struct iothread *io);

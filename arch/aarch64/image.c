@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* The arm64 Image header: what kiln checks before loading a kernel. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 
 #include "arm64.h"
+#include "config.h"
 #include "layout.h"
 
 static uint64_t le64(const uint8_t *p)
@@ -22,18 +22,8 @@ static uint32_t le32(const uint8_t *p)
 	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
+/* The reason in err; -EINVAL for the caller to return. */
+#define fail(err, errlen, ...) (set_err(err, errlen, __VA_ARGS__), -EINVAL)
 
 int arm64_image_parse(const uint8_t *buf, size_t buflen, uint64_t file_size,
 		      struct arm64_image *img, char *err, size_t errlen)
