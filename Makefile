@@ -14,14 +14,18 @@ ifneq ($(filter $(ARCH),x86_64 aarch64),$(ARCH))
 $(error ARCH=$(ARCH): kiln supports x86_64 and aarch64)
 endif
 
+# kiln is linked static (but for the sanitizer build): only the pages of
+# the C library it touches are resident, no dynamic loader runs before
+# main(), and one file goes into a jail or a sandbox as it is. STATIC=
+# links it against shared libraries.
+STATIC ?= $(if $(SAN),,1)
 # Another arch than the host's is cross-compiled with Debian's toolchain
-# (gcc-$(ARCH)-linux-gnu) and linked static: one file that runs on any
-# Linux of that arch, the nested sandbox included, with no libraries.
+# (gcc-$(ARCH)-linux-gnu); its unit tests are static too, to run under
+# QEMU's user-mode emulation without that arch's libraries.
 ifneq ($(ARCH),$(HOST_ARCH))
 CROSS ?= $(ARCH)-linux-gnu-
 CC := $(CROSS)gcc
-STATIC ?= 1
-# Its unit tests run under QEMU's user-mode emulation.
+UNIT_LDFLAGS := -static
 UNIT_RUNNER ?= qemu-$(ARCH)-static
 endif
 
@@ -36,10 +40,8 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializ
 LDLIBS_x86_64 := -lelf
 LDLIBS_aarch64 := -lfdt
 LDLIBS += $(LDLIBS_$(ARCH)) -lpthread
-ifdef STATIC
-LDFLAGS += -static
-LDLIBS += $(if $(filter -lelf,$(LDLIBS_$(ARCH))),-lz -lzstd)
-endif
+# What the static libelf needs in turn.
+STATIC_LIBS := $(if $(filter -lelf,$(LDLIBS_$(ARCH))),-lz)
 ifdef SAN
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 # Sanitizer builds are the test builds: they carry the test hooks.
@@ -70,7 +72,7 @@ kiln: $(KILN)
 	@if [ -z "$(SAN)" ] && [ "$(ARCH)" = "$(HOST_ARCH)" ]; then ln -sf $(KILN) kiln; fi
 
 $(KILN): $(CORE_OBJS) $(MAIN_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) $(if $(STATIC),-static) -o $@ $^ $(LDLIBS) $(if $(STATIC),$(STATIC_LIBS))
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -94,7 +96,7 @@ $(BUILD)/vmm/init-blob.o: vmm/init-blob.S $(INIT)
 	$(CC) -c -DINIT_PATH='"$(INIT)"' -o $@ $<
 
 $(UNIT): $(CORE_OBJS) $(UNIT_OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
+	$(CC) $(LDFLAGS) $(UNIT_LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit $(if $(UNIT_LDFLAGS),$(STATIC_LIBS))
 
 unit: $(UNIT)
 	$(if $(UNIT_RUNNER),KILN_UNDER_EMULATION=1 $(UNIT_RUNNER)) $(UNIT)
