@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "pl031.h"
+
 /* The aarch64 part of struct vm. */
 struct arch_vm {
 	int gic_fd; /* the in-kernel GIC (KVM_CREATE_DEVICE) when gic_open */
@@ -14,6 +16,7 @@ struct arch_vm {
 	uint64_t kernel_gpa, kernel_end; /* [load address, end of its bss) */
 	uint64_t initrd_gpa, initrd_size;
 	uint64_t fdt_gpa;
+	struct pl031 rtc;
 };
 
 #endif

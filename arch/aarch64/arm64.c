@@ -123,8 +123,12 @@ int arch_vm_init(struct vm *vm)
 		pr_err("out of memory");
 		return -ENOMEM;
 	}
+	pl031_init(&vm->arch.rtc);
 	r = bus_register(&vm->mmio, ARM64_UART_BASE, 8, uart8250_access,
 			 vm->console);
+	if (!r)
+		r = bus_register(&vm->mmio, ARM64_RTC_BASE, PL031_SIZE,
+				 pl031_access, &vm->arch.rtc);
 	if (!r && vm->cfg->boot_timer)
 		r = bus_register(&vm->mmio, arch_boot_timer_addr(), 8,
 				 boot_timer_access, NULL);
@@ -252,6 +256,8 @@ static int setup_fdt(struct vm *vm)
 		.initrd_size = vm->arch.initrd_size,
 		.uart_base = ARM64_UART_BASE,
 		.uart_spi = ARM64_UART_SPI,
+		.rtc_base = ARM64_RTC_BASE,
+		.rtc_spi = ARM64_RTC_SPI,
 		.nr_virtio = vm->nr_virtio,
 	};
 	uint64_t *mpidr = calloc(vm->nr_vcpus, sizeof(*mpidr));

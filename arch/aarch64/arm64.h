@@ -50,17 +50,20 @@ struct arm64_fdt_desc {
 	uint64_t initrd_start, initrd_size; /* size 0: no initrd */
 	uint64_t uart_base;
 	uint32_t uart_spi;
+	uint64_t rtc_base; /* 0: no RTC */
+	uint32_t rtc_spi;
 	unsigned int nr_virtio;
 	const uint64_t *virtio_base;
 	const uint32_t *virtio_spi;
 };
 
-/* Phandle of the GIC in the tree. */
+/* Phandles in the tree: the GIC, the APB clock of PrimeCell devices. */
 #define ARM64_FDT_GIC_PHANDLE 1
+#define ARM64_FDT_CLOCK_PHANDLE 2
 
 /*
  * Writes the device tree for d into buf (len bytes): memory, CPUs with
- * PSCI, the timer, the GIC, the UART, one virtio-mmio node per device,
+ * PSCI, the timer, the GIC, the UART, the RTC, one virtio-mmio node per device,
  * /chosen. Returns the blob's size, or -ENOSPC / -EINVAL.
  */
 int arm64_fdt_build(const struct arm64_fdt_desc *d, void *buf, size_t len);

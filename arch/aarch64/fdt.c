@@ -153,6 +153,34 @@ static void uart_node(struct w *w, const struct arm64_fdt_desc *d, char *path,
 	end(w);
 }
 
+/* The PL031, an AMBA PrimeCell: its bus driver wants the APB clock. */
+static void rtc_node(struct w *w, const struct arm64_fdt_desc *d)
+{
+	uint64_t reg[2] = { d->rtc_base, 0x1000 };
+	uint32_t irq[3] = { GIC_SPI, d->rtc_spi, IRQ_LEVEL_HIGH };
+	char name[40];
+
+	if (!d->rtc_base)
+		return;
+	begin(w, "apb-pclk");
+	prop_str(w, "compatible", "fixed-clock");
+	prop_u32(w, "#clock-cells", 0);
+	prop_u32(w, "clock-frequency", ARM64_APB_CLOCK);
+	prop_str(w, "clock-output-names", "clk24mhz");
+	prop_u32(w, "phandle", ARM64_FDT_CLOCK_PHANDLE);
+	end(w);
+	snprintf(name, sizeof(name), "rtc@%llx",
+		 (unsigned long long)d->rtc_base);
+	begin(w, name);
+	chk(w, fdt_property(w->fdt, "compatible", "arm,pl031\0arm,primecell",
+			    sizeof("arm,pl031\0arm,primecell")));
+	prop_reg(w, reg, 1);
+	prop_cells(w, "interrupts", irq, 3);
+	prop_u32(w, "clocks", ARM64_FDT_CLOCK_PHANDLE);
+	prop_str(w, "clock-names", "apb_pclk");
+	end(w);
+}
+
 static void virtio_nodes(struct w *w, const struct arm64_fdt_desc *d)
 {
 	char name[40];
@@ -208,6 +236,7 @@ int arm64_fdt_build(const struct arm64_fdt_desc *d, void *buf, size_t len)
 	gic_node(&w, d);
 	timer_node(&w, d);
 	uart_node(&w, d, uart, sizeof(uart));
+	rtc_node(&w, d);
 	virtio_nodes(&w, d);
 
 	begin(&w, "chosen");

@@ -24,6 +24,11 @@
 #define ARM64_UART_SPI 1
 #define ARM64_UART_CLOCK 1843200
 
+/* The PL031 real-time clock. */
+#define ARM64_RTC_BASE 0x09001000ULL
+#define ARM64_RTC_SPI 2
+#define ARM64_APB_CLOCK 24000000
+
 /* --boot-timer: a byte write of 123 here (see devices/boottimer.h). */
 #define ARM64_BOOT_TIMER_ADDR 0x09010000ULL
 

@@ -49,7 +49,7 @@ matches() { # NAME GLOBS: does NAME match one of the comma-separated globs?
 # the ELF/PVH entry, the e820 hole, ACPI, the stock kernel's modules, and
 # those needing the sanitizer build's hooks or the x86 hostile program).
 if [ -z "${KILN_E2E_CASES:-}" ] && [ "$(uname -m)" = aarch64 ]; then
-	KILN_E2E_CASES="boot-bzimage,smp-2,sigterm,poweroff-reboot,virtio-*,net-tap,net-two-nics,run-*,seccomp-threads,jail,jail-cgroup,hostile,bad-*,no-kvm-device,not-kvm-device"
+	KILN_E2E_CASES="boot-bzimage,smp-2,sigterm,poweroff-reboot,guest-clock,virtio-*,net-tap,net-two-nics,run-*,seccomp-threads,jail,jail-cgroup,hostile,bad-*,no-kvm-device,not-kvm-device"
 fi
 
 # NAME: should this case run? KILN_E2E_CASES: the cases of this arch,
@@ -205,6 +205,22 @@ if want poweroff-reboot; then
 		result poweroff-reboot 1 "reboot -f: kiln did not see a reboot: $(tail -c 200 "$LOGDIR/poweroff-reboot.err")"
 	else
 		result poweroff-reboot 0 "poweroff -f and reboot -f each end kiln with 0"
+	fi
+fi
+
+# --- the guest's clock starts at the host's time (the RTC: CMOS on x86,
+# the PL031 on aarch64) ---
+if want guest-clock; then
+	kiln_run guest-clock --kernel "${GKERNEL:-$KERNEL}" \
+		--initrd "$GUEST_INITRD" --append "$APPEND_BASE kt=boot"
+	gt=$(out guest-clock | sed -n 's/^KILN-GUEST-TIME \([0-9]*\)$/\1/p')
+	ht=$(date +%s)
+	if [ $RC -ne 0 ] || [ -z "$gt" ]; then
+		result guest-clock 1 "status $RC, the guest printed no time"
+	elif [ $((ht - gt)) -gt 300 ] || [ $((gt - ht)) -gt 300 ]; then
+		result guest-clock 1 "guest time $gt, host time $ht: more than 5 minutes apart"
+	else
+		result guest-clock 0 "guest time $gt, host $ht ($(date -u -d @"$gt" 2>/dev/null || echo "$gt"))"
 	fi
 fi
 

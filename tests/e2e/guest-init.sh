@@ -25,6 +25,8 @@ firmware() {
 case "$kt" in
 boot)
 	echo "KILN-GUEST-KERNEL $(uname -r)"
+	# The clock the kernel set from kiln's RTC (CMOS or PL031).
+	echo "KILN-GUEST-TIME $(date +%s)"
 	;;
 cpus)
 	echo "KILN-GUEST-CPUS $(grep -c '^processor' /proc/cpuinfo) online=$(cat /sys/devices/system/cpu/online)"

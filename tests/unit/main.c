@@ -37,6 +37,7 @@ int main(void)
 	suite_uart();
 	suite_i8042();
 	suite_cmos();
+	suite_pl031();
 	suite_term();
 	suite_virtio();
 	suite_net();

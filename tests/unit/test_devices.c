@@ -5,6 +5,7 @@
 #include <linux/serial_reg.h>
 
 #include "cmos.h"
+#include "pl031.h"
 #include "i8042.h"
 #include "term.h"
 #include "uart8250.h"
@@ -348,6 +349,69 @@ void suite_cmos(void)
 		CU_TEST_INFO_NULL,
 	};
 	unit_add_suite("cmos", tests);
+}
+
+static uint32_t prd(struct pl031 *rtc, uint64_t off)
+{
+	uint32_t v = 0xdeadbeef;
+
+	pl031_access(rtc, off, (uint8_t *)&v, 4, false);
+	return v;
+}
+
+static void pwr(struct pl031 *rtc, uint64_t off, uint32_t v)
+{
+	pl031_access(rtc, off, (uint8_t *)&v, 4, true);
+}
+
+static void test_pl031(void)
+{
+	struct pl031 rtc;
+	uint8_t b = 0x55;
+	uint64_t q = ~0ULL;
+	static const uint8_t ids[8] = { 0x31, 0x10, 0x14, 0x00,
+					0x0d, 0xf0, 0x05, 0xb1 };
+	unsigned int i;
+
+	pl031_init(&rtc);
+	rtc.now = fixed_time;
+	/* The host's time, a running counter, the AMBA IDs. */
+	CU_ASSERT_EQUAL(prd(&rtc, 0x00), (uint32_t)fixed_time());
+	CU_ASSERT_EQUAL(prd(&rtc, 0x0c), 1);
+	for (i = 0; i < 8; i++)
+		CU_ASSERT_EQUAL(prd(&rtc, 0xfe0 + 4 * i), ids[i]);
+	/* The guest sets its clock: the counter moves with the host's. */
+	pwr(&rtc, 0x08, 1000);
+	CU_ASSERT_EQUAL(prd(&rtc, 0x00), 1000);
+	CU_ASSERT_EQUAL(prd(&rtc, 0x08), 1000);
+	/* Data is read-only; match and mask are kept; nothing pends. */
+	pwr(&rtc, 0x00, 5);
+	CU_ASSERT_EQUAL(prd(&rtc, 0x00), 1000);
+	pwr(&rtc, 0x04, 1234);
+	pwr(&rtc, 0x10, 0xff);
+	CU_ASSERT_EQUAL(prd(&rtc, 0x04), 1234);
+	CU_ASSERT_EQUAL(prd(&rtc, 0x10), 1);
+	CU_ASSERT_EQUAL(prd(&rtc, 0x14), 0);
+	CU_ASSERT_EQUAL(prd(&rtc, 0x18), 0);
+	/* Odd sizes, unaligned and unknown offsets: refused, reads zero. */
+	pl031_access(&rtc, 0x00, &b, 1, false);
+	CU_ASSERT_EQUAL(b, 0);
+	pl031_access(&rtc, 0x00, (uint8_t *)&q, 8, false);
+	CU_ASSERT_EQUAL(q, 0);
+	CU_ASSERT_EQUAL(prd(&rtc, 0x02), 0);
+	CU_ASSERT_EQUAL(prd(&rtc, 0x800), 0);
+	CU_ASSERT_EQUAL(prd(&rtc, 0x1000), 0);
+	pwr(&rtc, 0x09, 7);
+	CU_ASSERT_EQUAL(prd(&rtc, 0x00), 1000);
+}
+
+void suite_pl031(void)
+{
+	static const CU_TestInfo tests[] = {
+		{ "counter, load, IDs, refused accesses", test_pl031 },
+		CU_TEST_INFO_NULL,
+	};
+	unit_add_suite("pl031", tests);
 }
 
 void suite_term(void)

@@ -16,6 +16,7 @@ void suite_exit(void);
 void suite_uart(void);
 void suite_i8042(void);
 void suite_cmos(void);
+void suite_pl031(void);
 void suite_term(void);
 void suite_memory(void);
 void suite_virtio(void);

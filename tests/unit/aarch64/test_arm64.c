@@ -183,6 +183,8 @@ static void build(struct arm64_fdt_desc *d, int gic, unsigned int ncpus,
 	d->initrd_size = 0x123000;
 	d->uart_base = ARM64_UART_BASE;
 	d->uart_spi = ARM64_UART_SPI;
+	d->rtc_base = ARM64_RTC_BASE;
+	d->rtc_spi = ARM64_RTC_SPI;
 	d->nr_virtio = 3;
 	d->virtio_base = vbase;
 	d->virtio_spi = vspi;
@@ -275,6 +277,22 @@ static void test_fdt_tree(void)
 	CU_ASSERT_EQUAL(c[1], ARM64_UART_SPI);
 	CU_ASSERT_EQUAL(c[2], 4);
 	CU_ASSERT_PTR_NOT_NULL(fdt_getprop(fdt, node, "clock-frequency", NULL));
+
+	/* The PL031 on the AMBA bus, with the APB clock it asks for. */
+	node = fdt_path_offset(fdt, "/rtc@9001000");
+	CU_ASSERT_TRUE_FATAL(node >= 0);
+	CU_ASSERT_EQUAL(fdt_node_check_compatible(fdt, node, "arm,primecell"),
+			0);
+	CU_ASSERT_EQUAL(fdt_node_check_compatible(fdt, node, "arm,pl031"), 0);
+	CU_ASSERT_EQUAL(reg_cell(fdt, node, 0), ARM64_RTC_BASE);
+	CU_ASSERT_STRING_EQUAL(fdt_getprop(fdt, node, "clock-names", NULL),
+			       "apb_pclk");
+	CU_ASSERT_EQUAL(irq_cells(fdt, node, "clocks", c, 1), 1);
+	n = fdt_node_offset_by_phandle(fdt, c[0]);
+	CU_ASSERT_TRUE_FATAL(n >= 0);
+	CU_ASSERT_EQUAL(fdt_node_check_compatible(fdt, n, "fixed-clock"), 0);
+	CU_ASSERT_EQUAL(irq_cells(fdt, node, "interrupts", c, 3), 3);
+	CU_ASSERT_EQUAL(c[1], ARM64_RTC_SPI);
 
 	/* One virtio-mmio node per device, each with its own SPI. */
 	for (node = fdt_node_offset_by_compatible(fdt, -1, "virtio,mmio");
