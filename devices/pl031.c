@@ -72,8 +72,9 @@ static void pl031_write(struct pl031 *rtc, uint64_t off, uint32_t v)
 	case RTC_ICR: /* nothing is ever pending */
 		break;
 	default:
-		pr_guest("pl031: write to read-only or unknown register 0x%llx ignored",
-			 (unsigned long long)off);
+		pr_guest(
+			"pl031: write to read-only or unknown register 0x%llx ignored",
+			(unsigned long long)off);
 	}
 }
 

@@ -101,12 +101,20 @@ if want smp-2; then
 	kiln_run smp-2 --kernel "$KERNEL" --initrd "$GUEST_INITRD" --cpus 2 \
 		--append "$APPEND_BASE kt=cpus"
 	line=$(out smp-2 | grep -m1 '^KILN-GUEST-CPUS')
+	gic=$(out smp-2 | sed -n 's/^KILN-GUEST-GIC //p')
+	case ${KILN_E2E_EXPECT_GIC:-} in
+	2) want_gic=arm,cortex-a15-gic ;;
+	3) want_gic=arm,gic-v3 ;;
+	*) want_gic=$gic ;;
+	esac
 	if [ $RC -ne 0 ]; then
 		result smp-2 1 "exit status $RC, want 0"
 	elif [ "$line" != "KILN-GUEST-CPUS 2 online=0-1" ]; then
 		result smp-2 1 "guest saw '$line', want 2 CPUs online"
+	elif [ "$gic" != "$want_gic" ]; then
+		result smp-2 1 "the guest's GIC is '$gic', want '$want_gic'"
 	else
-		result smp-2 0 "$line"
+		result smp-2 0 "$line${gic:+, $gic}"
 	fi
 fi
 

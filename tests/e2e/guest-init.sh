@@ -30,6 +30,11 @@ boot)
 	;;
 cpus)
 	echo "KILN-GUEST-CPUS $(grep -c '^processor' /proc/cpuinfo) online=$(cat /sys/devices/system/cpu/online)"
+	# aarch64: which GIC the device tree gave (v3, or v2 as a fallback).
+	for c in arm,gic-v3 arm,cortex-a15-gic; do
+		grep -qs "$c" /sys/firmware/devicetree/base/intc*/compatible &&
+			echo "KILN-GUEST-GIC $c"
+	done
 	firmware
 	;;
 devices)

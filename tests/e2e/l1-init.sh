@@ -44,6 +44,9 @@ export KILN_E2E_DONE=$(sed -n 's/.*kiln\.done=\([a-z0-9,-]*\).*/\1/p' /proc/cmdl
 t=$(sed -n 's/.*kiln\.timeout=\([0-9]*\).*/\1/p' /proc/cmdline)
 [ -n "$t" ] && export KILN_E2E_TIMEOUT=$t
 grep -q 'kiln\.verbose=1' /proc/cmdline && export KILN_E2E_VERBOSE=1
+# The GIC version the guests must see (an L1 with a GICv2 only).
+g=$(sed -n 's/.*kiln\.gic=\([23]\).*/\1/p' /proc/cmdline)
+[ -n "$g" ] && export KILN_E2E_EXPECT_GIC=$g
 # kiln.debug=1: full guest boot logs and a short hang timeout.
 if grep -q 'kiln\.debug=1' /proc/cmdline; then
 	export KILN_E2E_APPEND="" KILN_E2E_TIMEOUT=60

@@ -169,13 +169,16 @@ x86_64)
 aarch64)
 	# EL2 for KVM (VHE), GICv3; the cheap pointer-authentication
 	# algorithm: Debian's kernel uses it everywhere.
-	QEMU=(qemu-system-aarch64 -M virt,virtualization=on,gic-version=3
+	# KILN_E2E_GIC=2: an L1 with a GICv2 only, for kiln's fallback.
+	QEMU=(qemu-system-aarch64 -M "virt,virtualization=on,gic-version=${KILN_E2E_GIC:-3}"
 		-cpu max,pauth-impdef=on -accel tcg -m "${KILN_L1_MEM:-4G}")
 	L1_CONSOLE=ttyAMA0 ;;
 esac
 QEMU+=(-smp "${KILN_L1_CPUS:-2}" -nographic -no-reboot -nic none
 	-kernel "$DEB_VMLINUZ" -initrd "$WORK/l1.cpio")
 APPEND="console=$L1_CONSOLE quiet panic=-1 kiln.job=$JOB ${KILN_E2E_ONLY:+kiln.only=$KILN_E2E_ONLY} ${KILN_E2E_DEBUG:+kiln.debug=1} ${KILN_E2E_VERBOSE:+kiln.verbose=1} ${KILN_E2E_TIMEOUT:+kiln.timeout=$KILN_E2E_TIMEOUT}"
+# The GIC L1 has, which kiln's guests must then see.
+[ "$E2E_ARCH" = aarch64 ] && APPEND="$APPEND kiln.gic=${KILN_E2E_GIC:-3}"
 
 log "booting the nested sandbox (L1 under QEMU TCG) for the $JOB job"
 if [ "$JOB" = demo ]; then
