@@ -67,18 +67,25 @@ static bool stop_signalled(struct fixture *f)
 	return read(f->vm.stop_efd, &v, sizeof(v)) == sizeof(v) && v == 1;
 }
 
+/* A port I/O exit with its data at offset 4096 of the run page. */
+static void io_exit(struct kvm_run *r, uint8_t dir, uint16_t port, uint8_t size,
+		    uint32_t count)
+{
+	r->exit_reason = KVM_EXIT_IO;
+	r->io.direction = dir;
+	r->io.port = port;
+	r->io.size = size;
+	r->io.count = count;
+	r->io.data_offset = 4096;
+}
+
 #ifdef __x86_64__
 static void test_pio_out_string(void)
 {
 	struct fixture *f = setup();
 	struct kvm_run *r = f->run;
 
-	r->exit_reason = KVM_EXIT_IO;
-	r->io.direction = KVM_EXIT_IO_OUT;
-	r->io.port = 0x3f8;
-	r->io.size = 1;
-	r->io.count = 3;
-	r->io.data_offset = 4096;
+	io_exit(r, KVM_EXIT_IO_OUT, 0x3f8, 1, 3);
 	memcpy((uint8_t *)r + 4096, "abc", 3);
 	CU_ASSERT_EQUAL(vcpu_handle_exit(&f->vcpu, r), VCPU_CONTINUE);
 	CU_ASSERT_EQUAL(f->writes, 3);
@@ -93,12 +100,7 @@ static void test_pio_in(void)
 	struct kvm_run *r = f->run;
 	uint8_t *d = (uint8_t *)r + 4096;
 
-	r->exit_reason = KVM_EXIT_IO;
-	r->io.direction = KVM_EXIT_IO_IN;
-	r->io.port = 0x3fd;
-	r->io.size = 1;
-	r->io.count = 1;
-	r->io.data_offset = 4096;
+	io_exit(r, KVM_EXIT_IO_IN, 0x3fd, 1, 1);
 	CU_ASSERT_EQUAL(vcpu_handle_exit(&f->vcpu, r), VCPU_CONTINUE);
 	CU_ASSERT_EQUAL(d[0], 0x30);
 	CU_ASSERT_EQUAL(f->last_off, 5);
@@ -117,11 +119,7 @@ static void test_pio_malformed(void)
 	struct fixture *f = setup();
 	struct kvm_run *r = f->run;
 
-	r->exit_reason = KVM_EXIT_IO;
-	r->io.direction = KVM_EXIT_IO_OUT;
-	r->io.port = 0x3f8;
-	r->io.size = 1;
-	r->io.count = 100;
+	io_exit(r, KVM_EXIT_IO_OUT, 0x3f8, 1, 100);
 	r->io.data_offset = RUN_SIZE - 10; /* would run off the page */
 	CU_ASSERT_EQUAL(vcpu_handle_exit(&f->vcpu, r), VCPU_FAIL);
 	CU_ASSERT_EQUAL(f->writes, 0);
@@ -145,12 +143,7 @@ static void test_pio_refused(void)
 	struct fixture *f = setup();
 	struct kvm_run *r = f->run;
 
-	r->exit_reason = KVM_EXIT_IO;
-	r->io.direction = KVM_EXIT_IO_OUT;
-	r->io.port = 0x3f8;
-	r->io.size = 1;
-	r->io.count = 1;
-	r->io.data_offset = 4096;
+	io_exit(r, KVM_EXIT_IO_OUT, 0x3f8, 1, 1);
 	CU_ASSERT_EQUAL(vcpu_handle_exit(&f->vcpu, r), VCPU_FAIL);
 	CU_ASSERT_EQUAL(f->writes, 0);
 	CU_ASSERT_EQUAL(f->vm.stop_reason, VM_STOP_ERROR);
