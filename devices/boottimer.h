@@ -7,8 +7,9 @@
 
 /*
  * The boot timer (--boot-timer): a guest write of BOOT_TIMER_MAGIC to the
- * device (one byte at an MMIO address the arch picks: 0xcffff000 on x86,
- * outside RAM, so /dev/mem or busybox's devmem reach it) makes kiln log
+ * device (one byte at an MMIO address the arch picks, outside RAM, so
+ * /dev/mem or busybox's devmem reach it: 0xcffff000 on x86, 0x09010000 on
+ * aarch64) makes kiln log
  * the time since its main() started and the CPU time it has used, with
  * the same two figures taken just before the first KVM_RUN:
  *

@@ -38,11 +38,10 @@ static uint32_t pl031_read(struct pl031 *rtc, uint64_t off)
 {
 	switch (off) {
 	case RTC_DR:
+	case RTC_LR: /* reads back as the counter it set */
 		return counter(rtc);
 	case RTC_MR:
 		return rtc->match;
-	case RTC_LR:
-		return counter(rtc);
 	case RTC_CR:
 		return 1;
 	case RTC_IMSC:

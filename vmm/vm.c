@@ -15,6 +15,7 @@
 #include <linux/kvm.h>
 
 #include "arch.h"
+#include "boottimer.h"
 #include "iothread.h"
 #include "kvm.h"
 #include "log.h"
@@ -772,6 +773,12 @@ int vm_run(const struct kiln_config *cfg)
 		goto fail;
 	if (arch_vm_init(vm))
 		goto fail;
+	/* --boot-timer: the same device on every arch, where the arch puts it. */
+	if (cfg->boot_timer && bus_register(&vm->mmio, arch_boot_timer_addr(),
+					    8, boot_timer_access, NULL)) {
+		snprintf(err, sizeof(err), "cannot place the boot timer");
+		goto fail_msg;
+	}
 
 	vm->nr_vcpus = cfg->cpus;
 	vm->vcpus = calloc(cfg->cpus, sizeof(*vm->vcpus));

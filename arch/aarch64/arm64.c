@@ -12,7 +12,6 @@
 
 #include "arch.h"
 #include "arm64.h"
-#include "boottimer.h"
 #include "layout.h"
 #include "log.h"
 #include "uart8250.h"
@@ -129,9 +128,6 @@ int arch_vm_init(struct vm *vm)
 	if (!r)
 		r = bus_register(&vm->mmio, ARM64_RTC_BASE, PL031_SIZE,
 				 pl031_access, &vm->arch.rtc);
-	if (!r && vm->cfg->boot_timer)
-		r = bus_register(&vm->mmio, arch_boot_timer_addr(), 8,
-				 boot_timer_access, NULL);
 	if (r) {
 		pr_err("cannot register the platform devices: %s",
 		       strerror(-r));

@@ -10,7 +10,6 @@
 #include "arch.h"
 #include "acpi.h"
 #include "boot.h"
-#include "boottimer.h"
 #include "i8042.h"
 #include "layout.h"
 #include "log.h"
@@ -243,9 +242,6 @@ int arch_vm_init(struct vm *vm)
 	if (!r)
 		r = bus_register(&vm->pio, X86_ACPI_SLEEP_CONTROL_PORT, 2,
 				 acpi_sleep_access, vm);
-	if (!r && vm->cfg->boot_timer)
-		r = bus_register(&vm->mmio, arch_boot_timer_addr(), 8,
-				 boot_timer_access, NULL);
 	for (i = 0; !r && i < sizeof(quiet_ports) / sizeof(quiet_ports[0]); i++)
 		r = bus_register(&vm->pio, quiet_ports[i].base,
 				 quiet_ports[i].len, pio_sink, NULL);
