@@ -19,6 +19,14 @@ endif
 # main(), and one file goes into a jail or a sandbox as it is. STATIC=
 # links it against shared libraries.
 STATIC ?= $(if $(SAN),,1)
+# ... and against musl (Debian's musl-dev) where it is installed: its
+# static C library adds ~60 KB of code where glibc's adds ~640 KB, so
+# kiln's resident set and its start-up are smaller. The unit tests and the
+# sanitizer build use the C library the compiler comes with. LIBC=glibc
+# builds kiln against that one too.
+MUSL_SPECS := /usr/lib/$(ARCH)-linux-musl/musl-gcc.specs
+MUSL_CC = $(if $(wildcard $(MUSL_SPECS)),$(CC) -specs $(MUSL_SPECS))
+LIBC ?= $(if $(and $(STATIC),$(MUSL_CC)),musl,glibc)
 # Another arch than the host's is cross-compiled with Debian's toolchain
 # (gcc-$(ARCH)-linux-gnu); its unit tests are static too, to run under
 # QEMU's user-mode emulation without that arch's libraries.
@@ -37,11 +45,8 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
 	-fno-strict-aliasing -D_GNU_SOURCE -MMD -MP \
 	-Ivmm -Idevices -Idevices/virtio -Iarch/$(ARCH) -I$(GEN)
-LDLIBS_x86_64 := -lelf
 LDLIBS_aarch64 := -lfdt
 LDLIBS += $(LDLIBS_$(ARCH)) -lpthread
-# What the static libelf needs in turn.
-STATIC_LIBS := $(if $(filter -lelf,$(LDLIBS_$(ARCH))),-lz)
 ifdef SAN
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 # Sanitizer builds are the test builds: they carry the test hooks.
@@ -53,10 +58,28 @@ CORE_SRCS := $(filter-out vmm/main.c,$(wildcard vmm/*.c)) $(wildcard devices/*.c
 	$(wildcard arch/$(ARCH)/*.c)
 # The guest init, built static and linked into kiln (vmm/init-blob.S).
 INIT := build/$(ARCH)/guest-init/init
-INIT_CC ?= $(CC)
 INIT_BLOB := $(BUILD)/vmm/init-blob.o
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o) $(INIT_BLOB)
-MAIN_OBJ := $(BUILD)/vmm/main.o
+
+# kiln's own objects: the unit tests' with glibc, their own with musl.
+# The guest init is small and static with musl whichever kiln embeds it.
+INIT_CC ?= $(or $(MUSL_CC),$(CC))
+ifeq ($(LIBC),musl)
+KILN_CC := $(MUSL_CC)
+KOBJ := $(BUILD)/musl
+# musl's headers do not include the kernel's: its UAPI directories (and
+# libfdt's archive, which needs only string functions) come from the
+# compiler's own search paths.
+MUSL_INC := $(GEN)/musl-include
+KILN_CFLAGS := -isystem $(MUSL_INC)
+MUSL_HDRS := $(if $(filter -lfdt,$(LDLIBS_$(ARCH))),libfdt.h fdt.h libfdt_env.h)
+KILN_LDLIBS := $(patsubst -lfdt,$(shell $(CC) -print-file-name=libfdt.a),$(LDLIBS))
+else
+KILN_CC := $(CC)
+KOBJ := $(BUILD)
+KILN_LDLIBS := $(LDLIBS)
+endif
+KILN_OBJS := $(CORE_SRCS:%.c=$(KOBJ)/%.o) $(KOBJ)/vmm/main.o $(KOBJ)/vmm/init-blob.o
 UNIT_SRCS := $(wildcard tests/unit/*.c tests/unit/$(ARCH)/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 
@@ -71,12 +94,39 @@ all: kiln
 kiln: $(KILN)
 	@if [ -z "$(SAN)" ] && [ "$(ARCH)" = "$(HOST_ARCH)" ]; then ln -sf $(KILN) kiln; fi
 
-$(KILN): $(CORE_OBJS) $(MAIN_OBJ)
-	$(CC) $(LDFLAGS) $(if $(STATIC),-static) -o $@ $^ $(LDLIBS) $(if $(STATIC),$(STATIC_LIBS))
+$(KILN): $(KILN_OBJS)
+	$(KILN_CC) $(LDFLAGS) $(if $(STATIC),-static) -o $@ $^ $(KILN_LDLIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+ifeq ($(LIBC),musl)
+$(KOBJ)/%.o: %.c | $(MUSL_INC)
+	@mkdir -p $(dir $@)
+	$(KILN_CC) $(KILN_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(KOBJ)/vmm/seccomp.o: $(GEN)/syscall-names.h
+
+$(KOBJ)/vmm/init-blob.o: vmm/init-blob.S $(INIT)
+	@mkdir -p $(dir $@)
+	$(KILN_CC) -c -DINIT_PATH='"$(INIT)"' -o $@ $<
+
+# Links to the kernel's UAPI header directories the compiler uses.
+$(MUSL_INC):
+	@mkdir -p $@.tmp
+	for h in linux/kvm.h asm/kvm.h asm-generic/int-ll64.h video/edid.h; do \
+		f=$$(echo "#include <$$h>" | $(CC) -E -H -x c - 2>&1 >/dev/null | sed -n '1s/^\. //p'); \
+		[ -n "$$f" ] || { echo "no <$$h> for $(ARCH): install linux-libc-dev" >&2; exit 1; }; \
+		ln -sfn "$$(dirname "$$f")" $@.tmp/$${h%%/*}; \
+	done
+	for h in $(MUSL_HDRS); do \
+		f=$$(echo "#include <$$h>" | $(CC) -E -H -x c - 2>&1 >/dev/null | grep "^\. .*/$$h$$" | sed 's/^\. //'); \
+		[ -n "$$f" ] || { echo "no <$$h> for $(ARCH): install libfdt-dev" >&2; exit 1; }; \
+		ln -sfn "$$f" $@.tmp/$$h; \
+	done
+	rm -rf $@ && mv $@.tmp $@
+endif
 
 # System call names for the seccomp log line, from the C library's headers.
 $(GEN)/syscall-names.h:
@@ -96,7 +146,7 @@ $(BUILD)/vmm/init-blob.o: vmm/init-blob.S $(INIT)
 	$(CC) -c -DINIT_PATH='"$(INIT)"' -o $@ $<
 
 $(UNIT): $(CORE_OBJS) $(UNIT_OBJS)
-	$(CC) $(LDFLAGS) $(UNIT_LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit $(if $(UNIT_LDFLAGS),$(STATIC_LIBS))
+	$(CC) $(LDFLAGS) $(UNIT_LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
 
 unit: $(UNIT)
 	$(if $(UNIT_RUNNER),KILN_UNDER_EMULATION=1 $(UNIT_RUNNER)) $(UNIT)
@@ -143,7 +193,7 @@ format-check:
 clean:
 	rm -rf build kiln
 
--include $(CORE_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_OBJS:.o=.d)
+-include $(CORE_OBJS:.o=.d) $(KILN_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)
 
 TIMETO := $(BUILD)/timeto
 $(TIMETO): tests/tools/timeto.c
@@ -175,7 +225,7 @@ $(FUZZ_BUILD)/vmm/init-blob.o: vmm/init-blob.S $(INIT)
 	$(FUZZ_CC) -c -DINIT_PATH='"$(INIT)"' -o $@ $<
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lelf -lpthread
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lpthread
 
 fuzz-build: $(FUZZ_TARGETS)
 

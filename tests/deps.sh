@@ -6,14 +6,14 @@
 #   sandbox-aarch64             the nested Arm sandbox
 set -euo pipefail
 
-build=(gcc make libc6-dev linux-libc-dev libelf-dev libfdt-dev pkgconf)
+build=(gcc make libc6-dev musl-dev linux-libc-dev libfdt-dev pkgconf)
 test=(libcunit1-dev clang-format clang libclang-rt-14-dev busybox-static cpio
 	xz-utils e2fsprogs passt valgrind)
 sandbox=(qemu-system-x86)
 [ "$(uname -m)" = aarch64 ] && sandbox=(qemu-system-arm)
 # Debian's cross toolchain; arm64 libraries from the multiarch archive.
-aarch64=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross libfdt-dev:arm64
-	libcunit1-dev:arm64 qemu-user-static)
+aarch64=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross musl-dev:arm64
+	libfdt-dev:arm64 libcunit1-dev:arm64 qemu-user-static)
 sandbox_aarch64=(qemu-system-arm)
 
 want=()

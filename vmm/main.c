@@ -22,7 +22,9 @@ int main(int argc, char **argv)
 	 * One malloc arena for all threads: the vCPU and I/O threads allocate
 	 * almost nothing at run time, and an arena each costs resident pages.
 	 */
+#ifdef M_ARENA_MAX
 	mallopt(M_ARENA_MAX, 1);
+#endif
 	if (argc < 2) {
 		fputs(kiln_usage, stderr);
 		return 2;

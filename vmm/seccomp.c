@@ -328,7 +328,8 @@ int seccomp_build(enum seccomp_role role, struct sock_filter *prog, size_t max)
 	allow_no_exec(b, __NR_mprotect);
 	/*
 	 * A block either returns or is skipped with A still holding the
-	 * number. pthread_kill() and raise(): threads of this process only.
+	 * number. tgkill (vCPU kicks, re-raised signals): threads of this
+	 * process only.
 	 */
 	allow_arg_eq(b, __NR_tgkill, 0, (uint32_t)getpid());
 #ifdef KILN_SANITIZER

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "arch.h"
@@ -158,6 +159,8 @@ static void *vcpu_thread(void *arg)
 	struct vm *vm = vcpu->vm;
 	sigset_t set;
 
+	__atomic_store_n(&vcpu->tid, (int)syscall(SYS_gettid),
+			 __ATOMIC_RELEASE);
 	sigfillset(&set);
 	sigdelset(&set, VCPU_KICK_SIGNAL);
 	sigdelset(&set, SIGSEGV);
@@ -219,6 +222,8 @@ int vcpu_start(struct vcpu *vcpu)
 
 void vcpu_kick(struct vcpu *vcpu)
 {
+	int tid;
+
 	if (!vcpu->started)
 		return;
 	/*
@@ -226,7 +231,16 @@ void vcpu_kick(struct vcpu *vcpu)
 	 * the thread re-enters KVM_RUN: KVM then returns -EINTR at once.
 	 */
 	vcpu->run->immediate_exit = 1;
-	pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
+	/*
+	 * tgkill, which the filters allow for this process's threads only
+	 * (pthread_kill() is tkill, to any thread, in some C libraries). A
+	 * thread with no tid yet has not entered KVM_RUN: immediate_exit is
+	 * enough.
+	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	tid = __atomic_load_n(&vcpu->tid, __ATOMIC_ACQUIRE);
+	if (tid)
+		syscall(SYS_tgkill, getpid(), tid, VCPU_KICK_SIGNAL);
 }
 
 void vcpu_join(struct vcpu *vcpu)
@@ -235,6 +249,7 @@ void vcpu_join(struct vcpu *vcpu)
 		return;
 	pthread_join(vcpu->thread, NULL);
 	vcpu->started = false;
+	vcpu->tid = 0;
 }
 
 void vcpu_destroy(struct vcpu *vcpu)

@@ -14,6 +14,7 @@ struct vcpu {
 	int fd;
 	struct kvm_run *run;
 	pthread_t thread;
+	int tid; /* the thread's, once it runs (0 before): what a kick signals */
 	bool started;
 };
 

@@ -5,8 +5,6 @@
  * PVH note when it has one, else through startup_64.
  */
 #include <errno.h>
-#include <gelf.h>
-#include <libelf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +15,7 @@
 
 #include "acpi.h"
 #include "boot.h"
+#include "vmlinux.h"
 #include "layout.h"
 #include "log.h"
 #include "virtio/mmio.h"
@@ -238,32 +237,12 @@ static int read_head(int fd, uint8_t *buf, size_t len, size_t *got,
 
 static int elf_check(int fd, char *err, size_t errlen)
 {
-	GElf_Ehdr eh;
-	Elf *elf;
-	int r = 0;
+	struct elf_kernel k;
+	int r = elf_kernel_read(fd, &k, err, errlen);
 
-	if (elf_version(EV_CURRENT) == EV_NONE) {
-		snprintf(err, errlen, "libelf is unusable");
-		return -ENOTSUP;
-	}
-	elf = elf_begin(fd, ELF_C_READ, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh)) {
-		snprintf(err, errlen, "not a readable ELF file");
-		r = -ENOEXEC;
-	} else if (eh.e_ident[EI_CLASS] != ELFCLASS64 ||
-		   eh.e_machine != EM_X86_64) {
-		snprintf(err, errlen,
-			 "ELF file is not an x86_64 kernel (machine %u)",
-			 eh.e_machine);
-		r = -ENOEXEC;
-	} else if (eh.e_type != ET_EXEC) {
-		snprintf(err, errlen,
-			 "ELF file is not an executable vmlinux (type %u)",
-			 eh.e_type);
-		r = -ENOEXEC;
-	}
-	if (elf)
-		elf_end(elf);
+	if (r && r != -ENOEXEC)
+		snprintf(err, errlen, "cannot read the ELF file: %s",
+			 strerror(-r));
 	return r;
 }
 
@@ -348,86 +327,71 @@ static int load_bzimage(struct vm *vm, int fd)
 }
 
 /* Looks for the PVH entry note in one PT_NOTE segment. */
-static bool elf_find_pvh(Elf *elf, const GElf_Phdr *ph, uint64_t *entry)
+static bool elf_find_pvh(int fd, const Elf64_Phdr *ph, uint64_t *entry)
 {
-	Elf_Data *d = elf_getdata_rawchunk(elf, ph->p_offset, ph->p_filesz,
-					   ELF_T_NHDR);
-	size_t off = 0, name_off, desc_off;
-	GElf_Nhdr nh;
+	static uint8_t notes[ELF_MAX_NOTES];
+	size_t len = ph->p_filesz < sizeof(notes) ? ph->p_filesz :
+						    sizeof(notes);
+	const uint8_t *desc;
+	uint32_t descsz;
 
-	if (!d)
+	if (pread_full(fd, notes, len, ph->p_offset) ||
+	    !elf_note_find(notes, len, "Xen", XEN_ELFNOTE_PHYS32_ENTRY, &desc,
+			   &descsz))
 		return false;
-	while ((off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0) {
-		const char *name = (const char *)d->d_buf + name_off;
-		const uint8_t *desc = (const uint8_t *)d->d_buf + desc_off;
-
-		if (nh.n_type != XEN_ELFNOTE_PHYS32_ENTRY || nh.n_namesz != 4 ||
-		    memcmp(name, "Xen", 4))
-			continue;
-		if (nh.n_descsz == 4)
-			*entry = le32(desc);
-		else if (nh.n_descsz == 8)
-			*entry = le64(desc);
-		else
-			continue;
-		return true;
-	}
-	return false;
+	if (descsz == 4)
+		*entry = le32(desc);
+	else if (descsz == 8)
+		*entry = le64(desc);
+	else
+		return false;
+	return true;
 }
 
 static int load_elf(struct vm *vm, int fd)
 {
 	struct arch_vm *a = &vm->arch;
 	uint64_t lo = UINT64_MAX, hi = 0, pvh_entry = 0;
+	struct elf_kernel k;
 	bool pvh = false;
-	size_t i, nph;
-	GElf_Ehdr eh;
-	Elf *elf;
-	int r = -ENOEXEC;
+	char why[256];
+	unsigned int i;
+	int r;
 
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ, NULL);
-	if (!elf || !gelf_getehdr(elf, &eh) || elf_getphdrnum(elf, &nph)) {
-		pr_err("kernel: cannot read ELF headers: %s", elf_errmsg(-1));
-		goto out;
+	r = elf_kernel_read(fd, &k, why, sizeof(why));
+	if (r) {
+		pr_err("kernel: %s", r == -ENOEXEC ? why : strerror(-r));
+		return r;
 	}
-	for (i = 0; i < nph; i++) {
-		GElf_Phdr ph;
+	for (i = 0; i < k.phnum; i++) {
+		const Elf64_Phdr *ph = &k.ph[i];
 		uint8_t *dst;
 
-		if (!gelf_getphdr(elf, i, &ph))
+		if (ph->p_type == PT_NOTE && !pvh)
+			pvh = elf_find_pvh(fd, ph, &pvh_entry);
+		if (ph->p_type != PT_LOAD || !ph->p_memsz)
 			continue;
-		if (ph.p_type == PT_NOTE && !pvh)
-			pvh = elf_find_pvh(elf, &ph, &pvh_entry);
-		if (ph.p_type != PT_LOAD || !ph.p_memsz)
-			continue;
-		if (ph.p_filesz > ph.p_memsz) {
-			pr_err("kernel: ELF segment %zu is malformed", i);
-			goto out;
-		}
-		dst = gpa_to_hva(vm, ph.p_paddr, ph.p_memsz);
-		if (!dst || ph.p_paddr < X86_HIMEM_START) {
+		dst = gpa_to_hva(vm, ph->p_paddr, ph->p_memsz);
+		if (!dst || ph->p_paddr < X86_HIMEM_START) {
 			pr_err("kernel: ELF segment at 0x%llx (+%llu bytes) does not fit in guest RAM: give more --mem",
-			       (unsigned long long)ph.p_paddr,
-			       (unsigned long long)ph.p_memsz);
-			r = -ENOMEM;
-			goto out;
+			       (unsigned long long)ph->p_paddr,
+			       (unsigned long long)ph->p_memsz);
+			return -ENOMEM;
 		}
-		r = pread_full(fd, dst, ph.p_filesz, ph.p_offset);
+		r = pread_full(fd, dst, ph->p_filesz, ph->p_offset);
 		if (r) {
 			pr_err("cannot read kernel: %s", strerror(-r));
-			goto out;
+			return r;
 		}
-		memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
-		if (ph.p_paddr < lo)
-			lo = ph.p_paddr;
-		if (ph.p_paddr + ph.p_memsz > hi)
-			hi = ph.p_paddr + ph.p_memsz;
+		memset(dst + ph->p_filesz, 0, ph->p_memsz - ph->p_filesz);
+		if (ph->p_paddr < lo)
+			lo = ph->p_paddr;
+		if (ph->p_paddr + ph->p_memsz > hi)
+			hi = ph->p_paddr + ph->p_memsz;
 	}
 	if (!hi) {
 		pr_err("kernel: ELF file has nothing to load");
-		r = -ENOEXEC;
-		goto out;
+		return -ENOEXEC;
 	}
 	a->bzimage = false;
 	a->kernel_end = hi;
@@ -438,22 +402,17 @@ static int load_elf(struct vm *vm, int fd)
 		a->entry = pvh_entry;
 	} else {
 		a->boot_mode = X86_BOOT_LINUX64;
-		a->entry = eh.e_entry;
+		a->entry = k.entry;
 	}
 	if (!gpa_to_hva(vm, a->entry, 1)) {
 		pr_err("kernel: entry point 0x%llx is outside guest RAM",
 		       (unsigned long long)a->entry);
-		r = -ENOEXEC;
-		goto out;
+		return -ENOEXEC;
 	}
 	pr_debug("ELF kernel at 0x%llx-0x%llx, %s entry 0x%llx",
 		 (unsigned long long)lo, (unsigned long long)hi,
 		 pvh ? "PVH" : "64-bit", (unsigned long long)a->entry);
-	r = 0;
-out:
-	if (elf)
-		elf_end(elf);
-	return r;
+	return 0;
 }
 
 int x86_load_kernel(struct vm *vm, int kernel_fd, int initrd_fd)

@@ -24,6 +24,7 @@ void suite_net(void);
 void suite_run(void);
 void suite_p9(void);
 void suite_acpi(void);
+void suite_vmlinux(void);
 void suite_seccomp(void);
 void suite_log(void);
 void suite_boot_timer(void);

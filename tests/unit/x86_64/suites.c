@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* The x86_64 suites: boot protocol, MP table, CPUID, ACPI, memory map. */
+/* The x86_64 suites: boot protocol, MP table, CPUID, ACPI, memory map, vmlinux. */
 #include "../unit.h"
 
 void suite_arch(void)
@@ -9,4 +9,5 @@ void suite_arch(void)
 	suite_mptable();
 	suite_cpuid();
 	suite_acpi();
+	suite_vmlinux();
 }
