@@ -82,26 +82,6 @@ int vm_setup_memory_layout(struct vm *vm, uint64_t ram_size)
 	return off == ram_size ? 0 : -EINVAL;
 }
 
-#define RAM_ALIGN (2ULL << 20)
-
-/* An anonymous mapping of len bytes at an address aligned to align. */
-static void *map_aligned(size_t len, size_t align)
-{
-	uint8_t *p = mmap(NULL, len + align, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	uintptr_t start, end;
-
-	if (p == MAP_FAILED)
-		return NULL;
-	start = ((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1);
-	end = start + len;
-	if (start > (uintptr_t)p)
-		munmap(p, start - (uintptr_t)p);
-	if ((uintptr_t)p + len + align > end)
-		munmap((void *)end, (uintptr_t)p + len + align - end);
-	return (void *)start;
-}
-
 static int vm_map_memory(struct vm *vm)
 {
 	unsigned int i;
@@ -109,20 +89,17 @@ static int vm_map_memory(struct vm *vm)
 
 	/*
 	 * MAP_NORESERVE: guest RAM is touched lazily, so a 4 GiB guest that
-	 * uses 100 MiB costs 100 MiB. Aligned to 2 MiB, so that with
-	 * MADV_HUGEPAGE the host backs it with huge pages where it can: a
-	 * fault per 2 MiB instead of per 4 KiB while the kernel is loaded and
-	 * while the guest first touches its memory, and huge pages in the
-	 * second-level page tables (QEMU and Cloud Hypervisor do the same).
+	 * uses 100 MiB costs 100 MiB.
 	 */
-	vm->ram = map_aligned(vm->cfg->mem_size, RAM_ALIGN);
-	if (!vm->ram) {
+	vm->ram = mmap(NULL, vm->cfg->mem_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vm->ram == MAP_FAILED) {
+		vm->ram = NULL;
 		pr_err("cannot map %llu MiB of guest memory: %s; give a smaller --mem",
 		       (unsigned long long)(vm->cfg->mem_size >> 20),
 		       strerror(errno));
 		return -ENOMEM;
 	}
-	madvise(vm->ram, vm->cfg->mem_size, MADV_HUGEPAGE);
 	madvise(vm->ram, vm->cfg->mem_size, MADV_DONTDUMP);
 	err = vm_setup_memory_layout(vm, vm->cfg->mem_size);
 	if (err) {
