@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -155,6 +156,20 @@ char *run_config_blob(const struct kiln_config *cfg, const char *root,
 	}
 	*len = b.len;
 	return b.buf;
+}
+
+/*
+ * The embedded init's pages of kiln's own file, once copied into the
+ * archive, need not stay resident: they are read again if ever needed.
+ */
+static void drop_file_pages(const void *p, size_t len)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t start = ((uintptr_t)p + page - 1) & ~(page - 1);
+	uintptr_t end = ((uintptr_t)p + len) & ~(page - 1);
+
+	if (end > start)
+		madvise((void *)start, end - start, MADV_DONTNEED);
 }
 
 int run_initramfs(const void *init, size_t init_len, const char *conf,
@@ -346,6 +361,7 @@ int run_prepare(struct vm *vm)
 	free(conf);
 	if (r)
 		return r;
+	drop_file_pages(kiln_init_start, kiln_init_end - kiln_init_start);
 	/* Quiet unless the kernel's messages go somewhere. */
 	if (asprintf(&s, "%s rdinit=/kiln/init%s", vm->cmdline,
 		     cfg->verbose || cfg->console_log ? "" : " quiet") < 0)

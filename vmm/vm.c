@@ -526,9 +526,14 @@ int vm_load_initrd(struct vm *vm, int fd, uint64_t lo, uint64_t top,
 		}
 		memset(dst + fsize, 0, ((fsize + 3) & ~3ULL) - fsize);
 	}
-	if (vm->initrd_extra_len)
+	if (vm->initrd_extra_len) {
 		memcpy(dst + size - vm->initrd_extra_len, vm->initrd_extra,
 		       vm->initrd_extra_len);
+		/* In guest RAM now: kiln's copy need not stay resident. */
+		free(vm->initrd_extra);
+		vm->initrd_extra = NULL;
+		vm->initrd_extra_len = 0;
+	}
 	*gpa_out = gpa;
 	*size_out = size;
 	return 0;
