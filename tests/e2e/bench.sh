@@ -6,6 +6,7 @@ set -u
 : "${KILN:?}" "${KERNEL:?}" "${GUEST_INITRD:?}"
 N=${KILN_BENCH_RUNS:-5}
 RATE_N=${KILN_BENCH_RATE_N:-4}
+IO_N=${KILN_BENCH_IO_RUNS:-5} # disk and network runs per side
 now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 MEM=256
 QEMU=${QEMU:-qemu-system-x86_64}
@@ -266,10 +267,12 @@ fi
 if [ -n "${GKERNEL:-}" ]; then
 	rm -f "$W"/blk-*.t
 	i=1
-	while [ $i -le 3 ]; do
+	while [ $i -le $IO_N ]; do
 		for m in kiln qemu; do
+			# Allocated up front: a sparse image would time the host
+			# file system's allocation (L1's tmpfs) more than the device.
 			rm -f "$W/bench.img"
-			truncate -s 128M "$W/bench.img"
+			dd if=/dev/zero of="$W/bench.img" bs=1M count=128 2>/dev/null
 			(run_${m}_blk) 2>&1 | tr -d '\r' |
 				grep '^KILN-GUEST-randio' >>"$W/blk-$m.t"
 		done
@@ -282,7 +285,7 @@ if [ -n "${GKERNEL:-}" ]; then
 		set -- $1 $2 $(grep "randio $1 " "$W/blk-qemu.t" | sed -n "s/.*$2=\([0-9.]*\).*/\1/p" | sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] " " v[1] " " v[NR] : "- - -") }')
 		unit=MB/s
 		[ "$2" = rand_iops ] && unit=IOPS
-		row "virtio-blk $1 ${2%%_*} (3 runs)" $unit $kv $3 $4 $5
+		row "virtio-blk $1 ${2%%_*} ($IO_N runs)" $unit $kv $3 $4 $5
 	done
 fi
 # TCP over virtio-net on a TAP, alternated, when there is a TAP to use.
@@ -294,7 +297,7 @@ if [ -n "${GKERNEL:-}" ] && [ -c /dev/net/tun ] && command -v tcpxfer >/dev/null
 	export TCPXFER_PREFIX=
 	rm -f "$W"/net-*.t
 	i=1
-	while [ $i -le 3 ]; do
+	while [ $i -le $IO_N ]; do
 		net_once kiln
 		net_once qemu
 		i=$((i + 1))
@@ -304,7 +307,7 @@ if [ -n "${GKERNEL:-}" ] && [ -c /dev/net/tun ] && command -v tcpxfer >/dev/null
 		med3() { sed -n "s/.*$what=\([0-9.]*\).*/\1/p" "$1" | sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] " " v[1] " " v[NR] : "- - -") }'; }
 		label="guest->host"
 		[ $what = down ] && label="host->guest"
-		row "virtio-net TCP $label (3 runs)" Mb/s $(med3 "$W/net-kiln.t") $(med3 "$W/net-qemu.t")
+		row "virtio-net TCP $label ($IO_N runs)" Mb/s $(med3 "$W/net-kiln.t") $(med3 "$W/net-qemu.t")
 	done
 fi
 where="$(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs, guest ${MEM} MiB 1 vCPU"

@@ -44,6 +44,11 @@ export KILN_E2E_DONE=$(sed -n 's/.*kiln\.done=\([a-z0-9,-]*\).*/\1/p' /proc/cmdl
 t=$(sed -n 's/.*kiln\.timeout=\([0-9]*\).*/\1/p' /proc/cmdline)
 [ -n "$t" ] && export KILN_E2E_TIMEOUT=$t
 grep -q 'kiln\.verbose=1' /proc/cmdline && export KILN_E2E_VERBOSE=1
+# make bench's run counts (KILN_BENCH_RUNS, KILN_BENCH_IO_RUNS on the host).
+n=$(sed -n 's/.*kiln\.bench_runs=\([0-9]*\).*/\1/p' /proc/cmdline)
+[ -n "$n" ] && export KILN_BENCH_RUNS=$n
+n=$(sed -n 's/.*kiln\.bench_io=\([0-9]*\).*/\1/p' /proc/cmdline)
+[ -n "$n" ] && export KILN_BENCH_IO_RUNS=$n
 # The GIC version the guests must see (an L1 with a GICv2 only).
 g=$(sed -n 's/.*kiln\.gic=\([23]\).*/\1/p' /proc/cmdline)
 [ -n "$g" ] && export KILN_E2E_EXPECT_GIC=$g

@@ -176,7 +176,7 @@ aarch64)
 esac
 QEMU+=(-smp "${KILN_L1_CPUS:-2}" -nographic -no-reboot -nic none
 	-kernel "$DEB_VMLINUZ" -initrd "$WORK/l1.cpio")
-APPEND="console=$L1_CONSOLE quiet panic=-1 kiln.job=$JOB ${KILN_E2E_ONLY:+kiln.only=$KILN_E2E_ONLY} ${KILN_E2E_DEBUG:+kiln.debug=1} ${KILN_E2E_VERBOSE:+kiln.verbose=1} ${KILN_E2E_TIMEOUT:+kiln.timeout=$KILN_E2E_TIMEOUT}"
+APPEND="console=$L1_CONSOLE quiet panic=-1 kiln.job=$JOB ${KILN_E2E_ONLY:+kiln.only=$KILN_E2E_ONLY} ${KILN_E2E_DEBUG:+kiln.debug=1} ${KILN_E2E_VERBOSE:+kiln.verbose=1} ${KILN_E2E_TIMEOUT:+kiln.timeout=$KILN_E2E_TIMEOUT} ${KILN_BENCH_RUNS:+kiln.bench_runs=$KILN_BENCH_RUNS} ${KILN_BENCH_IO_RUNS:+kiln.bench_io=$KILN_BENCH_IO_RUNS}"
 # The GIC L1 has, which kiln's guests must then see.
 [ "$E2E_ARCH" = aarch64 ] && APPEND="$APPEND kiln.gic=${KILN_E2E_GIC:-3}"
 
