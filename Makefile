@@ -112,18 +112,17 @@ $(KOBJ)/vmm/init-blob.o: vmm/init-blob.S $(INIT)
 	@mkdir -p $(dir $@)
 	$(KILN_CC) -c -DINIT_PATH='"$(INIT)"' -o $@ $<
 
-# Links to the kernel's UAPI header directories the compiler uses.
+# Links to the kernel's UAPI header directories the compiler uses (and
+# to libfdt's headers where kiln needs them).
 $(MUSL_INC):
 	@mkdir -p $@.tmp
-	for h in linux/kvm.h asm/kvm.h asm-generic/int-ll64.h video/edid.h; do \
-		f=$$(echo "#include <$$h>" | $(CC) -E -H -x c - 2>&1 >/dev/null | sed -n '1s/^\. //p'); \
-		[ -n "$$f" ] || { echo "no <$$h> for $(ARCH): install linux-libc-dev" >&2; exit 1; }; \
-		ln -sfn "$$(dirname "$$f")" $@.tmp/$${h%%/*}; \
-	done
-	for h in $(MUSL_HDRS); do \
-		f=$$(echo "#include <$$h>" | $(CC) -E -H -x c - 2>&1 >/dev/null | grep "^\. .*/$$h$$" | sed 's/^\. //'); \
-		[ -n "$$f" ] || { echo "no <$$h> for $(ARCH): install libfdt-dev" >&2; exit 1; }; \
-		ln -sfn "$$f" $@.tmp/$$h; \
+	for h in linux/kvm.h asm/kvm.h asm-generic/int-ll64.h video/edid.h $(MUSL_HDRS); do \
+		f=$$(echo "#include <$$h>" | $(CC) -E -H -x c - 2>&1 >/dev/null | grep -m1 "^\. .*/$$h$$" | sed 's/^\. //'); \
+		[ -n "$$f" ] || { echo "no <$$h> for $(ARCH): install linux-libc-dev and libfdt-dev" >&2; exit 1; }; \
+		case $$h in \
+		*/*) ln -sfn "$${f%/$$h}/$${h%%/*}" $@.tmp/$${h%%/*} ;; \
+		*) ln -sfn "$$f" $@.tmp/$$h ;; \
+		esac; \
 	done
 	rm -rf $@ && mv $@.tmp $@
 endif

@@ -19,8 +19,9 @@ int main(int argc, char **argv)
 
 	boot_timer_start();
 	/*
-	 * One malloc arena for all threads: the vCPU and I/O threads allocate
-	 * almost nothing at run time, and an arena each costs resident pages.
+	 * One malloc arena for all threads (glibc's; musl has only one): the
+	 * vCPU and I/O threads allocate almost nothing at run time, and an
+	 * arena each costs resident pages.
 	 */
 #ifdef M_ARENA_MAX
 	mallopt(M_ARENA_MAX, 1);

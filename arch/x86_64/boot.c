@@ -15,11 +15,11 @@
 
 #include "acpi.h"
 #include "boot.h"
-#include "vmlinux.h"
 #include "layout.h"
 #include "log.h"
 #include "virtio/mmio.h"
 #include "vm.h"
+#include "vmlinux.h"
 
 #define SETUP_HDR_OFFSET 0x1f1
 #define HDRS_MAGIC 0x53726448 /* "HdrS" */
