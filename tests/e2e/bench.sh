@@ -112,6 +112,7 @@ rm -f "$W"/*.t
 
 i=1
 while [ $i -le "$N" ]; do
+	echo "KILN-BENCH-STEP boot $i"
 	for m in kiln qemu; do
 		timeto KILN-GUEST-INIT --log "$W/$m-$i.log" -- \
 			sh -c "KILN_BENCH_SOURCE=1 . '$SELF'; run_$m 'quiet kt=boot'" \
@@ -223,6 +224,7 @@ if [ -n "${GKERNEL:-}" ] && [ -f "$QINIT" ]; then
 	rm -f "$W"/true-*.t
 	i=1
 	while [ $i -le "$N" ]; do
+		echo "KILN-BENCH-STEP run-true $i"
 		for m in kiln qemu; do
 			rm -f "$W/q-status"
 			timeto KILN-NO-MARKER --log "$W/true-$m-$i.log" -- \
@@ -268,6 +270,7 @@ if [ -n "${GKERNEL:-}" ]; then
 	rm -f "$W"/blk-*.t
 	i=1
 	while [ $i -le $IO_N ]; do
+		echo "KILN-BENCH-STEP blk $i"
 		for m in kiln qemu; do
 			# Allocated up front: a sparse image would time the host
 			# file system's allocation (L1's tmpfs) more than the device.
@@ -298,6 +301,7 @@ if [ -n "${GKERNEL:-}" ] && [ -c /dev/net/tun ] && command -v tcpxfer >/dev/null
 	rm -f "$W"/net-*.t
 	i=1
 	while [ $i -le $IO_N ]; do
+		echo "KILN-BENCH-STEP net $i"
 		net_once kiln
 		net_once qemu
 		i=$((i + 1))

@@ -220,10 +220,13 @@ run_l1() {
 CONSOLE=$LOGS/l1-console.log
 : >"$CONSOLE"
 if [ "$JOB" = bench ]; then
-	run_l1 "$CONSOLE" 0
+	# The bench says KILN-BENCH-STEP as it goes: a frozen L1 ends the run
+	# after 10 minutes without one, not at the overall limit.
+	run_l1 "$CONSOLE" 600
 else
-	# A stalled L1 is booted again (twice at most) for the cases it had
-	# not finished.
+	# A stalled L1 is booted again (four times at most, KILN_L1_ATTEMPTS
+	# in all) for the cases it had not finished; a case that failed is
+	# never run again.
 	attempt=1
 	while :; do
 		done_list=$(tr -d '\r' <"$CONSOLE" | sed -n 's/^KILN-TEST \([^ ]*\) .*/\1/p' | paste -sd, -)
@@ -232,7 +235,7 @@ else
 		cat "$LOGS/l1-console.$attempt.log" >>"$CONSOLE"
 		rm -f "$LOGS/l1-console.$attempt.log"
 		tr -d '\r' <"$CONSOLE" | grep -aq '^KILN-L1-DONE' && break
-		[ $attempt -ge 3 ] && break
+		[ $attempt -ge "${KILN_L1_ATTEMPTS:-5}" ] && break
 		log "L1 stopped before the end (QEMU status $QRC): running the remaining cases in a fresh L1"
 		echo "KILN-L1-RESTART after a stall" >>"$CONSOLE"
 		attempt=$((attempt + 1))
