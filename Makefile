@@ -4,7 +4,9 @@
 #   make check           unit tests, then end-to-end tests (real guests)
 #   make unit            unit tests only (no /dev/kvm needed)
 #   make e2e             end-to-end tests (directly, or in the nested sandbox)
-#   make demo        boot a microVM to a busybox shell
+#   make demo            boot a microVM to a busybox shell
+#   make sandbox CMD='kiln run -- uname -a'
+#                        any command line, in the nested sandbox
 #   make SAN=1 ...       ASan + UBSan build (in build/san-$(ARCH))
 #   make format-check    check .clang-format
 
@@ -33,6 +35,13 @@ LIBC ?= $(if $(and $(STATIC),$(MUSL_CC)),musl,glibc)
 ifneq ($(ARCH),$(HOST_ARCH))
 CROSS ?= $(ARCH)-linux-gnu-
 CC := $(CROSS)gcc
+# Without Debian's cross toolchain, say what to install (make sandbox
+# installs it itself).
+ifeq ($(shell command -v $(CC) 2>/dev/null),)
+ifeq ($(filter sandbox clean format format-check,$(MAKECMDGOALS)),)
+$(error ARCH=$(ARCH) needs the cross toolchain ($(CC) and $(ARCH) libraries): run 'tests/deps.sh $(ARCH)' as root)
+endif
+endif
 UNIT_LDFLAGS := -static
 UNIT_RUNNER ?= qemu-$(ARCH)-static
 endif
@@ -86,7 +95,7 @@ UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 KILN := $(BUILD)/kiln
 UNIT := $(BUILD)/unit-tests
 
-.PHONY: all clean check unit valgrind e2e demo format format-check bench tools guest-kernel fuzz fuzz-build
+.PHONY: all clean check unit valgrind e2e demo sandbox format format-check bench tools guest-kernel fuzz fuzz-build
 
 all: kiln
 
@@ -177,6 +186,18 @@ demo:
 	$(MAKE) kiln
 	KILN=$(abspath $(KILN)) tests/e2e/run.sh --demo
 
+# Any command line in the nested sandbox (or directly where /dev/kvm
+# works), kiln on its PATH with its own guest kernel:
+#   make sandbox CMD='kiln run -- uname -a'
+# Exits with the command's status. SANDBOX_FILES="PATH..." copies host
+# files in, at the same paths.
+sandbox: export KILN_SANDBOX_CMD = $(or $(CMD),kiln run -- uname -a)
+sandbox: export KILN_SANDBOX_FILES = $(SANDBOX_FILES)
+sandbox:
+	tests/deps.sh build test $(if $(filter $(ARCH),$(HOST_ARCH)),sandbox,aarch64 sandbox-aarch64)
+	$(MAKE) ARCH=$(ARCH) kiln tools
+	KILN_E2E_ARCH=$(ARCH) KILN=$(abspath $(KILN)) tests/e2e/run.sh --cmd "$$KILN_SANDBOX_CMD"
+
 # kiln against QEMU's microvm in one table (and build/bench/*.json).
 bench:
 	tests/deps.sh build test sandbox
@@ -194,10 +215,12 @@ clean:
 
 -include $(CORE_OBJS:.o=.d) $(KILN_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)
 
-TIMETO := $(BUILD)/timeto
-$(TIMETO): tests/tools/timeto.c
+# Test tools (tests/tools/), static: they run in L1 and in test guests.
+TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/%,$(wildcard tests/tools/*.c))
+$(TOOL_BINS): $(BUILD)/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -static -o $@ $<
-tools: $(TIMETO)
+tools: $(TOOL_BINS)
 
 # kiln's guest kernel, cached in $(KILN_CACHE) (see guest-kernel-config/).
 # Copied next to kiln, where `kiln run` finds it without --kernel.
@@ -231,19 +254,3 @@ fuzz-build: $(FUZZ_TARGETS)
 # Each target for FUZZ_SECONDS from its seed corpus; a crash fails.
 fuzz: fuzz-build
 	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
-RANDIO := $(BUILD)/randio
-$(RANDIO): tests/tools/randio.c
-	$(CC) $(CFLAGS) -static -o $@ $<
-tools: $(RANDIO)
-TCPXFER := $(BUILD)/tcpxfer
-$(TCPXFER): tests/tools/tcpxfer.c
-	$(CC) $(CFLAGS) -static -o $@ $<
-tools: $(TCPXFER)
-HOSTILE := $(BUILD)/hostile
-$(HOSTILE): tests/tools/hostile.c
-	$(CC) $(CFLAGS) -static -o $@ $<
-tools: $(HOSTILE)
-PTYRUN := $(BUILD)/ptyrun
-$(PTYRUN): tests/tools/ptyrun.c
-	$(CC) $(CFLAGS) -static -o $@ $<
-tools: $(PTYRUN)

@@ -53,8 +53,11 @@ int kvm_open_checked(unsigned int cpus, char *err, size_t errlen)
 	if (fd < 0) {
 		r = -errno;
 		if (errno == ENOENT)
-			snprintf(err, errlen,
-				 "%s does not exist: " KVM_MISSING_HINT, path);
+			snprintf(
+				err, errlen,
+				"%s does not exist: " KVM_MISSING_HINT
+				"; or try kiln under emulation from its source tree: make sandbox CMD='kiln run ...'",
+				path);
 		else if (errno == EACCES || errno == EPERM)
 			snprintf(
 				err, errlen,

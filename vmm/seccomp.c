@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
 #include <linux/audit.h>
+#include <linux/fs.h>
 #include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
@@ -203,11 +204,10 @@ static const unsigned long vcpu_ioctls[] = {
 	TCSETSF,
 	0,
 };
+/* BLKDISCARD, BLKZEROOUT: virtio-blk's discard and write-zeroes on a host
+ * block device. */
 static const unsigned long io_ioctls[] = {
-	KVM_IRQ_LINE,
-	TUNSETOFFLOAD,
-	TCSETSF,
-	0,
+	KVM_IRQ_LINE, BLKDISCARD, BLKZEROOUT, TUNSETOFFLOAD, TCSETSF, 0,
 };
 
 static const char *const role_names[SECCOMP_NR_ROLES] = {

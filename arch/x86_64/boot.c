@@ -117,12 +117,7 @@ int bzimage_parse(const uint8_t *buf, size_t buflen, uint64_t file_size,
 			"kernel has no 64-bit entry point: build an x86_64 kernel");
 		return -EINVAL;
 	}
-	if (!buf[HDR(relocatable_kernel)]) {
-		snprintf(
-			err, errlen,
-			"kernel is not relocatable: build it with CONFIG_RELOCATABLE=y");
-		return -EINVAL;
-	}
+	info->relocatable = buf[HDR(relocatable_kernel)] != 0;
 	setup_sects = buf[HDR(setup_sects)];
 	if (!setup_sects)
 		setup_sects = 4;
@@ -155,6 +150,50 @@ int bzimage_parse(const uint8_t *buf, size_t buflen, uint64_t file_size,
 	if (hdr_end > buflen)
 		hdr_end = buflen;
 	info->hdr_len = hdr_end - SETUP_HDR_OFFSET;
+	return 0;
+}
+
+int bzimage_load_addr(const struct bzimage_info *info, uint64_t ram_end,
+		      uint64_t *load, char *err, size_t errlen)
+{
+	uint64_t at = info->pref_address;
+
+	if (info->relocatable) {
+		/* The preferred address, if usable; else 16 MiB. */
+		if (at < X86_HIMEM_START ||
+		    (info->kernel_alignment &&
+		     (at & (info->kernel_alignment - 1))))
+			at = 0x1000000;
+	} else if (at < X86_HIMEM_START) {
+		/*
+		 * Built without CONFIG_RELOCATABLE: it runs only where it was
+		 * linked (pref_address, boot protocol 2.10+), which must
+		 * leave the boot data below 1 MiB alone.
+		 */
+		snprintf(
+			err, errlen,
+			"kernel is not relocatable and must be loaded at 0x%llx, below 1 MiB: build it with CONFIG_PHYSICAL_START of 1 MiB or more",
+			(unsigned long long)at);
+		return -EINVAL;
+	}
+	if (at > ram_end || info->init_size > ram_end - at) {
+		/* Enough for the kernel, and 16 MiB for an initrd. */
+		unsigned long long need =
+			((at + info->init_size + 0xfffff) >> 20) + 16;
+
+		if (info->relocatable)
+			snprintf(
+				err, errlen,
+				"--mem is too small for this kernel: it needs at least %llu MiB",
+				need);
+		else
+			snprintf(
+				err, errlen,
+				"--mem is too small for this kernel: it is not relocatable, runs at 0x%llx and needs at least %llu MiB",
+				(unsigned long long)at, need);
+		return -ENOMEM;
+	}
+	*load = at;
 	return 0;
 }
 
@@ -295,17 +334,16 @@ static int load_bzimage(struct vm *vm, int fd)
 		       r == -EINVAL || r == -ENOEXEC ? why : strerror(-r));
 		return r;
 	}
-	/* Relocatable (checked): the preferred address, suitably aligned. */
-	load = info.pref_address;
-	if (load < X86_HIMEM_START ||
-	    (info.kernel_alignment && (load & (info.kernel_alignment - 1))))
-		load = 0x1000000;
-	if (load + info.init_size > low_end) {
-		pr_err("--mem is too small for this kernel: it needs at least %llu MiB",
-		       (unsigned long long)((load + info.init_size) >> 20) +
-			       16);
-		return -ENOMEM;
+	r = bzimage_load_addr(&info, low_end, &load, why, sizeof(why));
+	if (r) {
+		pr_err("kernel: %s", why);
+		return r;
 	}
+	pr_debug(
+		"bzImage (boot protocol %u.%02u, %srelocatable) at 0x%llx, %u bytes in memory",
+		info.version >> 8, info.version & 0xff,
+		info.relocatable ? "" : "not ", (unsigned long long)load,
+		info.init_size);
 	dst = gpa_to_hva(vm, load, info.payload_size);
 	if (!dst)
 		return -EFAULT;

@@ -3,6 +3,7 @@
 #define KILN_X86_BOOT_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <asm/bootparam.h>
 #include <linux/kvm.h>
@@ -18,7 +19,8 @@ struct bzimage_info {
 	uint32_t init_size; /* memory the kernel needs from its load address */
 	uint32_t initrd_addr_max; /* highest byte an initrd may use */
 	uint32_t cmdline_size; /* longest command line, without the NUL */
-	uint64_t pref_address;
+	uint64_t pref_address; /* where it was linked to run */
+	bool relocatable; /* CONFIG_RELOCATABLE: may run elsewhere */
 	uint64_t setup_size; /* boot sector + real-mode setup, in the file */
 	uint64_t payload_size; /* the protected-mode kernel, in the file */
 	uint32_t hdr_len; /* bytes of setup header from offset 0x1f1 */
@@ -32,6 +34,17 @@ struct bzimage_info {
  */
 int bzimage_parse(const uint8_t *buf, size_t buflen, uint64_t file_size,
 		  struct bzimage_info *info, char *err, size_t errlen);
+
+/*
+ * Where the protected-mode kernel goes in guest RAM that is usable up to
+ * ram_end: a relocatable kernel at its preferred address (16 MiB when that
+ * is below 1 MiB or misaligned), any other exactly at its preferred
+ * address. Returns 0 with *load set, -EINVAL when that address is below
+ * 1 MiB, or -ENOMEM when the kernel's init_size does not fit; err says why
+ * and what to do.
+ */
+int bzimage_load_addr(const struct bzimage_info *info, uint64_t ram_end,
+		      uint64_t *load, char *err, size_t errlen);
 
 /*
  * The guest's memory map for ram_size bytes (see layout.h). Returns the

@@ -131,6 +131,26 @@ if want boot-vmlinux; then
 	fi
 fi
 
+# --- a kernel built without CONFIG_RELOCATABLE (kiln's own, as tinyconfig
+# makes it) runs where it was linked ---
+if [ -n "${GKERNEL:-}" ] && want boot-nonreloc; then
+	# The setup header's relocatable_kernel byte (0x234) must say no, or
+	# this case tests nothing.
+	reloc=$(od -An -tu1 -j 564 -N 1 "$GKERNEL" | tr -d ' ')
+	kiln_run boot-nonreloc -v -v --kernel "$GKERNEL" --initrd "$GUEST_INITRD" \
+		--append "$APPEND_BASE kt=boot"
+	at=$(grep -o 'not relocatable) at 0x[0-9a-f]*' "$LOGDIR/boot-nonreloc.err" | sed 's/.* at //')
+	if [ "$reloc" != 0 ]; then
+		result boot-nonreloc 1 "kiln's guest kernel is relocatable (header byte $reloc): build it without CONFIG_RELOCATABLE"
+	elif [ $RC -ne 0 ] || ! out boot-nonreloc | grep -q '^KILN-GUEST-DONE'; then
+		result boot-nonreloc 1 "status $RC, the guest did not run its /init to the end"
+	elif [ "$at" != 0x1000000 ]; then
+		result boot-nonreloc 1 "loaded at '$at', want 0x1000000 (where it was linked)"
+	else
+		result boot-nonreloc 0 "non-relocatable bzImage loaded at $at, ran /init"
+	fi
+fi
+
 # --- (4) --mem 3500M: RAM split around the MMIO hole, MemTotal matches ---
 if want mem-3500m; then
 	kiln_run mem-3500m --kernel "$KERNEL" --initrd "$GUEST_INITRD" \
@@ -238,6 +258,9 @@ if [ -n "${GKERNEL:-}" ]; then
 	mkdir -p "$W"
 	GBASE="$APPEND_BASE"
 	sum_of() { head -c 67108864 "$1" | sha256sum | cut -d' ' -f1; }
+	# stretch_sum FILE OFFSET_MIB LEN_MIB, zero_sum LEN_MIB: sha256s.
+	stretch_sum() { dd if="$1" bs=1M skip="$2" count="$3" 2>/dev/null | sha256sum | cut -d' ' -f1; }
+	zero_sum() { head -c $(($1 << 20)) /dev/zero | sha256sum | cut -d' ' -f1; }
 
 	if want virtio-rootfs; then
 		kiln_run virtio-rootfs --kernel "$GKERNEL" --disk "$ROOTFS,ro" \
@@ -351,11 +374,70 @@ if [ -n "${GKERNEL:-}" ]; then
 			result virtio-blk-discard 1 "status $rc1/$RC"
 		elif ! out virtio-blk-discard | grep -q KILN-GUEST-DISCARDED; then
 			result virtio-blk-discard 1 "blkdiscard failed in the guest"
+		elif ! out virtio-blk-discard | grep -q KILN-GUEST-ZEROED ||
+			! out virtio-blk-discard | grep -q 'KILN-GUEST-ZERO-READ ok'; then
+			result virtio-blk-discard 1 "write-zeroes failed in the guest: $(out virtio-blk-discard | grep 'ZERO')"
+		elif [ "$(stretch_sum "$W/d.img" 48 16)" != "$(zero_sum 16)" ]; then
+			result virtio-blk-discard 1 "the zeroed stretch is not zero in the host file"
 		elif [ "$empty" -ge "$full" ] || [ "$full" -lt 100000 ]; then
 			result virtio-blk-discard 1 "allocated blocks $full -> $empty"
 		else
-			result virtio-blk-discard 0 "allocated 512-byte blocks $full -> $empty"
+			result virtio-blk-discard 0 "discard: allocated 512-byte blocks $full -> $empty; write-zeroes read back as zeroes in the guest and the host file"
 		fi
+	fi
+
+	# A host block device (a loop device here) as the disk: writes
+	# flushed, discard and write-zeroes (ioctls on the device), a
+	# read-only one; data checked on the host, under the real filters.
+	if want virtio-blk-bdev && [ "$(id -u)" = 0 ]; then
+		START=$(now_cs)
+		rm -f "$W/bdev.img" "$W/bdev-ro.img"
+		# Written out, so a discard shows as blocks given back.
+		head -c 67108864 /dev/zero >"$W/bdev.img"
+		head -c 1048576 /dev/urandom >"$W/bdev-ro.img"
+		ro_before=$(sha256sum "$W/bdev-ro.img" | cut -d' ' -f1)
+		lo=$(losetup -f) && losetup "$lo" "$W/bdev.img" &&
+			lro=$(losetup -f) && losetup "$lro" "$W/bdev-ro.img"
+		if [ -z "${lro:-}" ] || ! [ -b "$lro" ]; then
+			[ -n "${lo:-}" ] && losetup -d "$lo" 2>/dev/null
+			result virtio-blk-bdev 1 "cannot set up loop devices (losetup -f)"
+		else
+			full=$(stat -c %b "$W/bdev.img")
+			kiln_run virtio-blk-bdev --kernel "$GKERNEL" --initrd "$GUEST_INITRD" \
+				--mem 512M --disk "$lo" --disk "$lro,ro" --append "$GBASE kt=blk-bdev"
+			s0=$(stretch_sum "$lo" 0 16)
+			s1=$(stretch_sum "$lo" 16 16)
+			s2=$(stretch_sum "$lo" 32 16)
+			z=$(zero_sum 16)
+			losetup -d "$lo"
+			losetup -d "$lro"
+			empty=$(stat -c %b "$W/bdev.img")
+			ro_after=$(sha256sum "$W/bdev-ro.img" | cut -d' ' -f1)
+			g0=$(out virtio-blk-bdev | sed -n 's/^KILN-GUEST-SUM0 //p')
+			r0=$(out virtio-blk-bdev | sed -n 's/^KILN-GUEST-READ0 //p')
+			if [ $RC -ne 0 ]; then
+				result virtio-blk-bdev 1 "status $RC: $(tail -c 300 "$LOGDIR/virtio-blk-bdev.err")"
+			elif out virtio-blk-bdev | grep -q WRITE-FAILED; then
+				result virtio-blk-bdev 1 "a write failed in the guest"
+			elif [ -z "$g0" ] || [ "$g0" != "$s0" ] || [ "$r0" != "$g0" ]; then
+				result virtio-blk-bdev 1 "flushed data: guest wrote $g0, read back $r0, host device has $s0"
+			elif ! out virtio-blk-bdev | grep -q KILN-GUEST-DISCARDED; then
+				result virtio-blk-bdev 1 "blkdiscard failed in the guest"
+			elif [ "$s1" != "$z" ] || [ "$empty" -gt $((full - 32768)) ]; then
+				result virtio-blk-bdev 1 "discard: the stretch is not zero on the host, or blocks $full -> $empty (want 16 MiB fewer)"
+			elif ! out virtio-blk-bdev | grep -q KILN-GUEST-ZEROED ||
+				! out virtio-blk-bdev | grep -q 'KILN-GUEST-ZERO-READ ok' ||
+				[ "$s2" != "$z" ]; then
+				result virtio-blk-bdev 1 "write-zeroes: $(out virtio-blk-bdev | grep ZERO | tr '\n' ' '), host stretch $s2"
+			elif ! out virtio-blk-bdev | grep -q '^KILN-GUEST-RO 1' ||
+				! out virtio-blk-bdev | grep -q '^KILN-GUEST-RO-WRITE refused' ||
+				[ "$ro_before" != "$ro_after" ]; then
+				result virtio-blk-bdev 1 "the read-only device was written, or not seen as read-only"
+			else
+				result virtio-blk-bdev 0 "loop devices: flushed data on the device, discard ($full -> $empty blocks) and write-zeroes read as zeroes on the host, ro refused"
+			fi
+		fi
+		rm -f "$W/bdev.img" "$W/bdev-ro.img"
 	fi
 
 	if want virtio-rng; then

@@ -15,6 +15,16 @@ case " $(cat /proc/cmdline) " in
 	esac
 	;;
 esac
+# zero_check DEV OFFSET_MIB LEN_MIB: does that stretch read as zeroes?
+zero_check() {
+	z=$(head -c $(($3 << 20)) /dev/zero | sha256sum | cut -d' ' -f1)
+	got=$(dd if="$1" bs=1M skip="$2" count="$3" 2>/dev/null | sha256sum | cut -d' ' -f1)
+	if [ "$got" = "$z" ]; then
+		echo "KILN-GUEST-ZERO-READ ok"
+	else
+		echo "KILN-GUEST-ZERO-READ bad"
+	fi
+}
 firmware() {
 	if [ -e /sys/firmware/acpi/tables/APIC ]; then
 		echo "KILN-GUEST-FIRMWARE acpi"
@@ -112,7 +122,33 @@ blk-ids)
 	done
 	;;
 blk-discard)
-	blkdiscard /dev/vdb && echo "KILN-GUEST-DISCARDED"
+	# Of the 64 MiB blk-write wrote: the first 48 discarded, the last 16
+	# written with zeroes (WRITE_ZEROES) and read back.
+	blkdiscard -o 0 -l 50331648 /dev/vdb && echo "KILN-GUEST-DISCARDED"
+	blkzero /dev/vdb 48 16 >/dev/null && echo "KILN-GUEST-ZEROED"
+	zero_check /dev/vdb 48 16
+	;;
+blk-bdev)
+	# /dev/vdb is a host block device: three 16 MiB stretches of random
+	# data, each flushed; then the second discarded and the third
+	# written with zeroes. /dev/vdc is a read-only one.
+	for i in 0 1 2; do
+		dd if=/dev/urandom of=/tmp/p bs=1M count=16 2>/dev/null
+		echo "KILN-GUEST-SUM$i $(sha256sum /tmp/p | cut -d' ' -f1)"
+		dd if=/tmp/p of=/dev/vdb bs=1M seek=$((i * 16)) conv=fsync,notrunc 2>/dev/null ||
+			echo "KILN-GUEST-WRITE-FAILED $i"
+		rm -f /tmp/p
+	done
+	echo "KILN-GUEST-READ0 $(dd if=/dev/vdb bs=1M count=16 2>/dev/null | sha256sum | cut -d' ' -f1)"
+	blkdiscard -o 16777216 -l 16777216 /dev/vdb && echo "KILN-GUEST-DISCARDED"
+	blkzero /dev/vdb 32 16 >/dev/null && echo "KILN-GUEST-ZEROED"
+	zero_check /dev/vdb 32 16
+	echo "KILN-GUEST-RO $(cat /sys/block/vdc/ro)"
+	if dd if=/dev/zero of=/dev/vdc bs=4096 count=1 conv=fsync 2>/dev/null; then
+		echo "KILN-GUEST-RO-WRITE accepted"
+	else
+		echo "KILN-GUEST-RO-WRITE refused"
+	fi
 	;;
 blkbench)
 	randio /dev/vda write 64 2000 | sed 's/^/KILN-GUEST-/'
@@ -178,9 +214,13 @@ hvc)
 	sh
 	;;
 shell)
+	# busybox's init as PID 1, so poweroff and reboot work as on any
+	# machine; a shell on the console, again after each exit.
 	echo
-	echo "kiln demo guest: busybox shell. 'reboot -f' or Ctrl-A x ends it."
-	setsid cttyhack sh -l
+	echo "kiln demo guest: busybox shell. 'poweroff', 'reboot' or Ctrl-A x ends it."
+	printf '%s\n' '::respawn:/bin/cttyhack /bin/sh -l' \
+		'::shutdown:/bin/umount -a -r' >/etc/inittab
+	exec /bin/init
 	;;
 *)
 	echo "KILN-GUEST-UNKNOWN-CASE '$kt'"

@@ -6,6 +6,12 @@
 #                               "N passed, N failed"
 #   tests/e2e/run.sh --demo     boot a microVM to a busybox shell
 #   tests/e2e/run.sh --bench    kiln vs QEMU, time to the guest's init
+#   tests/e2e/run.sh --cmd 'kiln run -- uname -a'
+#                               any command line, kiln's included, in the
+#                               sandbox (kiln on its PATH with its own
+#                               guest kernel); exits with kiln's status.
+#                               KILN_SANDBOX_FILES="PATH..." copies host
+#                               files into the sandbox at the same paths.
 #
 # KILN_E2E_ARCH=aarch64 tests an aarch64 kiln (KILN, a static cross
 # build) in the nested Arm sandbox: QEMU's emulated Arm CPU with EL2 and
@@ -19,6 +25,11 @@ JOB=test
 case "${1:-}" in
 --demo) JOB=demo ;;
 --bench) JOB=bench ;;
+--cmd)
+	JOB=cmd
+	SANDBOX_CMD=${2:-}
+	[ -n "$SANDBOX_CMD" ] || die "--cmd needs a command line, e.g. 'kiln run -- uname -a'"
+	;;
 "") ;;
 *) die "unknown option $1" ;;
 esac
@@ -59,6 +70,10 @@ if [ "${KILN_E2E_GUEST_KERNEL:-1}" != 0 ] && [ "$JOB" != demo ]; then
 	x86_64) GKERNEL=$GK_DIR/bzImage ;;
 	aarch64) GKERNEL=$GK_DIR/Image ;;
 	esac
+	# Also where kiln looks for its own kernel (guest-kernel/ beside the
+	# binary, as make guest-kernel puts it): ./kiln run finds it after.
+	mkdir -p "$ROOT/build/$E2E_ARCH/guest-kernel"
+	cp "$GK_DIR"/* "$ROOT/build/$E2E_ARCH/guest-kernel/"
 	ROOTFS=$WORK/rootfs.ext4
 	make_rootfs_image "$ROOTFS"
 fi
@@ -93,6 +108,8 @@ if [ "$MODE" = direct ]; then
 			--append "quiet kt=shell" ;;
 	bench)
 		PATH=$ROOT/build/$(uname -m):$PATH exec "$E2E_DIR/bench.sh" ;;
+	cmd)
+		PATH=$(dirname "$KILN"):$PATH exec sh -c "$SANDBOX_CMD" ;;
 	esac
 	LOGDIR=$LOGS/direct "$E2E_DIR/cases.sh" | tee "$WORK/results"
 	summarize "$WORK/results"
@@ -125,17 +142,20 @@ fi
 mkdir -p "$L1/modules" "$L1/guest" "$L1/e2e"
 MODDIR=$DEB_KDIR/lib/modules/$DEB_KVER/kernel
 # L1's modules, loaded in this order: KVM for AMD SVM (what QEMU's x86 CPU
-# emulates) and tun; Debian's arm64 kernel has KVM built in.
+# emulates), tun, and loop (host block devices for the disk cases);
+# Debian's arm64 kernel has KVM built in. One the kernel has built in
+# has no file.
 case $E2E_ARCH in
-x86_64) mods="virt/lib/irqbypass arch/x86/kvm/kvm drivers/crypto/ccp/ccp arch/x86/kvm/kvm-amd drivers/net/tun" ;;
-aarch64) mods="drivers/net/tun" ;;
+x86_64) mods="virt/lib/irqbypass arch/x86/kvm/kvm drivers/crypto/ccp/ccp arch/x86/kvm/kvm-amd drivers/net/tun drivers/block/loop" ;;
+aarch64) mods="drivers/net/tun drivers/block/loop" ;;
 esac
 for m in $mods; do
+	[ -f "$MODDIR/$m.ko" ] || continue
 	cp "$MODDIR/$m.ko" "$L1/modules/"
 	echo "$(basename "$m")" >>"$L1/modules/order"
 done
 # Test tools, passt for user-mode networking, and an unprivileged user.
-for t in tcpxfer timeto ptyrun hostile; do
+for t in tcpxfer timeto ptyrun hostile blkzero; do
 	cp "$ROOT/build/$E2E_ARCH/$t" "$L1/bin/" 2>/dev/null || true
 done
 if command -v passt >/dev/null && [ -z "$CROSS_ARCH" ]; then
@@ -151,6 +171,18 @@ cp "$GUEST_INITRD" "$L1/guest/initrd.gz"
 if [ -n "$GKERNEL" ]; then
 	cp "$GKERNEL" "$L1/guest/gkernel"
 	cp "$ROOTFS" "$L1/guest/rootfs.ext4"
+	# Where kiln looks for its own kernel: guest-kernel/ beside itself.
+	mkdir -p "$L1/bin/guest-kernel"
+	ln "$L1/guest/gkernel" "$L1/bin/guest-kernel/$(basename "$GKERNEL")"
+fi
+if [ "$JOB" = cmd ]; then
+	printf '%s\n' "$SANDBOX_CMD" >"$L1/e2e/cmd"
+	for f in ${KILN_SANDBOX_FILES:-}; do
+		[ -e "$f" ] || die "KILN_SANDBOX_FILES: '$f' does not exist"
+		f=$(realpath "$f")
+		mkdir -p "$L1$(dirname "$f")"
+		cp -a "$f" "$L1$f"
+	done
 fi
 cp "$E2E_DIR/cases.sh" "$E2E_DIR/cases-run.sh" "$E2E_DIR/cases-harden.sh" \
 	"$E2E_DIR/bench.sh" "$L1/e2e/"
@@ -181,8 +213,17 @@ APPEND="console=$L1_CONSOLE quiet panic=-1 kiln.job=$JOB ${KILN_E2E_ONLY:+kiln.o
 [ "$E2E_ARCH" = aarch64 ] && APPEND="$APPEND kiln.gic=${KILN_E2E_GIC:-3}"
 
 log "booting the nested sandbox (L1 under QEMU TCG) for the $JOB job"
-if [ "$JOB" = demo ]; then
-	exec "${QEMU[@]}" -append "$APPEND"
+if [ "$JOB" = demo ] || [ "$JOB" = cmd ]; then
+	# The sandbox's own escape key is Ctrl-] (Ctrl-] x stops it), so that
+	# Ctrl-A, kiln's, reaches kiln. Its console is kept to find kiln's
+	# exit status, which becomes this script's.
+	log "Ctrl-A x quits kiln; Ctrl-] x stops the whole sandbox"
+	set +e
+	"${QEMU[@]}" -echr 29 -append "$APPEND" | tee "$WORK/console"
+	set -e
+	rc=$(tr -d '\r' <"$WORK/console" | sed -En 's/^(kiln|the command) exited with status ([0-9]+)$/\2/p' | tail -n1)
+	[ -n "$rc" ] || die "the sandbox stopped before the command ended"
+	exit "$rc"
 fi
 
 # run_l1 CONSOLE STALL [KERNEL-ARGS]: boots L1 once, its console to

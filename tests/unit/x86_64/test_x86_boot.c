@@ -104,11 +104,6 @@ static void test_bzimage_rejects(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "2.10 is too old"));
 
 	make_header(b);
-	b[HDR(relocatable_kernel)] = 0;
-	CU_ASSERT_EQUAL(parse_err(b, sizeof(b), 8 << 20, err), -EINVAL);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, "not relocatable"));
-
-	make_header(b);
 	put16(b, HDR(xloadflags), 0);
 	CU_ASSERT_EQUAL(parse_err(b, sizeof(b), 8 << 20, err), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "64-bit"));
@@ -132,6 +127,89 @@ static uint64_t e820_sum(const struct boot_e820_entry *e, int n, uint32_t type)
 		if (e[i].type == type)
 			s += e[i].size;
 	return s;
+}
+
+/* Where the kernel goes: relocatable or not, fitting in RAM or not. */
+static void test_bzimage_load_addr(void)
+{
+	struct bzimage_info info;
+	uint64_t load = 0, pref;
+	uint8_t b[1024];
+	char err[256];
+
+	make_header(b);
+	CU_ASSERT_EQUAL(bzimage_parse(b, sizeof(b), 8 << 20, &info, err,
+				      sizeof(err)),
+			0);
+	CU_ASSERT_TRUE(info.relocatable);
+	CU_ASSERT_EQUAL(bzimage_load_addr(&info, 256 << 20, &load, err,
+					  sizeof(err)),
+			0);
+	CU_ASSERT_EQUAL(load, 0x1000000);
+
+	/* A relocatable kernel that prefers a bad address gets 16 MiB. */
+	info.pref_address = 0x80000;
+	CU_ASSERT_EQUAL(bzimage_load_addr(&info, 256 << 20, &load, err,
+					  sizeof(err)),
+			0);
+	CU_ASSERT_EQUAL(load, 0x1000000);
+	info.pref_address = 0x2100000; /* not 2 MiB aligned */
+	CU_ASSERT_EQUAL(bzimage_load_addr(&info, 256 << 20, &load, err,
+					  sizeof(err)),
+			0);
+	CU_ASSERT_EQUAL(load, 0x1000000);
+
+	/* Not relocatable (tinyconfig): parsed, and loaded where linked. */
+	make_header(b);
+	b[HDR(relocatable_kernel)] = 0;
+	pref = 0x2100000;
+	memcpy(b + HDR(pref_address), &pref, 8);
+	CU_ASSERT_EQUAL(bzimage_parse(b, sizeof(b), 8 << 20, &info, err,
+				      sizeof(err)),
+			0);
+	CU_ASSERT_FALSE(info.relocatable);
+	CU_ASSERT_EQUAL(bzimage_load_addr(&info, 256 << 20, &load, err,
+					  sizeof(err)),
+			0);
+	CU_ASSERT_EQUAL(load, 0x2100000);
+
+	/* ... and it must fit from there: 0x2100000 + init_size. */
+	load = 0;
+	CU_ASSERT_EQUAL(bzimage_load_addr(&info, 0x2100000 + 0x3f98000 - 1,
+					  &load, err, sizeof(err)),
+			-ENOMEM);
+	CU_ASSERT_EQUAL(load, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "not relocatable"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--mem"));
+	CU_ASSERT_EQUAL(bzimage_load_addr(&info, 0x2100000 + 0x3f98000, &load,
+					  err, sizeof(err)),
+			0);
+	/* An address past the end of RAM, and one that would wrap. */
+	info.pref_address = 1ULL << 40;
+	CU_ASSERT_EQUAL(bzimage_load_addr(&info, 256 << 20, &load, err,
+					  sizeof(err)),
+			-ENOMEM);
+	info.pref_address = UINT64_MAX - 0x1000;
+	CU_ASSERT_EQUAL(bzimage_load_addr(&info, UINT64_MAX - 1, &load, err,
+					  sizeof(err)),
+			-ENOMEM);
+
+	/* Below 1 MiB it would overwrite the boot data: refused. */
+	info.pref_address = 0x10000;
+	CU_ASSERT_EQUAL(bzimage_load_addr(&info, 256 << 20, &load, err,
+					  sizeof(err)),
+			-EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "below 1 MiB"));
+
+	/* A relocatable kernel too big for RAM. */
+	make_header(b);
+	CU_ASSERT_EQUAL(bzimage_parse(b, sizeof(b), 8 << 20, &info, err,
+				      sizeof(err)),
+			0);
+	CU_ASSERT_EQUAL(bzimage_load_addr(&info, 64 << 20, &load, err,
+					  sizeof(err)),
+			-ENOMEM);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "at least 96 MiB"));
 }
 
 static void check_e820_sorted(const struct boot_e820_entry *e, int n)
@@ -222,6 +300,7 @@ void suite_x86_boot(void)
 	static const CU_TestInfo tests[] = {
 		{ "bzImage header valid", test_bzimage_valid },
 		{ "bzImage header rejected", test_bzimage_rejects },
+		{ "bzImage load address", test_bzimage_load_addr },
 		{ "e820 256M", test_e820_small },
 		{ "e820 3G", test_e820_at_hole },
 		{ "e820 across the MMIO hole", test_e820_across_hole },
