@@ -63,6 +63,7 @@ static int add_bind(struct jail_plan *plan, const char *host,
 	b->host = realpath(host, NULL);
 	b->inside = strdup(inside);
 	b->dir = S_ISDIR(st.st_mode);
+	b->dev = S_ISBLK(st.st_mode) || S_ISCHR(st.st_mode);
 	b->ro = ro;
 	if (!b->host || !b->inside) {
 		free(b->host);
@@ -341,7 +342,9 @@ static int bind_in(const char *root, const struct jail_bind *b, char *err,
 	/* Read-only and nosuid need a remount of the bind. */
 	if (b->ro)
 		fl |= MS_RDONLY;
-	if (strncmp(b->inside, "/dev/", 5))
+	/* Device nodes: /dev/kvm and the like, and host block devices as
+	 * disks. */
+	if (!b->dev)
 		fl |= MS_NODEV;
 	if (mount(NULL, target, NULL, fl | MS_REMOUNT, NULL))
 		goto fail;

@@ -27,6 +27,7 @@ struct jail_bind {
 	char *host; /* absolute host path (malloc'ed) */
 	char *inside; /* absolute path in the jail (malloc'ed) */
 	int dir; /* a directory (else a file or device) */
+	int dev; /* a device node: its bind is not nodev */
 	int ro;
 };
 

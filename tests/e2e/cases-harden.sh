@@ -129,10 +129,15 @@ if want jail; then
 	rm -rf "$J" && mkdir -p "$J"
 	mounts_before=$(wc -l </proc/mounts)
 	dd if=/dev/zero of=/tmp/kiln-jail-disk bs=1M count=4 2>/dev/null
+	# A host block device too (a loop device), bound into the jail.
+	dd if=/dev/zero of=/tmp/kiln-jail-bdev bs=1M count=4 2>/dev/null
+	jlo=$(losetup -f) && losetup "$jlo" /tmp/kiln-jail-bdev || jlo=
 	rm -f /tmp/kiln-looked
 	timeout -s KILL $T "$KILN" run --jail "$J" --kernel "$GKERNEL" --rootfs "$BBROOT,ro" \
-		--disk /tmp/kiln-jail-disk -- sh -c \
-		'cat /etc/marker; echo jailed | dd of=/dev/vda conv=fsync 2>/dev/null; sleep 5; exit 3' \
+		--disk /tmp/kiln-jail-disk ${jlo:+--disk "$jlo"} -- sh -c \
+		'cat /etc/marker; echo jailed | dd of=/dev/vda conv=fsync 2>/dev/null
+		[ -b /dev/vdb ] && echo jailed-bdev | dd of=/dev/vdb conv=fsync 2>/dev/null
+		sleep 5; exit 3' \
 		</dev/null >"$LOGDIR/jail.out" 2>"$LOGDIR/jail.err" &
 	bg=$!
 	jail_check jail "$(kiln_pid $bg)" "dev disks kernel proc rootfs "
@@ -144,12 +149,15 @@ if want jail; then
 		result jail 1 "status $RC, output '$(out jail | head -c 200)', want 3 and bbroot-marker"
 	elif [ "$(head -c 6 /tmp/kiln-jail-disk)" != jailed ]; then
 		result jail 1 "the guest's write did not reach the disk image"
+	elif [ -z "$jlo" ] || [ "$(head -c 11 "$jlo")" != jailed-bdev ]; then
+		result jail 1 "the guest's write did not reach the host block device ('$jlo')"
 	elif [ -n "$(ls -A "$J")" ] || [ "$(wc -l </proc/mounts)" != "$mounts_before" ]; then
 		result jail 1 "left behind: '$(ls -A "$J")', mounts $mounts_before -> $(wc -l </proc/mounts)"
 	else
-		result jail 0 "PID 1 in its own mnt/pid/ipc/uts/net namespaces, root holds only the VM's files, no capabilities, no_new_privs, seccomp; status and disk write pass through"
+		result jail 0 "PID 1 in its own mnt/pid/ipc/uts/net namespaces, root holds only the VM's files, no capabilities, no_new_privs, seccomp; status and disk writes (an image, a block device) pass through"
 	fi
-	rm -rf "$J" /tmp/kiln-jail-disk
+	[ -z "$jlo" ] || losetup -d "$jlo"
+	rm -rf "$J" /tmp/kiln-jail-disk /tmp/kiln-jail-bdev
 fi
 
 if want jail-cgroup; then

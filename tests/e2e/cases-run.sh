@@ -150,6 +150,44 @@ if want run-share-rw; then
 	fi
 fi
 
+# Every 9P operation the guest's kernel makes on a writable share, under
+# the real filters, each result checked on the host: create, write,
+# fsync, hard and symbolic links, mkdir, a FIFO (mknod), chmod, chown,
+# truncate, utimes, statfs, locks, readdir, rename, unlink, rmdir.
+if want run-share-ops; then
+	d=/tmp/kiln-share-ops
+	rm -rf $d && mkdir -p $d/gone && echo old >$d/old
+	krun run-share-ops --share $d:/mnt/o -- sh -c 'cd /mnt/o &&
+		echo hello-world >f && dd if=f of=synced conv=fsync 2>/dev/null &&
+		ln f hard && ln -s f sym && mkdir -p dir/sub && mkfifo dir/fifo &&
+		chmod 640 f && chown 1000:1000 synced && truncate -s 5 hard &&
+		mv old dir/new && touch -d "2001-02-03 04:05:06" dir &&
+		rmdir gone && flock f true && ln f f2 && rm f2 &&
+		df /mnt/o | tail -n 1 | wc -w && ls -a dir | tr "\n" " "'
+	got=$(out run-share-ops | tr '\n' '|')
+	bad=
+	[ "$(cat $d/f 2>/dev/null)" = hello ] || bad="$bad truncate"
+	[ "$(cat $d/synced 2>/dev/null)" = hello-world ] || bad="$bad fsync-copy"
+	[ "$(stat -c %h $d/f 2>/dev/null)" = 2 ] || bad="$bad link/unlink"
+	[ "$(readlink $d/sym)" = f ] || bad="$bad symlink"
+	[ -p $d/dir/fifo ] || bad="$bad mkfifo"
+	[ -d $d/dir/sub ] || bad="$bad mkdir"
+	[ "$(stat -c %a $d/f 2>/dev/null)" = 640 ] || bad="$bad chmod"
+	[ "$(stat -c %u:%g $d/synced 2>/dev/null)" = 1000:1000 ] || bad="$bad chown"
+	[ "$(date -u -r $d/dir +%Y 2>/dev/null)" = 2001 ] || bad="$bad utimes"
+	[ "$(cat $d/dir/new 2>/dev/null)" = old ] && ! [ -e $d/old ] || bad="$bad rename"
+	! [ -e $d/gone ] || bad="$bad rmdir"
+	if [ $RC -ne 0 ]; then
+		result run-share-ops 1 "status $RC: $(tail -c 300 "$LOGDIR/run-share-ops.err")"
+	elif [ -n "$bad" ]; then
+		result run-share-ops 1 "on the host, wrong:$bad (guest said '$got')"
+	elif [ "$got" != "6|. .. fifo new sub |" ]; then
+		result run-share-ops 1 "statfs or readdir: guest said '$got'"
+	else
+		result run-share-ops 0 "every 9P operation, checked on the host"
+	fi
+fi
+
 if want run-confine; then
 	# A secret outside the share, symlinks planted inside it.
 	echo SECRET-OUTSIDE >/tmp/kiln-secret

@@ -49,7 +49,7 @@ matches() { # NAME GLOBS: does NAME match one of the comma-separated globs?
 # the ELF/PVH entry, the e820 hole, ACPI, the stock kernel's modules, and
 # those needing the sanitizer build's hooks or the x86 hostile program).
 if [ -z "${KILN_E2E_CASES:-}" ] && [ "$(uname -m)" = aarch64 ]; then
-	KILN_E2E_CASES="boot-bzimage,smp-2,sigterm,poweroff-reboot,guest-clock,virtio-*,net-tap,net-two-nics,run-*,seccomp-threads,jail,jail-cgroup,hostile,bad-*,no-kvm-device,not-kvm-device"
+	KILN_E2E_CASES="boot-bzimage,smp-2,sigterm,poweroff-reboot,demo-shell,guest-clock,virtio-*,net-tap,net-two-nics,run-*,seccomp-threads,jail,jail-cgroup,hostile,bad-*,no-kvm-device,not-kvm-device"
 fi
 
 # NAME: should this case run? KILN_E2E_CASES: the cases of this arch,
@@ -80,6 +80,29 @@ kiln_run() {
 }
 
 out() { tr -d '\r' <"$LOGDIR/$1.out"; }
+
+# wait_out NAME PATTERN PID: waits until NAME.out has PATTERN or PID ends.
+wait_out() {
+	j=0
+	while [ $j -lt $((T * 5)) ] && kill -0 "$3" 2>/dev/null &&
+		! tr -d '\r' <"$LOGDIR/$1.out" | grep -q "$2"; do
+		sleep 0.2
+		j=$((j + 1))
+	done
+	tr -d '\r' <"$LOGDIR/$1.out" | grep -q "$2"
+}
+
+# finish PID: waits for kiln to end by itself (or kills it); sets RC.
+finish() {
+	j=0
+	while [ $j -lt $((T * 5)) ] && kill -0 "$1" 2>/dev/null; do
+		sleep 0.2
+		j=$((j + 1))
+	done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1"
+	RC=$?
+}
 
 # --- (1) the stock kernel reaches /init, reboot -f ends kiln with 0 ---
 if want boot-bzimage; then
@@ -233,6 +256,41 @@ if want poweroff-reboot; then
 		result poweroff-reboot 1 "reboot -f: kiln did not see a reboot: $(tail -c 200 "$LOGDIR/poweroff-reboot.err")"
 	else
 		result poweroff-reboot 0 "poweroff -f and reboot -f each end kiln with 0"
+	fi
+fi
+
+# --- make demo's guest: keys typed on the serial console reach its shell,
+# and its poweroff ends kiln with 0 ---
+if want demo-shell; then
+	START=$(now_cs)
+	rm -f "$LOGDIR/demo-shell.in"
+	mkfifo "$LOGDIR/demo-shell.in"
+	"$KILN" run -v --kernel "$KERNEL" --initrd "$GUEST_INITRD" \
+		--append "$APPEND_BASE kt=shell" <"$LOGDIR/demo-shell.in" \
+		>"$LOGDIR/demo-shell.out" 2>"$LOGDIR/demo-shell.err" &
+	pid=$!
+	exec 3>"$LOGDIR/demo-shell.in"
+	# Typed again until the shell answers: keys typed before the shell
+	# reads its terminal may be taken by the boot.
+	if wait_out demo-shell 'kiln demo guest' $pid; then
+		i=0
+		while [ $i -lt 30 ] && kill -0 $pid 2>/dev/null &&
+			! out demo-shell | grep -q '^HELLO-42'; do
+			echo 'echo HELLO-$((6*7))' >&3
+			sleep 2
+			i=$((i + 1))
+		done
+		echo poweroff >&3
+	fi
+	finish $pid
+	exec 3>&-
+	rm -f "$LOGDIR/demo-shell.in"
+	if ! out demo-shell | grep -q '^HELLO-42'; then
+		result demo-shell 1 "status $RC, the shell did not answer on the serial console"
+	elif [ $RC -ne 0 ] || ! grep -q 'guest powered off' "$LOGDIR/demo-shell.err"; then
+		result demo-shell 1 "poweroff in the demo guest: status $RC, $(tail -c 200 "$LOGDIR/demo-shell.err")"
+	else
+		result demo-shell 0 "typed keys reached the shell; its poweroff ended kiln with 0"
 	fi
 fi
 
@@ -471,28 +529,6 @@ if [ -n "${GKERNEL:-}" ]; then
 fi
 
 # --- virtio-net (kiln's guest kernel, TAP devices and passt in L1) ---
-# wait_out NAME PATTERN PID: waits until NAME.out has PATTERN or PID ends.
-wait_out() {
-	j=0
-	while [ $j -lt $((T * 5)) ] && kill -0 "$3" 2>/dev/null &&
-		! tr -d '\r' <"$LOGDIR/$1.out" | grep -q "$2"; do
-		sleep 0.2
-		j=$((j + 1))
-	done
-	tr -d '\r' <"$LOGDIR/$1.out" | grep -q "$2"
-}
-
-# finish PID: waits for kiln to end by itself (or kills it); sets RC.
-finish() {
-	j=0
-	while [ $j -lt $((T * 5)) ] && kill -0 "$1" 2>/dev/null; do
-		sleep 0.2
-		j=$((j + 1))
-	done
-	kill -KILL "$1" 2>/dev/null
-	wait "$1"
-	RC=$?
-}
 
 if [ -n "${GKERNEL:-}" ] && [ -c /dev/net/tun ] && command -v tcpxfer >/dev/null; then
 	W=$LOGDIR/images

@@ -442,9 +442,11 @@ static void test_jail_plan(void)
 	setenv("KILN_KVM_DEVICE", "/dev/null", 1);
 
 	memset(&c, 0, sizeof(c));
-	c.nr_disks = 1;
+	c.nr_disks = 2;
 	c.disks[0].path = strdup(d);
 	c.disks[0].ro = 1;
+	/* A device node as a disk (as a host block device would be). */
+	c.disks[1].path = strdup("/dev/null");
 	c.rootfs = dir;
 	c.rootfs_path_len = strlen(dir);
 	c.run_argv = argv;
@@ -454,18 +456,28 @@ static void test_jail_plan(void)
 	CU_ASSERT_STRING_EQUAL(c.rootfs, "/rootfs");
 	CU_ASSERT_EQUAL(c.rootfs_path_len, 7);
 	CU_ASSERT(plan.new_net); /* no NIC: an empty network namespace */
-	CU_ASSERT_EQUAL(plan.nr, 5); /* kvm, null, kernel, disk, rootfs */
+	CU_ASSERT_STRING_EQUAL(c.disks[1].path, "/disks/1");
+	/* kvm, null, kernel, two disks, rootfs */
+	CU_ASSERT_EQUAL(plan.nr, 6);
 	for (i = 0; i < plan.nr; i++) {
 		if (!strcmp(plan.binds[i].inside, "/disks/0")) {
 			CU_ASSERT_STRING_EQUAL(plan.binds[i].host, d);
 			CU_ASSERT_EQUAL(plan.binds[i].ro, 1);
 			CU_ASSERT_EQUAL(plan.binds[i].dir, 0);
+			CU_ASSERT_EQUAL(plan.binds[i].dev, 0);
 		}
-		if (!strcmp(plan.binds[i].inside, "/rootfs"))
+		/* Device nodes are bound without nodev, files with it. */
+		if (!strcmp(plan.binds[i].inside, "/disks/1") ||
+		    !strcmp(plan.binds[i].inside, "/dev/kvm"))
+			CU_ASSERT_EQUAL(plan.binds[i].dev, 1);
+		if (!strcmp(plan.binds[i].inside, "/rootfs")) {
 			CU_ASSERT_EQUAL(plan.binds[i].dir, 1);
+			CU_ASSERT_EQUAL(plan.binds[i].dev, 0);
+		}
 	}
 	jail_plan_free(&plan);
 	free(c.disks[0].path);
+	free(c.disks[1].path);
 	free((char *)c.rootfs);
 
 	/* A command needs a root in the jail; passt does not run there. */
