@@ -2,13 +2,15 @@
 # Builds kiln's guest kernel (bzImage and vmlinux) from tinyconfig plus
 # guest-kernel-config/$ARCH.config.
 #
-#   guest-kernel-config/build.sh [--print-dir]
+#   guest-kernel-config/build.sh            builds (or finds) it
+#   guest-kernel-config/build.sh --deps     only installs what building needs
 #
 # KERNEL_SRC names a kernel source tree or tarball; the default is Debian's
 # linux-source-6.1 package (installed when missing). The result is cached
 # in $KILN_CACHE/guest-kernel/<key>/, the key hashing the fragment, the
 # source and the compiler, so it is built once per machine. Prints the
-# directory holding bzImage and vmlinux.
+# directory holding bzImage and vmlinux. Many at once are safe: one
+# builds while the others wait for its result (a lock per kernel).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 ARCH=${ARCH:-$(uname -m)}
@@ -40,6 +42,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 		{ apt-get update -q >&2 && apt-get install -y -q --no-install-recommends "${missing[@]}" >&2; }
 fi
 [ -n "$src" ] || src=/usr/src/linux-source-6.1.tar.xz
+[ "${1:-}" != --deps ] || exit 0
 
 if [ -d "$src" ]; then
 	srcid=$(cd "$src" && make -s kernelversion)-$(realpath "$src")
@@ -49,7 +52,18 @@ fi
 key=$( { cat "$frag"; echo "$srcid"; ${cross}gcc --version | head -1; echo "$ARCH"; } |
 	sha256sum | cut -c1-16)
 out=$CACHE/guest-kernel/$ARCH-$key
-if [ -f "$out/vmlinux" ] && [ -f "$out/$(basename $image)" ]; then
+done_already() { [ -f "$out/vmlinux" ] && [ -f "$out/$(basename $image)" ]; }
+if done_already; then
+	echo "$out"
+	exit 0
+fi
+mkdir -p "$CACHE/guest-kernel"
+exec 9>"$CACHE/guest-kernel/.lock-$ARCH-$key"
+if ! flock -n 9; then
+	echo "waiting for another build of the $ARCH guest kernel" >&2
+	flock 9
+fi
+if done_already; then
 	echo "$out"
 	exit 0
 fi
