@@ -734,14 +734,18 @@ static int op_setattr(struct req *q)
 		     (valid & SETATTR_GID) ? gid : (uint32_t)-1,
 		     AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
 		r = -errno;
+	/*
+	 * The *at forms: musl's chmod() and open() are the legacy system
+	 * calls on x86_64, which the I/O thread's filter does not allow.
+	 */
 	if (!r && (valid & SETATTR_MODE) && !S_ISLNK(st.st_mode) &&
-	    chmod(proc, mode & 07777))
+	    fchmodat(AT_FDCWD, proc, mode & 07777, 0))
 		r = -errno;
 	if (!r && (valid & SETATTR_SIZE)) {
 		if (!S_ISREG(st.st_mode) || size > INT64_MAX) {
 			r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
 		} else {
-			int wfd = open(proc, O_WRONLY | O_CLOEXEC);
+			int wfd = openat(AT_FDCWD, proc, O_WRONLY | O_CLOEXEC);
 
 			if (wfd < 0 || ftruncate(wfd, size))
 				r = -errno;

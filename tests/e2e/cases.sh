@@ -462,7 +462,8 @@ if [ -n "${GKERNEL:-}" ]; then
 		else
 			full=$(stat -c %b "$W/bdev.img")
 			kiln_run virtio-blk-bdev --kernel "$GKERNEL" --initrd "$GUEST_INITRD" \
-				--mem 512M --disk "$lo" --disk "$lro,ro" --append "$GBASE kt=blk-bdev"
+				--mem 512M --disk "$ROOTFS,ro" --disk "$lo" --disk "$lro,ro" \
+				--append "$GBASE kt=blk-bdev"
 			s0=$(stretch_sum "$lo" 0 16)
 			s1=$(stretch_sum "$lo" 16 16)
 			s2=$(stretch_sum "$lo" 32 16)

@@ -155,7 +155,7 @@ for m in $mods; do
 	echo "$(basename "$m")" >>"$L1/modules/order"
 done
 # Test tools, passt for user-mode networking, and an unprivileged user.
-for t in tcpxfer timeto ptyrun hostile blkzero; do
+for t in tcpxfer timeto ptyrun hostile blkzero locktest; do
 	cp "$ROOT/build/$E2E_ARCH/$t" "$L1/bin/" 2>/dev/null || true
 done
 if command -v passt >/dev/null && [ -z "$CROSS_ARCH" ]; then
