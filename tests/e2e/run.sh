@@ -196,7 +196,10 @@ make_cpio "$L1" "$WORK/l1.cpio"
 
 case $E2E_ARCH in
 x86_64)
-	QEMU=(qemu-system-x86_64 -accel tcg -cpu max -m "${KILN_L1_MEM:-6G}")
+	# qboot (Debian's QEMU ships it) instead of SeaBIOS: it boots L1's
+	# kernel sooner and prints nothing on the serial console (SeaBIOS
+	# resets the terminal the demo and make sandbox run in).
+	QEMU=(qemu-system-x86_64 -accel tcg -cpu max -m "${KILN_L1_MEM:-6G}" -bios qboot.rom)
 	L1_CONSOLE=ttyS0 ;;
 aarch64)
 	# EL2 for KVM (VHE), GICv3; the cheap pointer-authentication
