@@ -70,14 +70,17 @@ bench) /e2e/bench.sh ;;
 demo)
 	setsid cttyhack /bin/kiln run --kernel "$KERNEL" --initrd "$GUEST_INITRD" \
 		--append "quiet kt=shell"
-	echo "kiln exited with status $?"
+	rc=$?
+	# On a line of its own: kiln may have quit in the middle of one.
+	printf '\nkiln exited with status %s\n' $rc
 	;;
 cmd)
 	# The command line make sandbox was given, with a terminal when the
 	# sandbox has one.
 	cd /root
 	setsid cttyhack sh -c "$(cat /e2e/cmd)"
-	echo "the command exited with status $?"
+	rc=$?
+	printf '\nthe command exited with status %s\n' $rc
 	;;
 esac
 [ "$job" = demo ] || [ "$job" = cmd ] || echo "KILN-L1-DONE"
