@@ -96,6 +96,23 @@ stage "end-to-end tests"
 KILN=$PWD/kiln KILN_HOOKS=$([ $san_ok = 1 ] && echo "$hooks") tests/e2e/run.sh 2>&1 | tee "$out"
 count "$out" "${PIPESTATUS[0]}"
 
+# After the e2e run, ./kiln finds its own kernel (the run put it beside
+# the binary): what stops it here is KVM, not a missing kernel.
+own_kernel_found() {
+	KILN_KVM_DEVICE=/nonexistent/kvm ./kiln run -- true 2>&1 | tee "$out"
+	grep -q '/nonexistent/kvm does not exist' "$out"
+}
+step "kiln run finds kiln's own kernel after make check" own_kernel_found
+# make sandbox: a kiln command line in the sandbox, its status passed on.
+sandbox_cmd() {
+	KILN=$PWD/kiln tests/e2e/run.sh --cmd 'kiln run -- sh -c "uname -r; exit 7"' \
+		</dev/null >"$out" 2>&1
+	local rc=$?
+	tail -n 3 "$out"
+	[ $rc = 7 ] && grep -q -- '-kiln' "$out"
+}
+step "make sandbox: a command line and its status" sandbox_cmd
+
 stage "end-to-end tests, kiln built with ASan + UBSan"
 if [ $san_ok = 1 ]; then
 	KILN=$hooks KILN_HOOKS=$hooks KILN_E2E_LOGS=$PWD/tests/e2e/logs/san \
