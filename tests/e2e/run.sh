@@ -38,7 +38,8 @@ KILN=${KILN:-$ROOT/kiln}
 [ -x "$KILN" ] || die "no kiln binary at $KILN: run make first"
 LOGS=${KILN_E2E_LOGS:-$ROOT/tests/e2e/logs}
 mkdir -p "$LOGS"
-rm -f "$LOGS"/*.out "$LOGS"/*.err "$LOGS"/l1-console.log
+# A test run's logs replace the last one's; the other jobs keep them.
+[ "$JOB" != test ] || rm -f "$LOGS"/*.out "$LOGS"/*.err "$LOGS"/l1-console.log
 
 MODE=${KILN_E2E_MODE:-}
 if [ -z "$MODE" ]; then
