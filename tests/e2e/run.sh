@@ -237,8 +237,10 @@ fi
 
 # run_l1 CONSOLE STALL [KERNEL-ARGS]: boots L1 once, its console to
 # CONSOLE. With STALL > 0, an L1 that prints no KILN- line for that long
-# (a case takes far less; a hung guest is killed after 150 s) is stopped: the emulated L1 very rarely stalls as a whole (TCG emulating
-# nested SVM), and then nothing inside it can time out. Sets QRC.
+# (a case takes far less; a hung guest is killed after 150 s), or that
+# reports a CPU soft-locked up for a minute, is stopped: the emulated L1
+# now and then stalls as a whole (TCG emulating nested SVM), and then
+# nothing inside it can time out. Sets QRC, and STALLED when it stopped L1.
 run_l1() {
 	local console=$1 stall=$2 extra=${3:-} last=-1 size idle=0 start=$SECONDS qpid
 	STALLED=0
@@ -258,6 +260,15 @@ run_l1() {
 		if { [ "$stall" -gt 0 ] && [ $idle -ge "$stall" ]; } ||
 			[ $((SECONDS - start)) -ge "${KILN_L1_TIMEOUT:-2400}" ]; then
 			log "L1 made no progress for $idle s: stopping it"
+			STALLED=1
+			kill -KILL $qpid 2>/dev/null
+			break
+		fi
+		# A freeze shows sooner as L1's soft-lockup watchdog: a CPU
+		# stuck for a minute does not come back in time to matter.
+		if [ "$stall" -gt 0 ] && [ $idle -ge 60 ] && tr -d '\r' <"$console" |
+			grep -aqE 'soft lockup - CPU#[0-9]+ stuck for ([6-9][0-9]|[1-9][0-9]{2,})s'; then
+			log "L1 soft-locked up (a CPU stuck for a minute or more): stopping it"
 			STALLED=1
 			kill -KILL $qpid 2>/dev/null
 			break
