@@ -14,6 +14,11 @@ child_of() {
 		/proc/[0-9]*/stat 2>/dev/null
 }
 
+# children_of PID: every child process of PID.
+children_of() {
+	awk -v p="$1" '$4 == p { print $1 }' /proc/[0-9]*/stat 2>/dev/null
+}
+
 # kiln_pid PID: PID itself when it is kiln, else its kiln child (GNU
 # timeout forks the command; busybox's execs it in place).
 kiln_pid() {
@@ -103,7 +108,13 @@ fi
 jail_check() {
 	JBAD= JCHILD= i=0
 	while [ $i -lt 300 ] && kill -0 "$2" 2>/dev/null; do
-		JCHILD=$(child_of "$2") && [ "$(status_field "$JCHILD" Seccomp)" = 2 ] && break
+		# Of kiln's children (busybox's timeout may leave one of its
+		# own for a moment), the filtered one.
+		JCHILD=
+		for c in $(children_of "$2"); do
+			[ "$(status_field "$c" Seccomp)" = 2 ] && JCHILD=$c
+		done
+		[ -n "$JCHILD" ] && break
 		sleep 0.1
 		i=$((i + 1))
 	done
