@@ -108,8 +108,8 @@ fi
 jail_check() {
 	JBAD= JCHILD= i=0
 	while [ $i -lt 300 ] && kill -0 "$2" 2>/dev/null; do
-		# Of kiln's children (busybox's timeout may leave one of its
-		# own for a moment), the filtered one.
+		# Of kiln's children, the filtered one: not the first one
+		# /proc happens to list.
 		JCHILD=
 		for c in $(children_of "$2"); do
 			[ "$(status_field "$c" Seccomp)" = 2 ] && JCHILD=$c
