@@ -42,6 +42,20 @@ static void make_header(uint8_t *b)
 	put32(b, HDR(init_size), 0x3f98000);
 }
 
+/* An 8 MiB bzImage with header b, into info; err gets the reason. */
+static int parse(const uint8_t *b, struct bzimage_info *info, char *err)
+{
+	err[0] = 0;
+	return bzimage_parse(b, 1024, 8 << 20, info, err, 256);
+}
+
+/* Where info's kernel goes with RAM up to ram_end; err gets the reason. */
+static int load_addr(const struct bzimage_info *info, uint64_t ram_end,
+		     uint64_t *load, char *err)
+{
+	return bzimage_load_addr(info, ram_end, load, err, 256);
+}
+
 static void test_bzimage_valid(void)
 {
 	struct bzimage_info info;
@@ -49,9 +63,7 @@ static void test_bzimage_valid(void)
 	char err[256];
 
 	make_header(b);
-	CU_ASSERT_EQUAL(bzimage_parse(b, sizeof(b), 8 << 20, &info, err,
-				      sizeof(err)),
-			0);
+	CU_ASSERT_EQUAL(parse(b, &info, err), 0);
 	CU_ASSERT_EQUAL(info.version, 0x020f);
 	CU_ASSERT_EQUAL(info.setup_size, 40 * 512);
 	CU_ASSERT_EQUAL(info.payload_size, (8 << 20) - 40 * 512);
@@ -63,9 +75,7 @@ static void test_bzimage_valid(void)
 
 	/* setup_sects 0 means 4. */
 	b[HDR(setup_sects)] = 0;
-	CU_ASSERT_EQUAL(bzimage_parse(b, sizeof(b), 8 << 20, &info, err,
-				      sizeof(err)),
-			0);
+	CU_ASSERT_EQUAL(parse(b, &info, err), 0);
 	CU_ASSERT_EQUAL(info.setup_size, 5 * 512);
 }
 
@@ -138,25 +148,17 @@ static void test_bzimage_load_addr(void)
 	char err[256];
 
 	make_header(b);
-	CU_ASSERT_EQUAL(bzimage_parse(b, sizeof(b), 8 << 20, &info, err,
-				      sizeof(err)),
-			0);
+	CU_ASSERT_EQUAL(parse(b, &info, err), 0);
 	CU_ASSERT_TRUE(info.relocatable);
-	CU_ASSERT_EQUAL(bzimage_load_addr(&info, 256 << 20, &load, err,
-					  sizeof(err)),
-			0);
+	CU_ASSERT_EQUAL(load_addr(&info, 256 << 20, &load, err), 0);
 	CU_ASSERT_EQUAL(load, 0x1000000);
 
 	/* A relocatable kernel that prefers a bad address gets 16 MiB. */
 	info.pref_address = 0x80000;
-	CU_ASSERT_EQUAL(bzimage_load_addr(&info, 256 << 20, &load, err,
-					  sizeof(err)),
-			0);
+	CU_ASSERT_EQUAL(load_addr(&info, 256 << 20, &load, err), 0);
 	CU_ASSERT_EQUAL(load, 0x1000000);
 	info.pref_address = 0x2100000; /* not 2 MiB aligned */
-	CU_ASSERT_EQUAL(bzimage_load_addr(&info, 256 << 20, &load, err,
-					  sizeof(err)),
-			0);
+	CU_ASSERT_EQUAL(load_addr(&info, 256 << 20, &load, err), 0);
 	CU_ASSERT_EQUAL(load, 0x1000000);
 
 	/* Not relocatable (tinyconfig): parsed, and loaded where linked. */
@@ -164,51 +166,34 @@ static void test_bzimage_load_addr(void)
 	b[HDR(relocatable_kernel)] = 0;
 	pref = 0x2100000;
 	memcpy(b + HDR(pref_address), &pref, 8);
-	CU_ASSERT_EQUAL(bzimage_parse(b, sizeof(b), 8 << 20, &info, err,
-				      sizeof(err)),
-			0);
+	CU_ASSERT_EQUAL(parse(b, &info, err), 0);
 	CU_ASSERT_FALSE(info.relocatable);
-	CU_ASSERT_EQUAL(bzimage_load_addr(&info, 256 << 20, &load, err,
-					  sizeof(err)),
-			0);
+	CU_ASSERT_EQUAL(load_addr(&info, 256 << 20, &load, err), 0);
 	CU_ASSERT_EQUAL(load, 0x2100000);
 
 	/* ... and it must fit from there: 0x2100000 + init_size. */
 	load = 0;
-	CU_ASSERT_EQUAL(bzimage_load_addr(&info, 0x2100000 + 0x3f98000 - 1,
-					  &load, err, sizeof(err)),
+	CU_ASSERT_EQUAL(load_addr(&info, 0x2100000 + 0x3f98000 - 1, &load, err),
 			-ENOMEM);
 	CU_ASSERT_EQUAL(load, 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "not relocatable"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--mem"));
-	CU_ASSERT_EQUAL(bzimage_load_addr(&info, 0x2100000 + 0x3f98000, &load,
-					  err, sizeof(err)),
-			0);
+	CU_ASSERT_EQUAL(load_addr(&info, 0x2100000 + 0x3f98000, &load, err), 0);
 	/* An address past the end of RAM, and one that would wrap. */
 	info.pref_address = 1ULL << 40;
-	CU_ASSERT_EQUAL(bzimage_load_addr(&info, 256 << 20, &load, err,
-					  sizeof(err)),
-			-ENOMEM);
+	CU_ASSERT_EQUAL(load_addr(&info, 256 << 20, &load, err), -ENOMEM);
 	info.pref_address = UINT64_MAX - 0x1000;
-	CU_ASSERT_EQUAL(bzimage_load_addr(&info, UINT64_MAX - 1, &load, err,
-					  sizeof(err)),
-			-ENOMEM);
+	CU_ASSERT_EQUAL(load_addr(&info, UINT64_MAX - 1, &load, err), -ENOMEM);
 
 	/* Below 1 MiB it would overwrite the boot data: refused. */
 	info.pref_address = 0x10000;
-	CU_ASSERT_EQUAL(bzimage_load_addr(&info, 256 << 20, &load, err,
-					  sizeof(err)),
-			-EINVAL);
+	CU_ASSERT_EQUAL(load_addr(&info, 256 << 20, &load, err), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "below 1 MiB"));
 
 	/* A relocatable kernel too big for RAM. */
 	make_header(b);
-	CU_ASSERT_EQUAL(bzimage_parse(b, sizeof(b), 8 << 20, &info, err,
-				      sizeof(err)),
-			0);
-	CU_ASSERT_EQUAL(bzimage_load_addr(&info, 64 << 20, &load, err,
-					  sizeof(err)),
-			-ENOMEM);
+	CU_ASSERT_EQUAL(parse(b, &info, err), 0);
+	CU_ASSERT_EQUAL(load_addr(&info, 64 << 20, &load, err), -ENOMEM);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "at least 96 MiB"));
 }
 
