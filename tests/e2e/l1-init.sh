@@ -77,6 +77,7 @@ demo)
 cmd)
 	# The command line make sandbox was given, with a terminal when the
 	# sandbox has one.
+	[ -d /sandbox-files ] && cp -a /sandbox-files/. /
 	cd /root
 	setsid cttyhack sh -c "$(cat /e2e/cmd)"
 	rc=$?

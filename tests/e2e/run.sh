@@ -9,7 +9,8 @@
 #   tests/e2e/run.sh --cmd 'kiln run -- uname -a'
 #                               any command line, kiln's included, in the
 #                               sandbox (kiln on its PATH with its own
-#                               guest kernel); exits with kiln's status.
+#                               guest kernel); exits with the command's
+#                               status.
 #                               KILN_SANDBOX_FILES="PATH..." copies host
 #                               files into the sandbox at the same paths.
 #
@@ -29,6 +30,10 @@ case "${1:-}" in
 	JOB=cmd
 	SANDBOX_CMD=${2:-}
 	[ -n "$SANDBOX_CMD" ] || die "--cmd needs a command line, e.g. 'kiln run -- uname -a'"
+	# Said before anything is fetched or built.
+	for f in ${KILN_SANDBOX_FILES:-}; do
+		[ -e "$f" ] || die "KILN_SANDBOX_FILES: '$f' does not exist"
+	done
 	;;
 "") ;;
 *) die "unknown option $1" ;;
@@ -182,11 +187,11 @@ if [ -n "$GKERNEL" ]; then
 fi
 if [ "$JOB" = cmd ]; then
 	printf '%s\n' "$SANDBOX_CMD" >"$L1/e2e/cmd"
+	# Staged: L1's init puts them in place once its /tmp is mounted.
 	for f in ${KILN_SANDBOX_FILES:-}; do
-		[ -e "$f" ] || die "KILN_SANDBOX_FILES: '$f' does not exist"
 		f=$(realpath "$f")
-		mkdir -p "$L1$(dirname "$f")"
-		cp -a "$f" "$L1$f"
+		mkdir -p "$L1/sandbox-files$(dirname "$f")"
+		cp -a "$f" "$L1/sandbox-files$f"
 	done
 fi
 cp "$E2E_DIR/cases.sh" "$E2E_DIR/cases-run.sh" "$E2E_DIR/cases-harden.sh" \
