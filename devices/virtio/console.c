@@ -305,6 +305,16 @@ static void console_reset(void *dev)
 	struct virtio_console *c = dev;
 	unsigned int i;
 
+	/*
+	 * Linux resets every virtio device on its way to reboot, right after
+	 * the last write: what the guest queued and kicked before the reset
+	 * (the command's last output, its exit status) is served first, or
+	 * the I/O thread's kick may come after the queues are gone.
+	 */
+	if (c->t.status & 4 /* DRIVER_OK */)
+		for (i = 0; i < c->nr_ports; i++)
+			if (c->t.vq[c->port[i].txq].ready)
+				port_tx(c, &c->port[i]);
 	c->rx_chain.n_in = 0;
 	c->nr_pending = 0;
 	for (i = 0; i < c->nr_ports; i++) {

@@ -157,7 +157,7 @@ if want jail; then
 	if [ -n "$JBAD" ]; then
 		result jail 1 "$JBAD"
 	elif [ $RC -ne 3 ] || [ "$(out jail)" != bbroot-marker ]; then
-		result jail 1 "status $RC, output '$(out jail | head -c 200)', want 3 and bbroot-marker"
+		result jail 1 "status $RC, output '$(out jail | head -c 200)', want 3 and bbroot-marker; kiln said: $(tail -c 300 "$LOGDIR/jail.err")"
 	elif [ "$(head -c 6 /tmp/kiln-jail-disk)" != jailed ]; then
 		result jail 1 "the guest's write did not reach the disk image"
 	elif [ -z "$jlo" ] || [ "$(head -c 11 "$jlo")" != jailed-bdev ]; then

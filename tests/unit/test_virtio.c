@@ -11,6 +11,7 @@
 
 #include "unit.h"
 #include "virtio/blk.h"
+#include "virtio/console.h"
 #include "virtio/mmio.h"
 #include "virtio/virtq.h"
 #include "vm.h"
@@ -731,6 +732,61 @@ static void test_blk_lock(void)
 	close_img(b);
 }
 
+static int reported = -1;
+
+static void on_status(void *opaque, int st)
+{
+	(void)opaque;
+	reported = st;
+}
+
+/*
+ * The guest writes its exit status and resets the device on its way to
+ * reboot before the I/O thread saw the kick: the status still counts.
+ */
+static void test_console_status_before_reset(void)
+{
+	static const char line[] = "exit 3\n";
+	struct virtio_console *c;
+	struct vring_avail *a;
+	int id;
+
+	fake_vm();
+	c = virtio_console_new_multi(&vm, -1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	id = virtio_console_add_port(c, "kiln.status", PORT_STATUS, -1, true);
+	CU_ASSERT_EQUAL_FATAL(id, 1);
+	c->on_status = on_status;
+	reported = -1;
+	mw(&c->t, VIRTIO_MMIO_STATUS,
+	   VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	mw(&c->t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	mw(&c->t, VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VERSION_1 */
+	mw(&c->t, VIRTIO_MMIO_STATUS,
+	   VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+		   VIRTIO_CONFIG_S_FEATURES_OK);
+	setup_queue(&c->t, 5); /* port 1's transmit queue */
+	mw(&c->t, VIRTIO_MMIO_STATUS,
+	   VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+		   VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
+	CU_ASSERT_EQUAL_FATAL(mr(&c->t, VIRTIO_MMIO_QUEUE_READY), 1);
+	memcpy(G(0x80000), line, sizeof(line) - 1);
+	set_desc(DESC + 5 * 0x4000, 0, 0x80000, sizeof(line) - 1, 0, 0);
+	a = G(AVAIL + 5 * 0x4000);
+	a->ring[0] = 0;
+	a->idx = 1;
+	/* No notification served: the reset comes first. */
+	mw(&c->t, VIRTIO_MMIO_STATUS, 0);
+	CU_ASSERT_EQUAL(reported, 3);
+	CU_ASSERT_EQUAL(mr(&c->t, VIRTIO_MMIO_STATUS), 0);
+	/* A reset of a device that never went live serves nothing. */
+	reported = -1;
+	mw(&c->t, VIRTIO_MMIO_STATUS, 0);
+	CU_ASSERT_EQUAL(reported, -1);
+	virtio_mmio_detach(&c->t);
+	virtio_console_free(c);
+}
+
 void suite_virtio(void)
 {
 	static const CU_TestInfo tests[] = {
@@ -750,6 +806,8 @@ void suite_virtio(void)
 		{ "blk read-only", test_blk_readonly },
 		{ "blk discard and write zeroes", test_blk_discard },
 		{ "blk image lock", test_blk_lock },
+		{ "console status before a reset",
+		  test_console_status_before_reset },
 		CU_TEST_INFO_NULL,
 	};
 	unit_add_suite("virtio", tests);
