@@ -53,7 +53,7 @@ GEN := build/$(ARCH)/gen
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
 	-fno-strict-aliasing -D_GNU_SOURCE -MMD -MP \
-	-Ivmm -Idevices -Idevices/virtio -Iarch/$(ARCH) -I$(GEN)
+	-Ivmm -Ifrontend -Idevices -Idevices/virtio -Iarch/$(ARCH) -I$(GEN)
 LDLIBS_aarch64 := -lfdt
 LDLIBS += $(LDLIBS_$(ARCH)) -lpthread
 ifdef SAN
@@ -63,7 +63,7 @@ CFLAGS += -DKILN_TEST_HOOKS
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-CORE_SRCS := $(filter-out vmm/main.c,$(wildcard vmm/*.c)) $(wildcard devices/*.c devices/virtio/*.c) \
+CORE_SRCS := $(filter-out vmm/main.c,$(wildcard vmm/*.c)) $(wildcard frontend/*.c devices/*.c devices/virtio/*.c) \
 	$(wildcard arch/$(ARCH)/*.c)
 # The guest init, built static and linked into kiln (vmm/init-blob.S).
 INIT := build/$(ARCH)/guest-init/init
@@ -232,7 +232,7 @@ guest-kernel:
 FUZZ_BUILD := build/fuzz-$(ARCH)
 FUZZ_CC := clang
 FUZZ_CFLAGS := -O1 -g -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
-	-D_GNU_SOURCE -Ivmm -Idevices -Idevices/virtio -Iarch/$(ARCH) -I$(GEN) \
+	-D_GNU_SOURCE -Ivmm -Ifrontend -Idevices -Idevices/virtio -Iarch/$(ARCH) -I$(GEN) \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 FUZZ_OBJS := $(CORE_SRCS:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_BUILD)/vmm/init-blob.o
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
