@@ -201,10 +201,35 @@ void i8042_access(void *opaque, uint64_t offset, uint8_t *data, uint32_t len,
 			reset = data_write(k, data[0]);
 		} else {
 			data[0] = pop(k);
+			/*
+			 * IRQ 1 is edge-triggered and Linux reads one byte
+			 * per interrupt: the next byte gets its own edge.
+			 */
+			if (k->out_count && k->irq1) {
+				k->irq1 = 0;
+				if (k->irq)
+					k->irq(k->opaque, 1, 0);
+			}
 		}
 	}
 	update_irq(k);
 	pthread_mutex_unlock(&k->lock);
 	if (reset && k->reset)
 		k->reset(k->opaque);
+}
+
+int i8042_keys(struct i8042 *k, const uint8_t *codes, unsigned int n)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&k->lock);
+	if (k->out_count + n > OUTBUF_SIZE) {
+		pthread_mutex_unlock(&k->lock);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		push(k, codes[i]);
+	update_irq(k);
+	pthread_mutex_unlock(&k->lock);
+	return 0;
 }

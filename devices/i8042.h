@@ -27,4 +27,11 @@ void i8042_access(void *opaque, uint64_t offset, uint8_t *data, uint32_t len,
 #define I8042_DATA_PORT 0x60
 #define I8042_PORT_SPAN 5
 
+/*
+ * Queues keyboard scancodes (set 1, as the controller's translation gives
+ * them) and interrupts: a key typed on a keyboard the VM does not have.
+ * Returns 0, or -1 when they do not fit the output buffer.
+ */
+int i8042_keys(struct i8042 *k, const uint8_t *codes, unsigned int n);
+
 #endif

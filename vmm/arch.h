@@ -86,4 +86,10 @@ uint64_t arch_vcpu_pc(struct vcpu *vcpu);
 /* Drives an interrupt line of the platform's interrupt controller. */
 int arch_irq_line(struct vm *vm, uint32_t irq, int level);
 
+/*
+ * Firecracker's SendCtrlAltDel: the three keys pressed and released on
+ * the machine's keyboard controller. 0, or -ENOTSUP where it has none.
+ */
+int arch_send_ctrl_alt_del(struct vm *vm);
+
 #endif

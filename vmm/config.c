@@ -307,17 +307,14 @@ static int set_once(const char **slot, const char *val, const char *name,
 	return 0;
 }
 
-enum config_result config_parse_run(struct kiln_config *cfg, int argc,
+enum config_result config_parse_run(struct vm_config *cfg, int argc,
 				    char **argv, char *err, size_t errlen)
 {
 	bool have_cpus = false, have_mem = false;
+	char e[200];
 	int i;
 
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->cpus = 1;
-	cfg->mem_size = KILN_DEFAULT_MEM;
-	cfg->uid = cfg->gid = -1;
-	cfg->jail_uid = cfg->jail_gid = -1;
+	config_init(cfg);
 
 	for (i = 0; i < argc; i++) {
 		const char *arg = argv[i], *val;
@@ -385,11 +382,14 @@ enum config_result config_parse_run(struct kiln_config *cfg, int argc,
 				return CONFIG_ERROR;
 			}
 			have_cpus = true;
-			if (parse_uint(val, &cfg->cpus) || cfg->cpus < 1 ||
-			    cfg->cpus > KILN_MAX_CPUS) {
+			if (parse_uint(val, &cfg->cpus)) {
 				set_err(err, errlen,
 					"--cpus '%s': give a number from 1 to %d",
 					val, KILN_MAX_CPUS);
+				return CONFIG_ERROR;
+			}
+			if (config_check_cpus(cfg->cpus, e, sizeof(e))) {
+				set_err(err, errlen, "--cpus '%s': %s", val, e);
 				return CONFIG_ERROR;
 			}
 			break;
@@ -410,17 +410,8 @@ enum config_result config_parse_run(struct kiln_config *cfg, int argc,
 					val);
 				return CONFIG_ERROR;
 			}
-			if (sz < KILN_MIN_MEM || sz > KILN_MAX_MEM) {
-				set_err(err, errlen,
-					"--mem '%s': give between 16M and 1T",
-					val);
-				return CONFIG_ERROR;
-			}
-			if (sz & ((1ULL << 20) - 1)) {
-				set_err(err, errlen,
-					"--mem '%s': give a whole number of MiB, e.g. %" PRIu64
-					"M",
-					val, (sz >> 20) + 1);
+			if (config_check_mem(sz, e, sizeof(e))) {
+				set_err(err, errlen, "--mem '%s': %s", val, e);
 				return CONFIG_ERROR;
 			}
 			cfg->mem_size = sz;
@@ -598,6 +589,8 @@ enum config_result config_parse_run(struct kiln_config *cfg, int argc,
 			"--rootfs, --share, --env, --cwd, --user, --timeout, -i and -t go with a command: add -- CMD");
 		return CONFIG_ERROR;
 	}
+	if (config_validate(cfg, err, errlen))
+		return CONFIG_ERROR;
 	return CONFIG_OK;
 }
 
@@ -892,9 +885,100 @@ int parse_seconds(const char *arg, double *out)
 	return 0;
 }
 
-void config_free(struct kiln_config *cfg)
+void config_init(struct vm_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->cpus = 1;
+	cfg->mem_size = KILN_DEFAULT_MEM;
+	cfg->uid = cfg->gid = -1;
+	cfg->jail_uid = cfg->jail_gid = -1;
+}
+
+const char *config_strdup(struct vm_config *cfg, const char *s)
+{
+	char **o, *c;
+
+	if (!s)
+		return NULL;
+	o = realloc(cfg->owned, (cfg->nr_owned + 1) * sizeof(*o));
+	if (!o)
+		return NULL;
+	cfg->owned = o;
+	c = strdup(s);
+	if (c)
+		cfg->owned[cfg->nr_owned++] = c;
+	return c;
+}
+
+int config_check_cpus(uint64_t n, char *err, size_t errlen)
+{
+	if (n >= 1 && n <= KILN_MAX_CPUS)
+		return 0;
+	set_err(err, errlen, "%" PRIu64 " vCPUs: give a number from 1 to %d", n,
+		KILN_MAX_CPUS);
+	return -EINVAL;
+}
+
+int config_check_mem(uint64_t sz, char *err, size_t errlen)
+{
+	if (sz < KILN_MIN_MEM || sz > KILN_MAX_MEM) {
+		set_err(err, errlen,
+			"%" PRIu64
+			" MiB of memory: give between 16 MiB (16M) and 1 TiB (1T)",
+			sz >> 20);
+		return -EINVAL;
+	}
+	if (sz & ((1ULL << 20) - 1)) {
+		set_err(err, errlen,
+			"%" PRIu64
+			" bytes of memory: give a whole number of MiB, e.g. %" PRIu64
+			" MiB",
+			sz, (sz >> 20) + 1);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int config_validate(const struct vm_config *cfg, char *err, size_t errlen)
+{
+	unsigned int i, j, roots = 0;
+
+	if (config_check_cpus(cfg->cpus, err, errlen) ||
+	    config_check_mem(cfg->mem_size, err, errlen))
+		return -EINVAL;
+	for (i = 0; i < cfg->nr_disks; i++) {
+		roots += cfg->disks[i].root;
+		for (j = 0; j < i; j++)
+			if (cfg->disks[i].id && cfg->disks[j].id &&
+			    !strcmp(cfg->disks[i].id, cfg->disks[j].id)) {
+				set_err(err, errlen,
+					"two drives are called '%s': give each its own id",
+					cfg->disks[i].id);
+				return -EINVAL;
+			}
+	}
+	if (roots > 1) {
+		set_err(err, errlen,
+			"more than one root device: mark one drive is_root_device");
+		return -EINVAL;
+	}
+	if (roots && cfg->run_argv) {
+		set_err(err, errlen,
+			"a root device and a command: the command's root is --rootfs");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void config_free(struct vm_config *cfg)
 {
 	unsigned int i;
+
+	for (i = 0; i < cfg->nr_owned; i++)
+		free(cfg->owned[i]);
+	free(cfg->owned);
+	cfg->owned = NULL;
+	cfg->nr_owned = 0;
 
 	for (i = 0; i < cfg->nr_shares; i++) {
 		free(cfg->shares[i].host);
@@ -905,11 +989,12 @@ void config_free(struct kiln_config *cfg)
 	for (i = 0; i < cfg->nr_disks; i++) {
 		free(cfg->disks[i].path);
 		free(cfg->disks[i].id);
+		free(cfg->disks[i].partuuid);
 	}
 	cfg->nr_disks = 0;
 }
 
-char *config_kernel_cmdline(const struct kiln_config *cfg,
+char *config_kernel_cmdline(const struct vm_config *cfg,
 			    const char *arch_default)
 {
 	const char *base = cfg->cmdline ? cfg->cmdline : arch_default;

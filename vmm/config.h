@@ -18,6 +18,8 @@ struct disk_spec {
 	char *path; /* malloc'ed, like id */
 	char *id;
 	int ro;
+	int root; /* the root device: first, and named by root= */
+	char *partuuid; /* root=PARTUUID= instead of /dev/vda (malloc'ed) */
 };
 
 enum console_kind { CONSOLE_SERIAL, CONSOLE_VIRTIO };
@@ -30,6 +32,7 @@ struct net_spec {
 	uint8_t mac[6];
 	int has_mac;
 	char fwds[256]; /* passt -t specs, space separated: "8080:80 2222:22" */
+	char id[64]; /* the API's iface_id, "" for none */
 };
 
 /*
@@ -78,7 +81,7 @@ int parse_user(const char *arg, long *uid, long *gid);
 int parse_seconds(const char *arg, double *out);
 
 /* What `kiln run` was asked to do. Strings point into argv. */
-struct kiln_config {
+struct vm_config {
 	const char *kernel;
 	const char *initrd;
 	const char *append; /* extends the command line */
@@ -114,14 +117,41 @@ struct kiln_config {
 	int interactive; /* -i */
 	int tty; /* -t */
 	const char *console_log;
+
+	/* Firecracker's logger ("logger", PUT /logger); NULL: stderr. */
+	const char *log_path;
+	int log_level; /* enum log_level + 2; 0: not given */
+	int track_dirty_pages;
+	/* Strings the configuration owns (config_strdup). */
+	char **owned;
+	unsigned int nr_owned;
 };
+
+/*
+ * A copy of s that cfg owns (freed by config_free), or NULL when out of
+ * memory. NULL stays NULL.
+ */
+const char *config_strdup(struct vm_config *cfg, const char *s);
+
+/* Defaults before any front end fills cfg (all but config_parse_run). */
+void config_init(struct vm_config *cfg);
+
+/*
+ * The checks every front end shares, with the same words for the same
+ * mistake (the command line adds the option it came from). Each returns
+ * 0, or -EINVAL with err saying what is wrong and what to do.
+ */
+int config_check_cpus(uint64_t n, char *err, size_t errlen);
+int config_check_mem(uint64_t bytes, char *err, size_t errlen);
+/* Conflicts between settings, once all are in. */
+int config_validate(const struct vm_config *cfg, char *err, size_t errlen);
 
 /*
  * Parses "PATH[,ro][,id=NAME]". Returns 0, or -EINVAL with err saying why.
  * The strings in *d are malloc'ed (config_free releases them).
  */
 int parse_disk(const char *arg, struct disk_spec *d, char *err, size_t errlen);
-void config_free(struct kiln_config *cfg);
+void config_free(struct vm_config *cfg);
 
 enum config_result {
 	CONFIG_OK = 0,
@@ -141,14 +171,14 @@ int parse_size(const char *s, uint64_t *out);
  * Fills cfg (defaults applied first). On CONFIG_ERROR, err holds one line
  * saying what is wrong and what to do.
  */
-enum config_result config_parse_run(struct kiln_config *cfg, int argc,
+enum config_result config_parse_run(struct vm_config *cfg, int argc,
 				    char **argv, char *err, size_t errlen);
 
 /*
  * The kernel command line for this run: the arch default (or --cmdline),
  * then --append. Returns a malloc'ed string, NULL on allocation failure.
  */
-char *config_kernel_cmdline(const struct kiln_config *cfg,
+char *config_kernel_cmdline(const struct vm_config *cfg,
 			    const char *arch_default);
 
 extern const char kiln_run_usage[];

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -18,6 +19,8 @@ struct iothread *iothread_new(void)
 
 	if (!io)
 		return NULL;
+	pthread_mutex_init(&io->lock, NULL);
+	pthread_cond_init(&io->cond, NULL);
 	io->epfd = epoll_create1(EPOLL_CLOEXEC);
 	io->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (io->epfd < 0 || io->stop_fd < 0 ||
@@ -70,9 +73,10 @@ void iothread_enable(struct iothread *io, int fd, int on)
 	}
 }
 
-static void *iothread_main(void *arg)
+static bool control(struct iothread *io);
+
+static void *iothread_loop(struct iothread *io)
 {
-	struct iothread *io = arg;
 	uint64_t one = 1;
 	sigset_t set;
 
@@ -98,11 +102,80 @@ static void *iothread_main(void *arg)
 		for (i = 0; i < n; i++) {
 			struct io_source *s = evs[i].data.ptr;
 
-			if (!s)
-				return NULL; /* stop requested */
+			if (!s) {
+				if (control(io))
+					return NULL;
+				/*
+				 * What else this batch holds is still pending
+				 * (every source is level-triggered): polled
+				 * again, after a pause.
+				 */
+				break;
+			}
 			s->fn(s->opaque, evs[i].events);
 		}
 	}
+}
+
+/* A stop or a pause request: true to stop. Parks while paused. */
+static bool control(struct iothread *io)
+{
+	uint64_t v;
+	bool stop;
+
+	if (read(io->stop_fd, &v, sizeof(v)) < 0) {
+		/* Already drained: the flags below say what is wanted. */
+	}
+	pthread_mutex_lock(&io->lock);
+	if (io->pause_req && !io->stopping) {
+		io->parked = true;
+		pthread_cond_broadcast(&io->cond);
+		while (io->pause_req && !io->stopping)
+			pthread_cond_wait(&io->cond, &io->lock);
+		io->parked = false;
+	}
+	stop = io->stopping;
+	pthread_mutex_unlock(&io->lock);
+	return stop;
+}
+
+static void *iothread_main(void *arg)
+{
+	struct iothread *io = arg;
+
+	iothread_loop(io);
+	pthread_mutex_lock(&io->lock);
+	io->exited = true;
+	pthread_cond_broadcast(&io->cond);
+	pthread_mutex_unlock(&io->lock);
+	return NULL;
+}
+
+void iothread_pause(struct iothread *io)
+{
+	uint64_t one = 1;
+
+	if (!io || !io->started)
+		return;
+	pthread_mutex_lock(&io->lock);
+	io->pause_req = true;
+	pthread_mutex_unlock(&io->lock);
+	if (write(io->stop_fd, &one, sizeof(one)) < 0)
+		pr_err("I/O thread: cannot pause it");
+	pthread_mutex_lock(&io->lock);
+	while (!io->parked && !io->exited)
+		pthread_cond_wait(&io->cond, &io->lock);
+	pthread_mutex_unlock(&io->lock);
+}
+
+void iothread_resume(struct iothread *io)
+{
+	if (!io)
+		return;
+	pthread_mutex_lock(&io->lock);
+	io->pause_req = false;
+	pthread_cond_broadcast(&io->cond);
+	pthread_mutex_unlock(&io->lock);
 }
 
 int iothread_start(struct iothread *io)
@@ -137,11 +210,17 @@ void iothread_free(struct iothread *io)
 	if (!io)
 		return;
 	if (io->started) {
+		pthread_mutex_lock(&io->lock);
+		io->stopping = true;
+		pthread_cond_broadcast(&io->cond);
+		pthread_mutex_unlock(&io->lock);
 		if (write(io->stop_fd, &one, sizeof(one)) < 0)
 			pr_err("I/O thread: cannot stop it");
 		pthread_join(io->thread, NULL);
 	}
 	close(io->stop_fd);
 	close(io->epfd);
+	pthread_mutex_destroy(&io->lock);
+	pthread_cond_destroy(&io->cond);
 	free(io);
 }

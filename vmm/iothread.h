@@ -3,6 +3,7 @@
 #define KILN_IOTHREAD_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /*
@@ -30,6 +31,10 @@ struct iothread {
 	int ready_fd; /* eventfd: set-up done */
 	unsigned int nr;
 	struct io_source src[IOTHREAD_MAX_SOURCES];
+
+	pthread_mutex_t lock; /* guards the flags below */
+	pthread_cond_t cond;
+	bool pause_req, parked, stopping, exited;
 };
 
 struct iothread *iothread_new(void);
@@ -41,6 +46,13 @@ int iothread_start(struct iothread *io);
  * while the guest has no buffers) or a vCPU thread (a NIC started or
  * stopped by its driver); epoll_ctl makes either safe. */
 void iothread_enable(struct iothread *io, int fd, int on);
+/*
+ * Pause: returns once the thread is parked between two handlers, so no
+ * device work runs until iothread_resume; kicks wait in their eventfds.
+ * A thread not started: no-op.
+ */
+void iothread_pause(struct iothread *io);
+void iothread_resume(struct iothread *io);
 /* Stops and joins the thread, then frees it. NULL is fine. */
 void iothread_free(struct iothread *io);
 

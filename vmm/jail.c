@@ -100,8 +100,8 @@ static int set_path(char **slot, const char *s, int owned)
 	return 0;
 }
 
-int jail_plan(struct kiln_config *cfg, const char *kernel,
-	      struct jail_plan *plan, char *err, size_t errlen)
+int jail_plan(struct vm_config *cfg, const char *kernel, struct jail_plan *plan,
+	      char *err, size_t errlen)
 {
 	char inside[64], *s;
 	unsigned int i;
@@ -386,7 +386,7 @@ static int limit(int res, rlim_t v)
 	return setrlimit(res, &rl);
 }
 
-static int jail_child(const char *dir, struct kiln_config *cfg,
+static int jail_child(const char *dir, struct vm_config *cfg,
 		      const struct jail_plan *plan, char *err, size_t errlen)
 {
 	int flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
@@ -506,7 +506,7 @@ static void forward_signal(int sig)
 		kill(jailed_pid, sig);
 }
 
-int jail_enter(struct kiln_config *cfg, const char *kernel, char *err,
+int jail_enter(struct vm_config *cfg, const char *kernel, char *err,
 	       size_t errlen)
 {
 	static const int fwd[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };

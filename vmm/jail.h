@@ -42,8 +42,8 @@ struct jail_plan {
  * places in it. kernel is the host kernel image kiln found. Returns 0, or
  * -1 with err saying what to do.
  */
-int jail_plan(struct kiln_config *cfg, const char *kernel,
-	      struct jail_plan *plan, char *err, size_t errlen);
+int jail_plan(struct vm_config *cfg, const char *kernel, struct jail_plan *plan,
+	      char *err, size_t errlen);
 void jail_plan_free(struct jail_plan *plan);
 
 /*
@@ -51,7 +51,7 @@ void jail_plan_free(struct jail_plan *plan);
  * to run the VM; the parent never returns. -1 with err on failure, nothing
  * left behind.
  */
-int jail_enter(struct kiln_config *cfg, const char *kernel, char *err,
+int jail_enter(struct vm_config *cfg, const char *kernel, char *err,
 	       size_t errlen);
 
 #endif

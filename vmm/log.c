@@ -11,6 +11,24 @@
 
 /* Process-wide, written once during start-up (see log.h). */
 static enum log_level max_level = LOG_WARN;
+static int log_fd = STDERR_FILENO;
+/* The last error this thread logged: what an API request answers with. */
+static __thread char last_error[512];
+
+void log_set_fd(int fd)
+{
+	log_fd = fd;
+}
+
+const char *log_last_error(void)
+{
+	return last_error;
+}
+
+void log_clear_error(void)
+{
+	last_error[0] = 0;
+}
 
 void log_set_level(enum log_level level)
 {
@@ -39,7 +57,7 @@ static void log_line(const char *fmt, va_list ap)
 	 * (see term.c), so a bare '\n' is enough.
 	 */
 	buf[n++] = '\n';
-	if (write(STDERR_FILENO, buf, n) < 0) {
+	if (write(log_fd, buf, n) < 0) {
 		/* Nowhere left to report this. */
 	}
 }
@@ -48,6 +66,11 @@ void log_msg(enum log_level level, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (level == LOG_ERR) {
+		va_start(ap, fmt);
+		vsnprintf(last_error, sizeof(last_error), fmt, ap);
+		va_end(ap);
+	}
 	if (level > max_level)
 		return;
 	va_start(ap, fmt);

@@ -11,7 +11,15 @@ enum log_level { LOG_QUIET = -1, LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 
-/* Writes "kiln: <message>\n" to stderr in one write(2). */
+/* Where messages go (stderr by default); set before threads start. */
+void log_set_fd(int fd);
+/*
+ * The last error (LOG_ERR) message this thread logged, without the
+ * "kiln: " prefix, whatever the level lets out; "" after log_clear_error.
+ */
+const char *log_last_error(void);
+void log_clear_error(void);
+/* Writes "kiln: <message>\n" to stderr (or log_set_fd's) in one write(2). */
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -13,7 +13,7 @@
 
 int main(int argc, char **argv)
 {
-	struct kiln_config cfg;
+	struct vm_config cfg;
 	char err[512];
 	int r;
 

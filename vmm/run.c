@@ -109,12 +109,12 @@ static void rec(struct blob *b, const char *key, const char *fmt, ...)
 	free(v);
 }
 
-bool run_stdin_forwarded(const struct kiln_config *cfg)
+bool run_stdin_forwarded(const struct vm_config *cfg)
 {
 	return cfg->interactive || cfg->tty || !isatty(STDIN_FILENO);
 }
 
-char *run_config_blob(const struct kiln_config *cfg, const char *root,
+char *run_config_blob(const struct vm_config *cfg, const char *root,
 		      const char *cwd, const char *term, unsigned int rows,
 		      unsigned int cols, size_t *len)
 {
@@ -219,13 +219,19 @@ static int add_share(struct vm *vm, const char *dir, const char *tag, bool ro,
 		snprintf(err, errlen, "%s", e);
 		return -EINVAL;
 	}
-	vm->p9[vm->nr_p9++] = p;
+	if (vm_add_device(vm, "virtio-9p", NULL, &virtio_9p_device_ops, p,
+			  &p->t)) {
+		virtio_mmio_detach(&p->t);
+		virtio_9p_free(p);
+		snprintf(err, errlen, "too many devices");
+		return -ENOSPC;
+	}
 	return 0;
 }
 
 int run_open(struct vm *vm, char *err, size_t errlen)
 {
-	const struct kiln_config *cfg = vm->cfg;
+	const struct vm_config *cfg = vm->cfg;
 	const struct share_spec *root_share = NULL;
 	unsigned int i;
 	struct stat st;
@@ -282,10 +288,16 @@ int run_open(struct vm *vm, char *err, size_t errlen)
 
 			snprintf(vm->run_root, sizeof(vm->run_root),
 				 "blk:/dev/vda");
-			if (b)
-				vm->disks[vm->nr_disks++] = b;
-			else
+			if (!b) {
 				r = -EINVAL;
+			} else if (vm_add_device(vm, "virtio-blk", NULL,
+						 &virtio_blk_device_ops, b,
+						 &b->t)) {
+				virtio_mmio_detach(&b->t);
+				virtio_blk_free(b);
+				snprintf(err, errlen, "too many devices");
+				r = -ENOSPC;
+			}
 		}
 		free(path);
 	}
@@ -313,7 +325,7 @@ static void on_status(void *opaque, int status)
 
 int run_prepare(struct vm *vm)
 {
-	const struct kiln_config *cfg = vm->cfg;
+	const struct vm_config *cfg = vm->cfg;
 	struct virtio_console *c;
 	bool in_on = run_stdin_forwarded(cfg);
 	char cwd[4096], *conf, *s;
@@ -325,6 +337,11 @@ int run_prepare(struct vm *vm)
 	c = virtio_console_new_multi(vm, vm->out_fd);
 	if (!c)
 		return -ENOMEM;
+	if (vm_add_device(vm, "virtio-console", NULL,
+			  &virtio_console_device_ops, c, &c->t)) {
+		virtio_console_free(c);
+		return -ENOSPC;
+	}
 	vm->vcon = c;
 	c->on_status = on_status;
 	c->opaque = vm;

@@ -31,14 +31,14 @@ char *kernel_find(const char *given, const char *exe_dir, char *err,
  * Whether kiln's stdin reaches the command: with -i or -t, or whenever it
  * is not a terminal (a pipe, a file).
  */
-bool run_stdin_forwarded(const struct kiln_config *cfg);
+bool run_stdin_forwarded(const struct vm_config *cfg);
 
 /*
  * The guest init's configuration: NUL-terminated "key=value" records.
  * root is "9p:TAG:ro|rw" or "blk:DEV"; share tags are kiln.share.N.
  * Returns a malloc'ed buffer (length in *len) or NULL.
  */
-char *run_config_blob(const struct kiln_config *cfg, const char *root,
+char *run_config_blob(const struct vm_config *cfg, const char *root,
 		      const char *cwd, const char *term, unsigned int rows,
 		      unsigned int cols, size_t *len);
 

@@ -82,6 +82,18 @@ static const int main_calls[] = {
 };
 
 /*
+ * The main thread serving the API socket besides: its connections, and
+ * the socket's removal at exit. Nothing else (no open, no socket).
+ */
+static const int api_calls[] = {
+	__NR_accept4, __NR_shutdown, __NR_unlinkat,
+#ifdef __NR_unlink
+	__NR_unlink,
+#endif
+	-1,
+};
+
+/*
  * A vCPU thread: KVM_RUN and the exits it handles, i.e. device register
  * accesses (serial output to the terminal, a virtio reset that drops 9P
  * fids, a NIC started or stopped, interrupt lines).
@@ -214,6 +226,7 @@ static const char *const role_names[SECCOMP_NR_ROLES] = {
 	[SECCOMP_MAIN] = "main",
 	[SECCOMP_VCPU] = "vcpu",
 	[SECCOMP_IO] = "io",
+	[SECCOMP_API] = "api",
 };
 
 const char *seccomp_role_name(enum seccomp_role role)
@@ -336,6 +349,10 @@ int seccomp_build(enum seccomp_role role, struct sock_filter *prog, size_t max)
 	allow_list(b, sanitizer_calls, COUNT(sanitizer_calls));
 #endif
 	switch (role) {
+	case SECCOMP_API:
+		allow_list(b, api_calls, COUNT(api_calls));
+		/* And everything the main thread does. */
+		__attribute__((fallthrough));
 	case SECCOMP_MAIN:
 		allow_list(b, main_calls, COUNT(main_calls));
 		/* Stopping passt, the user-mode network helper. */

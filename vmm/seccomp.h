@@ -21,6 +21,7 @@ enum seccomp_role {
 	SECCOMP_MAIN,
 	SECCOMP_VCPU,
 	SECCOMP_IO,
+	SECCOMP_API, /* the main thread when it serves the API too */
 	SECCOMP_NR_ROLES,
 };
 

@@ -153,6 +153,23 @@ int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id)
 	return 0;
 }
 
+/* Paused: out of KVM_RUN until resumed or stopped. */
+static void vcpu_park(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+
+	pthread_mutex_lock(&vm->park_lock);
+	vm->nr_parked++;
+	pthread_cond_broadcast(&vm->park_cond);
+	while (vm->pause_req && atomic_load(&vm->stop_reason) == VM_RUNNING)
+		pthread_cond_wait(&vm->resume_cond, &vm->park_lock);
+	vm->nr_parked--;
+	pthread_mutex_unlock(&vm->park_lock);
+	/* The kick that parked it; a stop kick after this sees stop_reason
+	 * at the top of the loop. */
+	vcpu->run->immediate_exit = 0;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
@@ -186,6 +203,10 @@ static void *vcpu_thread(void *arg)
 	if (vm->cfg->boot_timer)
 		boot_timer_first_run();
 	while (atomic_load(&vm->stop_reason) == VM_RUNNING) {
+		if (__atomic_load_n(&vm->pause_req, __ATOMIC_ACQUIRE)) {
+			vcpu_park(vcpu);
+			continue;
+		}
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;

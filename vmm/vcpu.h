@@ -36,7 +36,8 @@ enum vcpu_action vcpu_handle_exit(struct vcpu *vcpu, struct kvm_run *run);
 int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id);
 /* Starts the vCPU thread. Signals are blocked in it but for the kick. */
 int vcpu_start(struct vcpu *vcpu);
-/* Makes a running vCPU leave KVM_RUN; it then sees the stop request. */
+/* Makes a running vCPU leave KVM_RUN; it then sees the stop or pause
+ * request. */
 void vcpu_kick(struct vcpu *vcpu);
 void vcpu_join(struct vcpu *vcpu);
 void vcpu_destroy(struct vcpu *vcpu);

@@ -5,12 +5,14 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "arch_vm.h"
 #include "bus.h"
 #include "config.h"
+#include "device.h"
 
 #define VM_MAX_MEM_REGIONS 4
 #define VM_MAX_VIRTIO 32
@@ -34,18 +36,20 @@ enum vm_stop_reason {
 	VM_STOP_TIMEOUT, /* --timeout expired */
 };
 
+/* Where a VM is in its life; see vm_state_check for the moves allowed. */
+enum vm_state {
+	VM_STATE_NOT_STARTED = 0, /* created, vCPUs not running */
+	VM_STATE_RUNNING,
+	VM_STATE_PAUSED, /* vCPUs parked, device work held */
+	VM_STATE_STOPPED, /* a stop reason is recorded; only destroy is left */
+};
+
 struct uart8250;
 struct vcpu;
 struct iothread;
-struct virtio_blk;
-struct virtio_rng;
-struct virtio_net;
 struct virtio_console;
-struct virtio_mmio;
-struct virtio_9p;
-
 struct vm {
-	const struct kiln_config *cfg;
+	const struct vm_config *cfg;
 	int kvm_fd;
 	int vm_fd;
 	int run_size; /* mmap size of struct kvm_run */
@@ -71,16 +75,8 @@ struct vm {
 	struct uart8250 *console;
 
 	struct iothread *io;
-	struct virtio_blk *disks[KILN_MAX_DISKS];
-	unsigned int nr_disks;
-	struct virtio_rng *rng;
-	struct virtio_net *nics[KILN_MAX_NICS];
-	unsigned int nr_nics;
-	struct virtio_console *vcon;
-	struct virtio_9p *p9[KILN_MAX_SHARES + 1];
-	unsigned int nr_p9;
-	unsigned int nr_virtio; /* virtio-mmio slots used */
-	struct virtio_mmio *virtio[VM_MAX_VIRTIO]; /* in slot order */
+	struct device_list devs; /* every device, in creation order */
+	struct virtio_console *vcon; /* the console's virtio device, if any */
 	bool acpi; /* ACPI tables describe the machine and its devices */
 
 	/* `kiln run -- CMD` */
@@ -93,6 +89,14 @@ struct vm {
 	int stop_efd; /* written once a stop reason is recorded */
 	_Atomic int stop_reason;
 	int stop_status;
+
+	/* The lifecycle, driven by one thread (the main one). */
+	enum vm_state state;
+	pthread_mutex_t park_lock;
+	pthread_cond_t park_cond; /* a vCPU parked, or the VM stopped */
+	pthread_cond_t resume_cond; /* pause_req went off, or stop */
+	bool pause_req;
+	unsigned int nr_parked;
 
 	struct arch_vm arch;
 };
@@ -110,9 +114,71 @@ void *gpa_to_hva(const struct vm *vm, uint64_t gpa, uint64_t len);
  */
 void vm_request_stop(struct vm *vm, enum vm_stop_reason why, int status);
 
-/* Creates a VM from cfg, runs it until it stops, tears it down.
- * Returns kiln's exit status. */
-int vm_run(const struct kiln_config *cfg);
+/* "Not started", "Running", "Paused", "Stopped" (as Firecracker's API
+ * says them). */
+const char *vm_state_name(enum vm_state s);
+
+/*
+ * Whether a VM in state from may move to state to: 0, or -EINVAL with err
+ * naming both ("cannot pause a VM that is not started"). Allowed: not
+ * started -> running, running <-> paused, any but stopped -> stopped.
+ */
+int vm_state_check(enum vm_state from, enum vm_state to, char *err,
+		   size_t errlen);
+
+/*
+ * Builds a VM from cfg, which must outlive it: files opened and checked,
+ * guest memory, the interrupt controller, every device, the kernel and
+ * initrd in guest RAM, the vCPUs created but not running. Returns the VM
+ * (not started), or NULL with err saying why (nothing left behind).
+ */
+struct vm *vm_create(const struct vm_config *cfg, char *err, size_t errlen);
+
+/*
+ * Runs a VM that is not started: the I/O thread, then the vCPU threads,
+ * each under its seccomp filter unless cfg->no_seccomp. The caller's
+ * thread is left as it was. Returns 0, or -errno with err set.
+ */
+int vm_start(struct vm *vm, char *err, size_t errlen);
+
+/*
+ * Pause: every vCPU out of KVM_RUN and parked, the I/O thread parked (a
+ * queue kick waits in its eventfd), each device's pause op: no guest
+ * memory is written and no interrupt raised until vm_resume. Both return
+ * 0 or -errno with err set (a refused transition says both states).
+ */
+int vm_pause(struct vm *vm, char *err, size_t errlen);
+int vm_resume(struct vm *vm, char *err, size_t errlen);
+
+/*
+ * Stops a started VM for good, after vm_request_stop or of its own: the
+ * vCPU and I/O threads leave and are joined, the console's last output
+ * goes out. The state becomes stopped.
+ */
+void vm_stop(struct vm *vm);
+
+/* Releases everything vm_create made (stopping the VM first). */
+void vm_destroy(struct vm *vm);
+
+/*
+ * Registers a device model in the VM's list (see vmm/device.h); t is its
+ * virtio-mmio transport, or NULL. kind is a static string. Returns 0 or
+ * -ENOSPC. From vm_create's steps only.
+ */
+struct virtio_mmio;
+int vm_add_device(struct vm *vm, const char *kind, const char *name,
+		  const struct device_ops *ops, void *dev,
+		  struct virtio_mmio *t);
+
+/* Why it stopped, in words ("guest rebooted"). */
+const char *vm_stop_text(enum vm_stop_reason r);
+
+/*
+ * The command line's composition of the above: creates a VM from cfg,
+ * runs it with the terminal as its console until it stops, tears it down.
+ * Returns kiln's exit status.
+ */
+int vm_run(const struct vm_config *cfg);
 
 /* The directory of the running kiln binary (malloc'ed), or NULL. */
 char *vm_exe_dir(void);

@@ -254,7 +254,6 @@ static int setup_fdt(struct vm *vm)
 		.uart_spi = ARM64_UART_SPI,
 		.rtc_base = ARM64_RTC_BASE,
 		.rtc_spi = ARM64_RTC_SPI,
-		.nr_virtio = vm->nr_virtio,
 	};
 	uint64_t *mpidr = calloc(vm->nr_vcpus, sizeof(*mpidr));
 	uint64_t base[VM_MAX_VIRTIO];
@@ -274,9 +273,11 @@ static int setup_fdt(struct vm *vm)
 			return r;
 		}
 	}
-	for (i = 0; i < vm->nr_virtio; i++) {
-		base[i] = vm->virtio[i]->base;
-		spi[i] = vm->virtio[i]->irq;
+	for (i = 0; i < vm->devs.nr && d.nr_virtio < VM_MAX_VIRTIO; i++) {
+		if (!vm->devs.dev[i].placed)
+			continue;
+		base[d.nr_virtio] = vm->devs.dev[i].base;
+		spi[d.nr_virtio++] = vm->devs.dev[i].irq;
 	}
 	d.mpidr = mpidr;
 	d.virtio_base = base;
@@ -376,4 +377,10 @@ uint64_t arch_vcpu_pc(struct vcpu *vcpu)
 	if (vcpu->fd < 0 || get_reg(vcpu->fd, CORE_REG(regs.pc), &pc))
 		return 0;
 	return pc;
+}
+
+int arch_send_ctrl_alt_del(struct vm *vm)
+{
+	(void)vm;
+	return -ENOTSUP;
 }

@@ -586,17 +586,18 @@ static int setup_acpi(struct vm *vm)
 	struct boot_params *bp =
 		gpa_to_hva(vm, X86_ZERO_PAGE_ADDR, sizeof(*bp));
 	void *tables = gpa_to_hva(vm, X86_ACPI_ADDR, X86_ACPI_MAX);
-	unsigned int i;
+	unsigned int i, n = 0;
 	int r;
 
 	if (!bp || !tables)
 		return -EFAULT;
-	for (i = 0; i < vm->nr_virtio; i++)
-		devs[i] = (struct acpi_dev){ vm->virtio[i]->base,
-					     VIRTIO_MMIO_SIZE,
-					     vm->virtio[i]->irq };
+	for (i = 0; i < vm->devs.nr && n < VM_MAX_VIRTIO; i++)
+		if (vm->devs.dev[i].placed)
+			devs[n++] = (struct acpi_dev){ vm->devs.dev[i].base,
+						       VIRTIO_MMIO_SIZE,
+						       vm->devs.dev[i].irq };
 	r = acpi_build(tables, X86_ACPI_MAX, X86_ACPI_ADDR, vm->nr_vcpus, devs,
-		       vm->nr_virtio);
+		       n);
 	if (r < 0) {
 		pr_err("cannot build the ACPI tables: %s", strerror(-r));
 		return r;

@@ -447,3 +447,12 @@ uint64_t arch_vcpu_pc(struct vcpu *vcpu)
 		return 0;
 	return regs.rip;
 }
+
+int arch_send_ctrl_alt_del(struct vm *vm)
+{
+	/* Ctrl, Alt, Delete pressed, then released (scancode set 1). */
+	static const uint8_t keys[] = { 0x1d, 0x38, 0xe0, 0x53,
+					0xe0, 0xd3, 0xb8, 0x9d };
+
+	return i8042_keys(vm->arch.i8042, keys, sizeof(keys)) ? -EBUSY : 0;
+}

@@ -110,3 +110,15 @@ void virtio_9p_free(struct virtio_9p *p)
 	free(p->rep);
 	free(p);
 }
+
+static void virtio_9p_destroy(void *dev)
+{
+	struct virtio_9p *p = dev;
+
+	virtio_mmio_detach(&p->t);
+	virtio_9p_free(p);
+}
+
+const struct device_ops virtio_9p_device_ops = {
+	.destroy = virtio_9p_destroy,
+};

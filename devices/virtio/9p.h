@@ -2,6 +2,8 @@
 #ifndef KILN_VIRTIO_9P_H
 #define KILN_VIRTIO_9P_H
 
+#include "device.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -26,5 +28,8 @@ struct virtio_9p {
 struct virtio_9p *virtio_9p_new(struct vm *vm, const char *dir, const char *tag,
 				bool ro, char *err, size_t errlen);
 void virtio_9p_free(struct virtio_9p *p);
+
+/* Its entry in the VM's device list (vmm/device.h). */
+extern const struct device_ops virtio_9p_device_ops;
 
 #endif

@@ -325,3 +325,15 @@ void virtio_blk_free(struct virtio_blk *b)
 		close(b->fd);
 	free(b);
 }
+
+static void virtio_blk_destroy(void *dev)
+{
+	struct virtio_blk *b = dev;
+
+	virtio_mmio_detach(&b->t);
+	virtio_blk_free(b);
+}
+
+const struct device_ops virtio_blk_device_ops = {
+	.destroy = virtio_blk_destroy,
+};

@@ -2,6 +2,8 @@
 #ifndef KILN_VIRTIO_BLK_H
 #define KILN_VIRTIO_BLK_H
 
+#include "device.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <linux/virtio_blk.h>
@@ -37,5 +39,8 @@ void virtio_blk_free(struct virtio_blk *b);
  * length). A chain too malformed to carry a status byte returns 0.
  */
 uint32_t virtio_blk_request(struct virtio_blk *b, struct virtq_chain *c);
+
+/* Its entry in the VM's device list (vmm/device.h). */
+extern const struct device_ops virtio_blk_device_ops;
 
 #endif

@@ -485,3 +485,15 @@ void virtio_console_free(struct virtio_console *c)
 		close(c->null_fd);
 	free(c);
 }
+
+static void virtio_console_destroy(void *dev)
+{
+	struct virtio_console *c = dev;
+
+	virtio_mmio_detach(&c->t);
+	virtio_console_free(c);
+}
+
+const struct device_ops virtio_console_device_ops = {
+	.destroy = virtio_console_destroy,
+};

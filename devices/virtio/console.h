@@ -2,6 +2,8 @@
 #ifndef KILN_VIRTIO_CONSOLE_H
 #define KILN_VIRTIO_CONSOLE_H
 
+#include "device.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -100,5 +102,8 @@ void virtio_console_flush(struct virtio_console *c);
 
 /* Parses a status line ("exit N"): 0..255, or -1 when malformed. */
 int console_parse_status(const char *line);
+
+/* Its entry in the VM's device list (vmm/device.h). */
+extern const struct device_ops virtio_console_device_ops;
 
 #endif

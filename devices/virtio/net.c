@@ -491,3 +491,15 @@ void virtio_net_free(struct virtio_net *n)
 	}
 	free(n);
 }
+
+static void virtio_net_destroy(void *dev)
+{
+	struct virtio_net *n = dev;
+
+	virtio_mmio_detach(&n->t);
+	virtio_net_free(n);
+}
+
+const struct device_ops virtio_net_device_ops = {
+	.destroy = virtio_net_destroy,
+};

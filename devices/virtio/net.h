@@ -2,6 +2,8 @@
 #ifndef KILN_VIRTIO_NET_H
 #define KILN_VIRTIO_NET_H
 
+#include "device.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -89,5 +91,8 @@ struct virtio_net *virtio_net_new_user(struct vm *vm, const char *fwds,
 /* Registers the backend fd with the I/O thread (after attach). */
 int virtio_net_start(struct virtio_net *n);
 void virtio_net_free(struct virtio_net *n);
+
+/* Its entry in the VM's device list (vmm/device.h). */
+extern const struct device_ops virtio_net_device_ops;
 
 #endif

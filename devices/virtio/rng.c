@@ -53,3 +53,15 @@ void virtio_rng_free(struct virtio_rng *r)
 {
 	free(r);
 }
+
+static void virtio_rng_destroy(void *dev)
+{
+	struct virtio_rng *r = dev;
+
+	virtio_mmio_detach(&r->t);
+	virtio_rng_free(r);
+}
+
+const struct device_ops virtio_rng_device_ops = {
+	.destroy = virtio_rng_destroy,
+};

@@ -2,6 +2,8 @@
 #ifndef KILN_VIRTIO_RNG_H
 #define KILN_VIRTIO_RNG_H
 
+#include "device.h"
+
 #include "mmio.h"
 
 struct virtio_rng {
@@ -11,5 +13,8 @@ struct virtio_rng {
 
 struct virtio_rng *virtio_rng_new(struct vm *vm);
 void virtio_rng_free(struct virtio_rng *r);
+
+/* Its entry in the VM's device list (vmm/device.h). */
+extern const struct device_ops virtio_rng_device_ops;
 
 #endif

@@ -51,7 +51,7 @@ static void test_parse_size_bad(void)
 	CU_ASSERT_EQUAL(v, 77); /* untouched on error */
 }
 
-static enum config_result parse(struct kiln_config *c, char *err, ...)
+static enum config_result parse(struct vm_config *c, char *err, ...)
 {
 	/* Static: the config keeps pointers into argv. */
 	static char *argv[32];
@@ -69,7 +69,7 @@ static enum config_result parse(struct kiln_config *c, char *err, ...)
 
 static void test_run_defaults(void)
 {
-	struct kiln_config c;
+	struct vm_config c;
 	char err[256];
 
 	CU_ASSERT_EQUAL(parse(&c, err, "--kernel", "bz", NULL), CONFIG_OK);
@@ -83,7 +83,7 @@ static void test_run_defaults(void)
 
 static void test_run_all_options(void)
 {
-	struct kiln_config c;
+	struct vm_config c;
 	char err[256];
 
 	CU_ASSERT_EQUAL(parse(&c, err, "-k", "bz", "--initrd=rd", "--cpus", "4",
@@ -100,7 +100,7 @@ static void test_run_all_options(void)
 
 static void test_run_errors(void)
 {
-	struct kiln_config c;
+	struct vm_config c;
 	char err[256];
 
 	CU_ASSERT_EQUAL(parse(&c, err, "--kernel", "bz", "--frobnicate", NULL),
@@ -131,7 +131,7 @@ static void test_run_bad_numbers(void)
 					  "",  "1x", "99999999999" };
 	static const char *bad_mem[] = { "0",	 "8M",	 "2T",	 "lots",
 					 "1.5G", "100K", "4097K" };
-	struct kiln_config c;
+	struct vm_config c;
 	char err[256];
 	size_t i;
 
@@ -154,7 +154,7 @@ static void test_run_bad_numbers(void)
 
 static void test_run_help(void)
 {
-	struct kiln_config c;
+	struct vm_config c;
 	char err[256];
 
 	CU_ASSERT_EQUAL(parse(&c, err, "--help", NULL), CONFIG_HELP);
@@ -163,7 +163,7 @@ static void test_run_help(void)
 
 static void test_cmdline_compose(void)
 {
-	struct kiln_config c = { 0 };
+	struct vm_config c = { 0 };
 	char *s;
 
 	s = config_kernel_cmdline(&c, "console=ttyS0");
@@ -260,7 +260,7 @@ static void test_net_specs(void)
 
 static void test_run_command(void)
 {
-	struct kiln_config c;
+	struct vm_config c;
 	char err[256];
 
 	CU_ASSERT_EQUAL(parse(&c, err, "-k", "bz", "--rootfs", "/r,ro",
@@ -372,7 +372,7 @@ static void test_kconfig(void)
 static void test_hardening_options(void)
 {
 	struct cgroup_spec cg;
-	struct kiln_config c;
+	struct vm_config c;
 	char err[256];
 
 	CU_ASSERT_EQUAL(parse(&c, err, "-k", "bz", "--seccomp=off",
@@ -430,7 +430,7 @@ static void test_jail_plan(void)
 {
 	char dir[] = "/tmp/kiln-jail-test.XXXXXX", k[64], d[64], err[256];
 	static char *argv[] = { "true", NULL };
-	struct kiln_config c;
+	struct vm_config c;
 	struct jail_plan plan;
 	unsigned int i;
 

@@ -102,7 +102,7 @@ static bool has_rec(const char *blob, size_t len, const char *rec)
 static void test_config_blob(void)
 {
 	char *argv[] = { "sh", "-c", "echo a=b", NULL };
-	struct kiln_config cfg = { 0 };
+	struct vm_config cfg = { 0 };
 	char *b;
 	size_t len;
 
