@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api.h"
 #include "boottimer.h"
 #include "config.h"
 #include "jail.h"
@@ -30,6 +31,9 @@ int main(int argc, char **argv)
 		fputs(kiln_usage, stderr);
 		return 2;
 	}
+	/* Firecracker's flags: kiln is its API server. */
+	if (api_is_fc_flag(argv[1]))
+		return api_main(argc, argv);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		fputs(kiln_usage, stdout);
 		return 0;

@@ -48,6 +48,8 @@ int main(void)
 	suite_boot_timer();
 	suite_json();
 	suite_http();
+	suite_lifecycle();
+	suite_api();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_tests_failed();

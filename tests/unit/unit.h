@@ -30,6 +30,8 @@ void suite_log(void);
 void suite_boot_timer(void);
 void suite_json(void);
 void suite_http(void);
+void suite_lifecycle(void);
+void suite_api(void);
 
 /* Adds a suite with the given tests; aborts the run if CUnit fails. */
 void unit_add_suite(const char *name, const CU_TestInfo *tests);

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KILN_CONFIG_JSON_H
+#define KILN_CONFIG_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "json.h"
+
+/*
+ * A configuration from JSON: Firecracker's --config-file format, whose
+ * sections are also the bodies of the API's PUT requests, plus kiln's own
+ * keys. Every field is checked by name and type; a key kiln does not know
+ * is refused by name. Each function changes cfg only when it succeeds,
+ * and shares the command line's checks (config_check_*), so the same
+ * mistake reads the same. Each returns 0, or -EINVAL (-ENOSPC: too many
+ * drives or interfaces; -ENOMEM) with err saying why.
+ */
+
+/* "boot-source": kernel_image_path, boot_args, initrd_path. */
+int cfgjson_boot_source(struct vm_config *cfg, const struct json_node *o,
+			char *err, size_t errlen);
+/* "machine-config": vcpu_count, mem_size_mib (both needed unless
+ * partial: PATCH), smt, track_dirty_pages, cpu_template, huge_pages. */
+int cfgjson_machine(struct vm_config *cfg, const struct json_node *o,
+		    bool partial, char *err, size_t errlen);
+/*
+ * One of "drives": drive_id (must equal id when id is not NULL: the
+ * API's path), path_on_host, is_root_device, is_read_only, partuuid,
+ * cache_type, io_engine, rate_limiter (null). Replaces the drive with the
+ * same id.
+ */
+int cfgjson_drive(struct vm_config *cfg, const struct json_node *o,
+		  const char *id, char *err, size_t errlen);
+/* One of "network-interfaces": iface_id, host_dev_name, guest_mac, and
+ * kiln's user_net (passt) with port_forwards. Replaces the same id. */
+int cfgjson_net(struct vm_config *cfg, const struct json_node *o,
+		const char *id, char *err, size_t errlen);
+/* "logger": log_path, level, show_level, show_log_origin, module. */
+int cfgjson_logger(struct vm_config *cfg, const struct json_node *o, char *err,
+		   size_t errlen);
+/* "entropy": rate_limiter (null): kiln always has its entropy device. */
+int cfgjson_entropy(struct vm_config *cfg, const struct json_node *o, char *err,
+		    size_t errlen);
+/*
+ * A whole --config-file (text of len bytes) into cfg, which config_init
+ * prepared. Validated as a whole (config_validate) at the end.
+ */
+int cfgjson_file(struct vm_config *cfg, const char *text, size_t len, char *err,
+		 size_t errlen);
+/*
+ * cfg in the config-file format (what GET /vm/config answers): malloc'ed
+ * text, or NULL when out of memory.
+ */
+char *cfgjson_dump(const struct vm_config *cfg, bool pretty);
+
+/* "Info" -> LOG_INFO + 2 etc. (Firecracker's names, any case); 0 if
+ * unknown. */
+int cfgjson_log_level(const char *name);
+
+#endif

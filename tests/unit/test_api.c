@@ -1,0 +1,399 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "config_json.h"
+#include "log.h"
+#include "unit.h"
+
+static struct vm_config cfg;
+
+static int file(const char *text, char *err)
+{
+	config_free(&cfg);
+	config_init(&cfg);
+	return cfgjson_file(&cfg, text, strlen(text), err, 300);
+}
+
+#define BOOT "\"boot-source\": {\"kernel_image_path\": \"/k\"}"
+
+static void test_file_every_field(void)
+{
+	char err[300];
+
+	CU_ASSERT_EQUAL_FATAL(
+		file("{\"boot-source\": {\"kernel_image_path\": \"/k\", "
+		     "\"boot_args\": \"console=ttyS0 reboot=k\", "
+		     "\"initrd_path\": \"/i\"},"
+		     "\"machine-config\": {\"vcpu_count\": 2, \"mem_size_mib\": 512,"
+		     " \"smt\": false, \"track_dirty_pages\": true,"
+		     " \"cpu_template\": \"None\", \"huge_pages\": \"None\"},"
+		     "\"drives\": [{\"drive_id\": \"rootfs\", \"path_on_host\": \"/r\","
+		     " \"is_root_device\": true, \"is_read_only\": true,"
+		     " \"cache_type\": \"Unsafe\", \"io_engine\": \"Sync\","
+		     " \"rate_limiter\": null},"
+		     " {\"drive_id\": \"data\", \"path_on_host\": \"/d\","
+		     " \"is_root_device\": false}],"
+		     "\"network-interfaces\": [{\"iface_id\": \"eth0\","
+		     " \"host_dev_name\": \"tap0\", \"guest_mac\": \"06:00:AC:10:00:02\"},"
+		     " {\"iface_id\": \"u\", \"user_net\": true,"
+		     " \"port_forwards\": [\"tcp:8080:80\"]}],"
+		     "\"logger\": {\"log_path\": \"/l\", \"level\": \"Debug\","
+		     " \"show_level\": true, \"show_log_origin\": false},"
+		     "\"entropy\": {}}",
+		     err),
+		0);
+	CU_ASSERT_STRING_EQUAL(cfg.kernel, "/k");
+	CU_ASSERT_STRING_EQUAL(cfg.cmdline, "console=ttyS0 reboot=k");
+	CU_ASSERT_STRING_EQUAL(cfg.initrd, "/i");
+	CU_ASSERT_EQUAL(cfg.cpus, 2);
+	CU_ASSERT_EQUAL(cfg.mem_size, 512ULL << 20);
+	CU_ASSERT_TRUE(cfg.track_dirty_pages);
+	CU_ASSERT_EQUAL_FATAL(cfg.nr_disks, 2);
+	CU_ASSERT_STRING_EQUAL(cfg.disks[0].id, "rootfs");
+	CU_ASSERT_STRING_EQUAL(cfg.disks[0].path, "/r");
+	CU_ASSERT_TRUE(cfg.disks[0].root);
+	CU_ASSERT_TRUE(cfg.disks[0].ro);
+	CU_ASSERT_FALSE(cfg.disks[1].root);
+	CU_ASSERT_FALSE(cfg.disks[1].ro);
+	CU_ASSERT_EQUAL_FATAL(cfg.nr_nics, 2);
+	CU_ASSERT_STRING_EQUAL(cfg.nics[0].ifname, "tap0");
+	CU_ASSERT_STRING_EQUAL(cfg.nics[0].id, "eth0");
+	CU_ASSERT_TRUE(cfg.nics[0].has_mac);
+	CU_ASSERT_EQUAL(cfg.nics[0].mac[5], 2);
+	CU_ASSERT_TRUE(cfg.nics[1].user);
+	CU_ASSERT_STRING_EQUAL(cfg.nics[1].fwds, "8080:80");
+	CU_ASSERT_STRING_EQUAL(cfg.log_path, "/l");
+	CU_ASSERT_EQUAL(cfg.log_level, LOG_DEBUG + 2);
+}
+
+/* The dump reads back as the same configuration. */
+static void test_file_round_trip(void)
+{
+	char err[300], *a, *b;
+
+	CU_ASSERT_EQUAL_FATAL(
+		file("{" BOOT ", \"machine-config\": {\"vcpu_count\": 3,"
+		     " \"mem_size_mib\": 300}, \"drives\": [{\"drive_id\": \"r\","
+		     " \"path_on_host\": \"/r\", \"is_root_device\": true,"
+		     " \"partuuid\": \"abcd-01\"}]}",
+		     err),
+		0);
+	a = cfgjson_dump(&cfg, true);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_EQUAL_FATAL(file(a, err), 0);
+	b = cfgjson_dump(&cfg, true);
+	CU_ASSERT_STRING_EQUAL(a, b);
+	CU_ASSERT_STRING_EQUAL(cfg.disks[0].partuuid, "abcd-01");
+	free(a);
+	free(b);
+}
+
+struct bad {
+	const char *text, *want;
+};
+
+static void test_file_errors(void)
+{
+	static const struct bad bad[] = {
+		{ "[]", "the configuration: expected an object, got an array" },
+		{ "{\"boot-source\": {\"kernel_image_path\": \"/k\"}, \"vsock\": {}}",
+		  "the configuration: unknown key 'vsock'" },
+		{ "{}", "the configuration: boot-source is missing" },
+		{ "{\"boot-source\": {\"kernel_image_path\": 7}}",
+		  "boot-source: kernel_image_path: expected a string, got a number" },
+		{ "{\"boot-source\": {\"kernel_image_path\": null}}",
+		  "boot-source: kernel_image_path is missing" },
+		{ "{\"boot-source\": {\"kernel_image_path\": \"/k\", \"x\": 1}}",
+		  "boot-source: unknown key 'x'" },
+		{ "{" BOOT ", \"machine-config\": {\"vcpu_count\": \"2\"}}",
+		  "machine-config: vcpu_count: expected a whole number, got a string" },
+		{ "{" BOOT ", \"machine-config\": {\"vcpu_count\": 1.5}}",
+		  "machine-config: vcpu_count: expected a whole number, got a number" },
+		{ "{" BOOT
+		  ", \"machine-config\": {\"mem_size_mib\": 99999999999}}",
+		  "machine-config: mem_size_mib: 99999999999 is too large" },
+		{ "{" BOOT ", \"machine-config\": {\"smt\": 1}}",
+		  "machine-config: smt: expected true or false, got a number" },
+		{ "{" BOOT ", \"machine-config\": {\"smt\": true}}",
+		  "machine-config: smt: kiln gives each vCPU its own core" },
+		{ "{" BOOT ", \"machine-config\": {\"cpu_template\": \"T2\"}}",
+		  "machine-config: cpu_template 'T2' is not supported" },
+		{ "{" BOOT ", \"drives\": {}}",
+		  "the configuration: drives: expected an array, got an object" },
+		{ "{" BOOT
+		  ", \"drives\": [{\"drive_id\": \"a\", \"path_on_host\": \"/a\"}]}",
+		  "drives: is_root_device is missing" },
+		{ "{" BOOT
+		  ", \"drives\": [{\"drive_id\": \"a b\", \"path_on_host\": \"/a\", \"is_root_device\": false}]}",
+		  "drives: drive_id 'a b': give 1 to 20" },
+		{ "{" BOOT
+		  ", \"drives\": [{\"drive_id\": \"a\", \"path_on_host\": \"/a\", \"is_root_device\": false, \"rate_limiter\": {}}]}",
+		  "drives: rate_limiter: rate limiters are not supported yet" },
+		{ "{" BOOT
+		  ", \"drives\": [{\"drive_id\": \"a\", \"path_on_host\": \"/a\", \"is_root_device\": false},"
+		  " {\"drive_id\": \"a\", \"path_on_host\": \"/b\", \"is_root_device\": false}]}",
+		  "drives: two drives are called 'a'" },
+		{ "{" BOOT
+		  ", \"drives\": [{\"drive_id\": \"a\", \"path_on_host\": \"/a\", \"is_root_device\": false, \"cache_type\": \"Fast\"}]}",
+		  "drives: cache_type 'Fast' is not supported" },
+		{ "{" BOOT ", \"network-interfaces\": [{\"iface_id\": \"e\"}]}",
+		  "network-interfaces: host_dev_name is missing" },
+		{ "{" BOOT
+		  ", \"network-interfaces\": [{\"iface_id\": \"e\", \"host_dev_name\": \"tap0\", \"guest_mac\": \"zz\"}]}",
+		  "network-interfaces: --net 'tap=tap0,mac=zz': mac= wants a unicast address" },
+		{ "{" BOOT
+		  ", \"network-interfaces\": [{\"iface_id\": \"e\", \"host_dev_name\": \"tap0\", \"port_forwards\": []}]}",
+		  "network-interfaces: port_forwards: give an array" },
+		{ "{" BOOT ", \"logger\": {\"level\": \"Loud\"}}",
+		  "logger: level 'Loud': give Off, Error" },
+		{ "{" BOOT
+		  ", \"entropy\": {\"rate_limiter\": {\"bandwidth\": {}}}}",
+		  "entropy: rate_limiter: rate limiters are not supported yet" },
+		{ "{\"boot-source\": {\"kernel_image_path\": \"/k\"",
+		  "not valid JSON: line 1, column " },
+	};
+	char err[300];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = 0;
+		CU_ASSERT_NOT_EQUAL(file(bad[i].text, err), 0);
+		if (strncmp(err, bad[i].want, strlen(bad[i].want))) {
+			fprintf(stderr, "\n%s\n  got  '%s'\n  want '%s'\n",
+				bad[i].text, err, bad[i].want);
+			CU_FAIL("wrong message");
+		}
+	}
+}
+
+/* PUT replaces by id; a failed PUT changes nothing. */
+static void test_drive_replace(void)
+{
+	struct json_doc doc = { 0 };
+	char err[300];
+	const char *good = "{\"drive_id\": \"r\", \"path_on_host\": \"/new\", "
+			   "\"is_root_device\": false}";
+	const char *bad = "{\"drive_id\": \"r\", \"path_on_host\": \"/x\", "
+			  "\"is_root_device\": \"no\"}";
+
+	CU_ASSERT_EQUAL_FATAL(
+		file("{" BOOT
+		     ", \"drives\": [{\"drive_id\": \"r\", \"path_on_host\": \"/old\", \"is_root_device\": true}]}",
+		     err),
+		0);
+	CU_ASSERT_EQUAL_FATAL(json_parse(good, strlen(good), &doc, err, 300),
+			      0);
+	CU_ASSERT_EQUAL(cfgjson_drive(&cfg, json_root(&doc), "r", err, 300), 0);
+	CU_ASSERT_EQUAL(cfg.nr_disks, 1);
+	CU_ASSERT_STRING_EQUAL(cfg.disks[0].path, "/new");
+	CU_ASSERT_FALSE(cfg.disks[0].root);
+	/* The path's id must be the body's. */
+	CU_ASSERT_EQUAL(cfgjson_drive(&cfg, json_root(&doc), "q", err, 300),
+			-EINVAL);
+	CU_ASSERT_STRING_EQUAL(
+		err, "drives: drive_id 'r' does not match the path's 'q'");
+	json_free(&doc);
+	CU_ASSERT_EQUAL_FATAL(json_parse(bad, strlen(bad), &doc, err, 300), 0);
+	CU_ASSERT_EQUAL(cfgjson_drive(&cfg, json_root(&doc), "r", err, 300),
+			-EINVAL);
+	CU_ASSERT_STRING_EQUAL(cfg.disks[0].path, "/new");
+	json_free(&doc);
+}
+
+static int req(struct api *a, const char *m, const char *path, const char *body,
+	       char **resp)
+{
+	free(*resp);
+	*resp = NULL;
+	return api_handle(a, m, path, body, body ? strlen(body) : 0, resp);
+}
+
+/* The same mistake reads the same from the command line, a file, the API. */
+static void test_same_message(void)
+{
+	struct vm_config c;
+	char *argv[] = { "--cpus", "0" }, *argv2[] = { "--mem", "8M" };
+	char cli[256], ferr[300], *resp = NULL;
+	struct api *a;
+	const char *msg;
+
+	CU_ASSERT_EQUAL(config_parse_run(&c, 2, argv, cli, sizeof(cli)),
+			CONFIG_ERROR);
+	config_free(&c);
+	CU_ASSERT_NOT_EQUAL(
+		file("{" BOOT
+		     ", \"machine-config\": {\"vcpu_count\": 0, \"mem_size_mib\": 128}}",
+		     ferr),
+		0);
+	config_init(&c);
+	a = api_new(NULL, &c, NULL);
+	CU_ASSERT_EQUAL(req(a, "PUT", "/machine-config",
+			    "{\"vcpu_count\": 0, \"mem_size_mib\": 128}",
+			    &resp),
+			400);
+	msg = "0 vCPUs: give a number from 1 to 254";
+	CU_ASSERT_STRING_EQUAL(ferr, msg);
+	CU_ASSERT_PTR_NOT_NULL(strstr(cli, msg));
+	CU_ASSERT_STRING_EQUAL(
+		cli, "--cpus '0': 0 vCPUs: give a number from 1 to 254");
+	CU_ASSERT_PTR_NOT_NULL(resp && strstr(resp, msg));
+
+	CU_ASSERT_EQUAL(config_parse_run(&c, 2, argv2, cli, sizeof(cli)),
+			CONFIG_ERROR);
+	config_free(&c);
+	config_init(&c);
+	CU_ASSERT_EQUAL(req(a, "PUT", "/machine-config",
+			    "{\"vcpu_count\": 1, \"mem_size_mib\": 8}", &resp),
+			400);
+	msg = "8 MiB of memory: give between 16 MiB (16M) and 1 TiB (1T)";
+	CU_ASSERT_PTR_NOT_NULL(strstr(cli, msg));
+	CU_ASSERT_PTR_NOT_NULL(resp && strstr(resp, msg));
+	free(resp);
+	api_free(a);
+	config_free(&c);
+}
+
+static void test_api_requests(void)
+{
+	struct vm_config c;
+	struct session s;
+	struct vm *vm;
+	struct api *a;
+	char *r = NULL;
+
+	config_init(&c);
+	memset(&s, 0, sizeof(s));
+	a = api_new(&s, &c, "vm-1");
+	api_forbid_start(a);
+	CU_ASSERT_EQUAL(req(a, "GET", "/", NULL, &r), 200);
+	CU_ASSERT_STRING_EQUAL(
+		r,
+		"{\"id\":\"vm-1\",\"state\":\"Not started\",\"vmm_version\":\"" KILN_VERSION
+		"\",\"app_name\":\"kiln\"}");
+	/* InstanceStart with no boot source. */
+	CU_ASSERT_EQUAL(req(a, "PUT", "/actions",
+			    "{\"action_type\": \"InstanceStart\"}", &r),
+			400);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r, "fault_message"));
+	CU_ASSERT_EQUAL(req(a, "PUT", "/machine-config",
+			    "{\"vcpu_count\": 2, \"mem_size_mib\": 256}", &r),
+			204);
+	CU_ASSERT_PTR_NULL(r);
+	CU_ASSERT_EQUAL(req(a, "PATCH", "/machine-config",
+			    "{\"vcpu_count\": 4}", &r),
+			204);
+	CU_ASSERT_EQUAL(req(a, "PUT", "/machine-config", "{\"vcpu_count\": 4}",
+			    &r),
+			400);
+	CU_ASSERT_STRING_EQUAL(
+		r,
+		"{\"fault_message\":\"machine-config: mem_size_mib is missing: give it\"}");
+	CU_ASSERT_EQUAL(req(a, "GET", "/machine-config", NULL, &r), 200);
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(r, "\"vcpu_count\":4,\"mem_size_mib\":256"));
+	CU_ASSERT_EQUAL(req(a, "PUT", "/boot-source",
+			    "{\"kernel_image_path\": \"/k\"}", &r),
+			204);
+	CU_ASSERT_EQUAL(
+		req(a, "PUT", "/drives/root",
+		    "{\"drive_id\": \"root\", \"path_on_host\": \"/r\", \"is_root_device\": true}",
+		    &r),
+		204);
+	CU_ASSERT_EQUAL(
+		req(a, "PUT", "/network-interfaces/eth0",
+		    "{\"iface_id\": \"eth0\", \"host_dev_name\": \"tap0\"}",
+		    &r),
+		204);
+	CU_ASSERT_EQUAL(
+		req(a, "PUT", "/logger", "{\"level\": \"Warning\"}", &r), 204);
+	CU_ASSERT_EQUAL(req(a, "PUT", "/entropy", "{}", &r), 204);
+	CU_ASSERT_EQUAL(req(a, "GET", "/vm/config", NULL, &r), 200);
+	CU_ASSERT_PTR_NOT_NULL(r && strstr(r, "\"path_on_host\":\"/r\""));
+	CU_ASSERT_PTR_NOT_NULL(r && strstr(r, "\"host_dev_name\":\"tap0\""));
+	/* Bad requests: each answered, none fatal. */
+	CU_ASSERT_EQUAL(req(a, "GET", "/nope", NULL, &r), 400);
+	CU_ASSERT_STRING_EQUAL(
+		r,
+		"{\"fault_message\":\"invalid request method and/or path: GET /nope\"}");
+	CU_ASSERT_EQUAL(req(a, "DELETE", "/", NULL, &r), 400);
+	CU_ASSERT_EQUAL(req(a, "GET", "/actions", NULL, &r), 400);
+	CU_ASSERT_EQUAL(req(a, "PUT", "/drives/", "{}", &r), 400);
+	CU_ASSERT_EQUAL(req(a, "PUT", "/drives/a/b", "{}", &r), 400);
+	CU_ASSERT_EQUAL(req(a, "PUT", "/boot-source", "{", &r), 400);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r, "not valid JSON"));
+	CU_ASSERT_EQUAL(req(a, "PUT", "/boot-source", NULL, &r), 400);
+	CU_ASSERT_EQUAL(req(a, "PUT", "/boot-source", "[1]", &r), 400);
+	CU_ASSERT_STRING_EQUAL(
+		r,
+		"{\"fault_message\":\"the body is an array: give an object\"}");
+	CU_ASSERT_EQUAL(req(a, "PATCH", "/vm", "{\"state\": \"Paused\"}", &r),
+			400);
+	CU_ASSERT_STRING_EQUAL(
+		r,
+		"{\"fault_message\":\"cannot pause a VM that is not started\"}");
+	CU_ASSERT_EQUAL(req(a, "PATCH", "/vm", "{\"state\": \"Sleeping\"}", &r),
+			400);
+	CU_ASSERT_EQUAL(req(a, "PUT", "/actions",
+			    "{\"action_type\": \"Reboot\"}", &r),
+			400);
+
+	/* Started (a VM with no vCPUs stands in): pre-boot calls refused. */
+	vm = calloc(1, sizeof(*vm));
+	vm->state = VM_STATE_RUNNING;
+	vm->stop_efd = -1;
+	s.vm = vm;
+	CU_ASSERT_EQUAL(req(a, "PUT", "/machine-config",
+			    "{\"vcpu_count\": 1, \"mem_size_mib\": 128}", &r),
+			400);
+	CU_ASSERT_STRING_EQUAL(
+		r,
+		"{\"fault_message\":\"PUT /machine-config: not allowed after the VM started (state Running)\"}");
+	CU_ASSERT_EQUAL(req(a, "PUT", "/boot-source",
+			    "{\"kernel_image_path\": \"/x\"}", &r),
+			400);
+	CU_ASSERT_EQUAL(req(a, "PUT", "/actions",
+			    "{\"action_type\": \"InstanceStart\"}", &r),
+			400);
+	CU_ASSERT_EQUAL(req(a, "PATCH", "/vm", "{\"state\": \"Resumed\"}", &r),
+			400);
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(r, "cannot start or resume a VM that is running"));
+	CU_ASSERT_EQUAL(req(a, "PATCH", "/vm", "{\"state\": \"Paused\"}", &r),
+			204);
+	CU_ASSERT_EQUAL(req(a, "GET", "/", NULL, &r), 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r, "\"state\":\"Paused\""));
+	CU_ASSERT_EQUAL(req(a, "PATCH", "/vm", "{\"state\": \"Paused\"}", &r),
+			400);
+	CU_ASSERT_EQUAL(req(a, "PATCH", "/vm", "{\"state\": \"Resumed\"}", &r),
+			204);
+	CU_ASSERT_EQUAL(req(a, "GET", "/", NULL, &r), 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r, "\"state\":\"Running\""));
+	/* The configuration is still readable. */
+	CU_ASSERT_EQUAL(req(a, "GET", "/vm/config", NULL, &r), 200);
+	free(r);
+	s.vm = NULL;
+	free(vm);
+	api_free(a);
+	config_free(&c);
+}
+
+void suite_api(void)
+{
+	static const CU_TestInfo tests[] = {
+		{ "config file: every field", test_file_every_field },
+		{ "config file: dump reads back", test_file_round_trip },
+		{ "config file: wrong types, unknown keys, nulls",
+		  test_file_errors },
+		{ "drive PUT replaces by id, a failed one changes nothing",
+		  test_drive_replace },
+		{ "the same mistake, the same words", test_same_message },
+		{ "API requests before and after start", test_api_requests },
+		CU_TEST_INFO_NULL,
+	};
+
+	unit_add_suite("api", tests);
+	config_init(&cfg);
+}
