@@ -53,7 +53,7 @@ GEN := build/$(ARCH)/gen
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
 	-fno-strict-aliasing -D_GNU_SOURCE -MMD -MP \
-	-Ivmm -Ifrontend -Idevices -Idevices/virtio -Iarch/$(ARCH) -I$(GEN)
+	-Ivmm -Ifrontend -Isandbox -Idevices -Idevices/virtio -Iarch/$(ARCH) -I$(GEN)
 LDLIBS_aarch64 := -lfdt
 LDLIBS += $(LDLIBS_$(ARCH)) -lpthread
 ifdef SAN
@@ -63,7 +63,8 @@ CFLAGS += -DKILN_TEST_HOOKS
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-CORE_SRCS := $(filter-out vmm/main.c,$(wildcard vmm/*.c)) $(wildcard frontend/*.c devices/*.c devices/virtio/*.c) \
+CORE_SRCS := $(wildcard vmm/*.c sandbox/*.c devices/*.c devices/virtio/*.c) \
+	$(filter-out frontend/main.c,$(wildcard frontend/*.c)) \
 	$(wildcard arch/$(ARCH)/*.c)
 # The guest init, built static and linked into kiln (vmm/init-blob.S).
 INIT := build/$(ARCH)/guest-init/init
@@ -88,7 +89,7 @@ KILN_CC := $(CC)
 KOBJ := $(BUILD)
 KILN_LDLIBS := $(LDLIBS)
 endif
-KILN_OBJS := $(CORE_SRCS:%.c=$(KOBJ)/%.o) $(KOBJ)/vmm/main.o $(KOBJ)/vmm/init-blob.o
+KILN_OBJS := $(CORE_SRCS:%.c=$(KOBJ)/%.o) $(KOBJ)/frontend/main.o $(KOBJ)/vmm/init-blob.o
 UNIT_SRCS := $(wildcard tests/unit/*.c tests/unit/$(ARCH)/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 
@@ -115,7 +116,7 @@ $(KOBJ)/%.o: %.c | $(MUSL_INC)
 	@mkdir -p $(dir $@)
 	$(KILN_CC) $(KILN_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(KOBJ)/vmm/seccomp.o: $(GEN)/syscall-names.h
+$(KOBJ)/sandbox/seccomp.o: $(GEN)/syscall-names.h
 
 $(KOBJ)/vmm/init-blob.o: vmm/init-blob.S $(INIT)
 	@mkdir -p $(dir $@)
@@ -143,7 +144,7 @@ $(GEN)/syscall-names.h:
 		sed -n 's/^#define __NR_\([a-z0-9_]*\) \([0-9][0-9]*\)$$/\t[\2] = "\1",/p' | \
 		sort -t[ -k2 -n | { echo 'static const char *const syscall_names[] = {'; cat; echo '};'; } >$@.tmp
 	mv $@.tmp $@
-$(BUILD)/vmm/seccomp.o: $(GEN)/syscall-names.h
+$(BUILD)/sandbox/seccomp.o: $(GEN)/syscall-names.h
 
 $(INIT): guest-init/init.c
 	@mkdir -p $(dir $@)
@@ -232,12 +233,12 @@ guest-kernel:
 FUZZ_BUILD := build/fuzz-$(ARCH)
 FUZZ_CC := clang
 FUZZ_CFLAGS := -O1 -g -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
-	-D_GNU_SOURCE -Ivmm -Ifrontend -Idevices -Idevices/virtio -Iarch/$(ARCH) -I$(GEN) \
+	-D_GNU_SOURCE -Ivmm -Ifrontend -Isandbox -Idevices -Idevices/virtio -Iarch/$(ARCH) -I$(GEN) \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 FUZZ_OBJS := $(CORE_SRCS:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_BUILD)/vmm/init-blob.o
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
 
-$(FUZZ_BUILD)/vmm/seccomp.o: $(GEN)/syscall-names.h
+$(FUZZ_BUILD)/sandbox/seccomp.o: $(GEN)/syscall-names.h
 $(FUZZ_BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<

@@ -8,6 +8,7 @@
 #define STATUS_OBF 0x01
 #define STATUS_SYS 0x04
 #define STATUS_CMD 0x08 /* last write was to the command port */
+#define STATUS_UNLOCKED 0x10 /* the keyboard is not inhibited */
 
 #define CTR_KBD_INT 0x01
 #define CTR_SYS 0x04
@@ -26,6 +27,7 @@
 #define CMD_KBD_ENABLE 0xae
 #define CMD_READ_OUTP 0xd0
 #define CMD_WRITE_OUTP 0xd1
+#define CMD_AUX_LOOP 0xd3 /* write the mouse's output buffer */
 #define CMD_WRITE_AUX 0xd4
 #define CMD_RESET_CPU 0xfe
 
@@ -54,7 +56,7 @@ struct i8042 *i8042_new(i8042_reset_fn reset, i8042_irq_fn irq, void *opaque)
 	k->reset = reset;
 	k->irq = irq;
 	k->opaque = opaque;
-	k->status = STATUS_SYS;
+	k->status = STATUS_SYS | STATUS_UNLOCKED;
 	k->ctr = CTR_KBD_INT | CTR_SYS | CTR_XLATE;
 	k->outp = 0x01; /* reset line not asserted */
 	return k;
@@ -111,6 +113,7 @@ static bool command(struct i8042 *k, uint8_t cmd)
 	case CMD_WRITE_CTR:
 	case CMD_WRITE_OUTP:
 	case CMD_WRITE_AUX:
+	case CMD_AUX_LOOP:
 		k->pending_cmd = cmd;
 		break;
 	case CMD_AUX_DISABLE:
@@ -120,7 +123,12 @@ static bool command(struct i8042 *k, uint8_t cmd)
 		k->ctr &= ~CTR_AUX_DISABLE;
 		break;
 	case CMD_AUX_TEST:
-		push(k, 0xff); /* no mouse port */
+		/*
+		 * "Clock line stuck low": Linux gives the mouse port up at
+		 * once (0xff it takes for a working port, then waits for
+		 * interrupts that never come).
+		 */
+		push(k, 0x01);
 		break;
 	case CMD_SELF_TEST:
 		push(k, 0x55);
@@ -163,6 +171,13 @@ static bool data_write(struct i8042 *k, uint8_t v)
 		break;
 	case CMD_WRITE_AUX:
 		/* No mouse: nothing answers. */
+		break;
+	case CMD_AUX_LOOP:
+		/*
+		 * Comes back as keyboard data, not the mouse's: the loop test
+		 * fails at once instead of timing out.
+		 */
+		push(k, v);
 		break;
 	default:
 		/* A keyboard command: acknowledge it. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cli.h"
 #include "config_json.h"
 #include "log.h"
 

@@ -8,7 +8,7 @@ set -euo pipefail
 
 build=(gcc make libc6-dev musl-dev linux-libc-dev libfdt-dev pkgconf)
 test=(libcunit1-dev clang-format clang libclang-rt-14-dev busybox-static cpio
-	xz-utils e2fsprogs passt valgrind)
+	xz-utils e2fsprogs passt valgrind curl)
 sandbox=(qemu-system-x86)
 [ "$(uname -m)" = aarch64 ] && sandbox=(qemu-system-arm)
 # Debian's cross toolchain; arm64 libraries from the multiarch archive.

@@ -35,12 +35,6 @@ struct net_spec {
 	char id[64]; /* the API's iface_id, "" for none */
 };
 
-/*
- * Parses "tap=IFNAME[,mac=XX:..]" or "user[,fwd=tcp:HOST:GUEST]...".
- * Returns 0, or -EINVAL with err saying why.
- */
-int parse_net(const char *arg, struct net_spec *n, char *err, size_t errlen);
-
 /* The MAC a NIC gets when none is given: stable for the same set-up. */
 void net_default_mac(const struct net_spec *n, unsigned int index,
 		     uint8_t mac[6]);
@@ -54,13 +48,6 @@ struct share_spec {
 	int ro;
 };
 
-/*
- * Parses "HOSTDIR[:GUESTDIR][,ro]" (GUESTDIR defaults to HOSTDIR and must
- * be absolute). Returns 0, or -EINVAL with err saying why.
- */
-int parse_share(const char *arg, struct share_spec *s, char *err,
-		size_t errlen);
-
 #define KILN_CGROUP_ROOT "/sys/fs/cgroup"
 
 /* --cgroup PATH[,cpu=PERCENT][,mem=SIZE] */
@@ -69,16 +56,6 @@ struct cgroup_spec {
 	unsigned int cpu_pct; /* percent of one CPU, 0: no limit */
 	uint64_t mem; /* bytes, 0: no limit */
 };
-
-/* Parses a --cgroup value. Returns 0, or -1 with err saying why. */
-int parse_cgroup(const char *arg, struct cgroup_spec *c, char *err,
-		 size_t errlen);
-
-/* Parses "UID[:GID]". Returns 0 or -EINVAL. */
-int parse_user(const char *arg, long *uid, long *gid);
-
-/* Parses seconds ("2", "0.5"), more than 0. Returns 0 or -EINVAL. */
-int parse_seconds(const char *arg, double *out);
 
 /* What `kiln run` was asked to do. Strings point into argv. */
 struct vm_config {
@@ -146,33 +123,11 @@ int config_check_mem(uint64_t bytes, char *err, size_t errlen);
 /* Conflicts between settings, once all are in. */
 int config_validate(const struct vm_config *cfg, char *err, size_t errlen);
 
-/*
- * Parses "PATH[,ro][,id=NAME]". Returns 0, or -EINVAL with err saying why.
- * The strings in *d are malloc'ed (config_free releases them).
- */
-int parse_disk(const char *arg, struct disk_spec *d, char *err, size_t errlen);
 void config_free(struct vm_config *cfg);
 
-enum config_result {
-	CONFIG_OK = 0,
-	CONFIG_HELP = 1, /* --help was asked for: print usage, exit 0 */
-	CONFIG_ERROR = -1,
-};
-
-/*
- * Parses a size such as "512M", "2G", "1048576K" or "256" (a bare number is
- * MiB, as with QEMU's -m). Suffixes K, M, G, T are binary, optionally
- * followed by "iB" or "B". Returns 0 and sets *out, or -EINVAL / -ERANGE.
- */
-int parse_size(const char *s, uint64_t *out);
-
-/*
- * Parses the arguments that follow "run" (argv[0] is the first option).
- * Fills cfg (defaults applied first). On CONFIG_ERROR, err holds one line
- * saying what is wrong and what to do.
- */
-enum config_result config_parse_run(struct vm_config *cfg, int argc,
-				    char **argv, char *err, size_t errlen);
+/* Writes a one-line error message into err (errlen bytes; none if 0). */
+void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /*
  * The kernel command line for this run: the arch default (or --cmdline),
@@ -180,13 +135,5 @@ enum config_result config_parse_run(struct vm_config *cfg, int argc,
  */
 char *config_kernel_cmdline(const struct vm_config *cfg,
 			    const char *arch_default);
-
-extern const char kiln_run_usage[];
-extern const char kiln_kconfig[];
-extern const char kiln_usage[];
-
-/* Writes a one-line error message into err (errlen bytes; none if 0). */
-void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 #endif

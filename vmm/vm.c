@@ -30,27 +30,6 @@
 #include "virtio/rng.h"
 #include "vm.h"
 
-void *gpa_to_hva(const struct vm *vm, uint64_t gpa, uint64_t len)
-{
-	unsigned int i;
-
-	if (!len)
-		len = 1;
-	for (i = 0; i < vm->nr_mem; i++) {
-		const struct mem_region *r = &vm->mem[i];
-		uint64_t off;
-
-		if (gpa < r->gpa)
-			continue;
-		off = gpa - r->gpa;
-		/* Written so that no sum can wrap around. */
-		if (off >= r->size || len > r->size - off)
-			continue;
-		return r->hva + off;
-	}
-	return NULL;
-}
-
 void vm_request_stop(struct vm *vm, enum vm_stop_reason why, int status)
 {
 	int expected = VM_RUNNING;
@@ -74,14 +53,14 @@ int vm_setup_memory_layout(struct vm *vm, uint64_t ram_size)
 	uint64_t off = 0;
 	int n, i;
 
-	n = arch_memory_layout(ram_size, vm->mem, VM_MAX_MEM_REGIONS);
+	n = arch_memory_layout(ram_size, vm->mem.region, VM_MAX_MEM_REGIONS);
 	if (n < 0)
 		return n;
-	vm->nr_mem = n;
+	vm->mem.nr = n;
 	vm->ram_size = ram_size;
 	for (i = 0; i < n; i++) {
-		vm->mem[i].hva = vm->ram ? vm->ram + off : NULL;
-		off += vm->mem[i].size;
+		vm->mem.region[i].hva = vm->ram ? vm->ram + off : NULL;
+		off += vm->mem.region[i].size;
 	}
 	return off == ram_size ? 0 : -EINVAL;
 }
@@ -111,12 +90,13 @@ static int vm_map_memory(struct vm *vm)
 		       (unsigned long long)vm->cfg->mem_size);
 		return err;
 	}
-	for (i = 0; i < vm->nr_mem; i++) {
+	for (i = 0; i < vm->mem.nr; i++) {
 		struct kvm_userspace_memory_region r = {
 			.slot = i,
-			.guest_phys_addr = vm->mem[i].gpa,
-			.memory_size = vm->mem[i].size,
-			.userspace_addr = (uint64_t)(uintptr_t)vm->mem[i].hva,
+			.guest_phys_addr = vm->mem.region[i].gpa,
+			.memory_size = vm->mem.region[i].size,
+			.userspace_addr =
+				(uint64_t)(uintptr_t)vm->mem.region[i].hva,
 		};
 
 		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {

@@ -13,15 +13,10 @@
 #include "bus.h"
 #include "config.h"
 #include "device.h"
+#include "memory.h"
 
-#define VM_MAX_MEM_REGIONS 4
+#define VM_MAX_MEM_REGIONS GUEST_MEM_MAX_REGIONS
 #define VM_MAX_VIRTIO 32
-
-struct mem_region {
-	uint64_t gpa;
-	uint64_t size;
-	uint8_t *hva;
-};
 
 /* Why the VM stopped; the first reason recorded wins. */
 enum vm_stop_reason {
@@ -56,8 +51,7 @@ struct vm {
 
 	uint64_t ram_size;
 	uint8_t *ram; /* one anonymous mapping backing every region */
-	struct mem_region mem[VM_MAX_MEM_REGIONS];
-	unsigned int nr_mem;
+	struct guest_mem mem; /* its regions, inside ram */
 
 	struct bus pio;
 	struct bus mmio;
@@ -101,12 +95,11 @@ struct vm {
 	struct arch_vm arch;
 };
 
-/*
- * The one way to reach guest memory: the host address of [gpa, gpa+len)
- * when all of it lies inside one RAM region, else NULL. Never trusts gpa or
- * len; a zero len is checked as one byte.
- */
-void *gpa_to_hva(const struct vm *vm, uint64_t gpa, uint64_t len);
+/* guest_mem_hva() on the VM's memory (vmm/memory.h). */
+static inline void *gpa_to_hva(const struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	return guest_mem_hva(&vm->mem, gpa, len);
+}
 
 /*
  * Records why the VM stops (only the first call counts) and wakes the main

@@ -182,7 +182,7 @@ int arch_load_kernel(struct vm *vm, int kernel_fd, int initrd_fd)
 	uint8_t hdr[ARM64_IMAGE_HDR_LEN];
 	struct arm64_image img;
 	struct arch_vm *a = &vm->arch;
-	uint64_t ram_end = vm->mem[0].gpa + vm->mem[0].size;
+	uint64_t ram_end = vm->mem.region[0].gpa + vm->mem.region[0].size;
 	struct stat st;
 	char why[200];
 	void *dst;
@@ -200,7 +200,7 @@ int arch_load_kernel(struct vm *vm, int kernel_fd, int initrd_fd)
 	}
 	/* The lowest 2 MiB aligned base, then text_offset; the DTB takes the
 	 * top 2 MiB block of RAM. */
-	a->kernel_gpa = vm->mem[0].gpa + img.text_offset;
+	a->kernel_gpa = vm->mem.region[0].gpa + img.text_offset;
 	a->kernel_end = a->kernel_gpa + img.image_size;
 	a->fdt_gpa = (ram_end - ARM64_FDT_MAX) & ~(ARM64_KERNEL_ALIGN - 1);
 	if (ram_end < ARM64_FDT_MAX || a->kernel_end > a->fdt_gpa) {
@@ -243,8 +243,8 @@ static int set_reg(int fd, uint64_t id, uint64_t val)
 static int setup_fdt(struct vm *vm)
 {
 	struct arm64_fdt_desc d = {
-		.ram_base = vm->mem[0].gpa,
-		.ram_size = vm->mem[0].size,
+		.ram_base = vm->mem.region[0].gpa,
+		.ram_size = vm->mem.region[0].size,
 		.ncpus = vm->nr_vcpus,
 		.gic_version = vm->arch.gic_version,
 		.bootargs = vm->cmdline,

@@ -144,6 +144,26 @@ int acpi_build_dsdt(struct aml *out, const struct acpi_dev *devs,
 		aml_free(&dev);
 		aml_free(&res);
 	}
+	/*
+	 * The keyboard controller (reset, Firecracker's SendCtrlAltDel): a
+	 * guest probing without i8042.nopnp finds it, and its IRQ 1.
+	 */
+	{
+		struct aml dev = { 0 }, res = { 0 };
+
+		aml_name(&dev, "_HID");
+		aml_integer(&dev, aml_eisaid("PNP0303"));
+		aml_name(&dev, "_UID");
+		aml_integer(&dev, 0);
+		res_io(&res, 0x60, 1);
+		res_io(&res, 0x64, 1);
+		res_irq_noflags(&res, 1);
+		res_end(&res);
+		aml_resource_template(&dev, "_CRS", &res);
+		aml_device(&sb, "KBD0", &dev);
+		aml_free(&dev);
+		aml_free(&res);
+	}
 	for (i = 0; i < ndevs; i++) {
 		struct aml dev = { 0 }, res = { 0 };
 		char name[8];

@@ -317,7 +317,7 @@ int x86_probe_kernel(int fd, const char *path, char *err, size_t errlen)
 static int load_bzimage(struct vm *vm, int fd)
 {
 	struct arch_vm *a = &vm->arch;
-	uint64_t low_end = vm->mem[0].size, load;
+	uint64_t low_end = vm->mem.region[0].size, load;
 	struct bzimage_info info;
 	uint8_t head[1024];
 	char why[256];
@@ -465,7 +465,7 @@ int x86_load_kernel(struct vm *vm, int kernel_fd, int initrd_fd)
 	if (r)
 		return r;
 	if (initrd_fd >= 0 || vm->initrd_extra_len) {
-		uint64_t top = vm->mem[0].size;
+		uint64_t top = vm->mem.region[0].size;
 
 		if (vm->arch.initrd_addr_max + 1 < top)
 			top = vm->arch.initrd_addr_max + 1;

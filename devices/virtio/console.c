@@ -156,7 +156,7 @@ static void ctrl_flush(struct virtio_console *c)
 		struct virtio_console_control hdr = { .id = m->id,
 						      .event = m->event,
 						      .value = m->value };
-		int r = virtq_pop(c->t.vm, q, &c->rx_chain);
+		int r = virtq_pop(q, &c->rx_chain);
 		size_t put;
 
 		if (r == 0 && virtq_enable_notify(q))
@@ -362,7 +362,7 @@ size_t virtio_console_port_receive(struct virtio_console *c, unsigned int id,
 	if (!(c->t.status & 4 /* DRIVER_OK */) || !q->ready || !p->guest_open)
 		goto out;
 	while (done < n) {
-		int r = virtq_pop(c->t.vm, q, &c->rx_chain);
+		int r = virtq_pop(q, &c->rx_chain);
 		size_t put;
 
 		if (r == 0 && virtq_enable_notify(q))

@@ -61,7 +61,7 @@ bool virtio_mmio_drain(struct virtio_mmio *t, unsigned int qi,
 	int r;
 
 	do {
-		while ((r = virtq_pop(t->vm, q, c)) != 0) {
+		while ((r = virtq_pop(q, c)) != 0) {
 			if (r == -EIO)
 				break;
 			virtq_push(q, c->head, r > 0 ? fn(t->dev, c) : 0);
@@ -170,7 +170,7 @@ static void queue_ready(struct virtio_mmio *t, struct virtq *q, uint32_t v)
 	q->event_idx = t->driver_features & (1ULL << VIRTIO_RING_F_EVENT_IDX);
 	q->indirect = t->driver_features &
 		      (1ULL << VIRTIO_RING_F_INDIRECT_DESC);
-	if (virtq_enable(t->vm, q, t->ops->queue_max)) {
+	if (virtq_enable(&t->vm->mem, q, t->ops->queue_max)) {
 		pr_guest(
 			"%s: queue %u rejected: size %u, rings at 0x%llx/0x%llx/0x%llx not valid guest RAM",
 			t->ops->name, t->queue_sel, q->num,

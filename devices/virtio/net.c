@@ -96,7 +96,7 @@ int net_rx_deliver(struct virtio_net *n)
 	while (off < n->rx_len) {
 		size_t put;
 
-		r = virtq_pop(n->t.vm, q, &n->chain);
+		r = virtq_pop(q, &n->chain);
 		if (r == 0 && virtq_enable_notify(q))
 			continue;
 		if (r == 0 || used == NET_QUEUE_SIZE) {
@@ -224,7 +224,7 @@ static void net_tx(struct virtio_net *n)
 	int r;
 
 	do {
-		while ((r = virtq_pop(n->t.vm, q, &n->chain)) != 0) {
+		while ((r = virtq_pop(q, &n->chain)) != 0) {
 			struct virtio_net_hdr_v1 hdr;
 			uint64_t len = n->chain.out_len;
 			ssize_t w = -1;

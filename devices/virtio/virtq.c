@@ -4,7 +4,7 @@
 
 #include "log.h"
 #include "virtq.h"
-#include "vm.h"
+#include "memory.h"
 
 /* Guest-shared fields: read and written with single, ordered accesses. */
 #define LOAD(p) __atomic_load_n(&(p), __ATOMIC_RELAXED)
@@ -17,7 +17,7 @@ void virtq_reset(struct virtq *q)
 	memset(q, 0, sizeof(*q));
 }
 
-int virtq_enable(struct vm *vm, struct virtq *q, uint16_t max)
+int virtq_enable(const struct guest_mem *mem, struct virtq *q, uint16_t max)
 {
 	uint64_t n = q->num;
 	/* The event fields sit after each ring (2.7.6, 2.7.8). */
@@ -27,11 +27,12 @@ int virtq_enable(struct vm *vm, struct virtq *q, uint16_t max)
 		return -EINVAL;
 	if ((q->desc_gpa & 15) || (q->avail_gpa & 1) || (q->used_gpa & 3))
 		return -EINVAL;
-	q->desc = gpa_to_hva(vm, q->desc_gpa, desc_sz);
-	q->avail = gpa_to_hva(vm, q->avail_gpa, avail_sz);
-	q->used = gpa_to_hva(vm, q->used_gpa, used_sz);
+	q->desc = guest_mem_hva(mem, q->desc_gpa, desc_sz);
+	q->avail = guest_mem_hva(mem, q->avail_gpa, avail_sz);
+	q->used = guest_mem_hva(mem, q->used_gpa, used_sz);
 	if (!q->desc || !q->avail || !q->used)
 		return -EINVAL;
+	q->mem = mem;
 	q->last_avail = 0;
 	q->used_idx = 0;
 	q->signalled = 0;
@@ -40,7 +41,7 @@ int virtq_enable(struct vm *vm, struct virtq *q, uint16_t max)
 }
 
 /* Maps one descriptor's buffer into the chain. */
-static int add_buf(struct vm *vm, struct virtq_chain *c,
+static int add_buf(const struct guest_mem *mem, struct virtq_chain *c,
 		   const struct vring_desc *d)
 {
 	bool writable = d->flags & VRING_DESC_F_WRITE;
@@ -53,7 +54,7 @@ static int add_buf(struct vm *vm, struct virtq_chain *c,
 	/* An empty buffer carries nothing: keep it out of the iovecs. */
 	if (!d->len)
 		return 0;
-	hva = gpa_to_hva(vm, d->addr, d->len);
+	hva = guest_mem_hva(mem, d->addr, d->len);
 	if (!hva || c->n_out + c->n_in >= VIRTQ_MAX_CHAIN)
 		return -EINVAL;
 	if (writable) {
@@ -74,7 +75,7 @@ static void bad_chain(const struct virtq *q, uint16_t head, const char *why)
 	(void)q;
 }
 
-int virtq_pop(struct vm *vm, struct virtq *q, struct virtq_chain *c)
+int virtq_pop(struct virtq *q, struct virtq_chain *c)
 {
 	const struct vring_desc *table;
 	unsigned int max, i, steps = 0;
@@ -143,7 +144,7 @@ int virtq_pop(struct vm *vm, struct virtq *q, struct virtq_chain *c)
 				bad_chain(q, head, "bad indirect table length");
 				return -EINVAL;
 			}
-			table = gpa_to_hva(vm, d.addr, d.len);
+			table = guest_mem_hva(q->mem, d.addr, d.len);
 			if (!table) {
 				bad_chain(q, head,
 					  "indirect table outside RAM");
@@ -155,7 +156,7 @@ int virtq_pop(struct vm *vm, struct virtq *q, struct virtq_chain *c)
 			i = 0;
 			continue;
 		}
-		if (add_buf(vm, c, &d)) {
+		if (add_buf(q->mem, c, &d)) {
 			bad_chain(q, head,
 				  "buffer outside guest RAM or misordered");
 			return -EINVAL;

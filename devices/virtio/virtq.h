@@ -7,7 +7,7 @@
 #include <sys/uio.h>
 #include <linux/virtio_ring.h>
 
-struct vm;
+struct guest_mem;
 
 /*
  * A split virtqueue (virtio 1.x, 2.7). The rings live in guest memory and
@@ -28,7 +28,9 @@ struct virtq {
 	bool event_idx; /* VIRTIO_RING_F_EVENT_IDX negotiated */
 	bool indirect; /* VIRTIO_RING_F_INDIRECT_DESC negotiated */
 
-	/* Host views of the rings, valid while enabled. */
+	/* Host views of the rings, valid while enabled, and the memory
+	 * every buffer of this queue is looked up in. */
+	const struct guest_mem *mem;
 	struct vring_desc *desc;
 	struct vring_avail *avail;
 	struct vring_used *used;
@@ -55,7 +57,7 @@ void virtq_reset(struct virtq *q);
  * Validates the queue set-up (size a power of two up to max, rings aligned
  * and inside guest RAM) and maps the rings. Returns 0 or -EINVAL.
  */
-int virtq_enable(struct vm *vm, struct virtq *q, uint16_t max);
+int virtq_enable(const struct guest_mem *mem, struct virtq *q, uint16_t max);
 
 /*
  * Takes the next available chain. Returns 1 with *chain filled, 0 when the
@@ -63,7 +65,7 @@ int virtq_enable(struct vm *vm, struct virtq *q, uint16_t max);
  * known: complete it with length 0), -EIO when the ring itself is broken
  * (no further chains are taken until reset).
  */
-int virtq_pop(struct vm *vm, struct virtq *q, struct virtq_chain *chain);
+int virtq_pop(struct virtq *q, struct virtq_chain *chain);
 
 /* Puts a completed chain in the used ring (not yet visible). */
 void virtq_push(struct virtq *q, uint16_t head, uint32_t len);

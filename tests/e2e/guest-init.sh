@@ -222,6 +222,28 @@ shell)
 		'::shutdown:/bin/umount -a -r' >/etc/inittab
 	exec /bin/init
 	;;
+tick)
+	# A line a tick (5 a second), for ever: the API's pause test counts
+	# them. Ctrl-Alt-Del (the kernel restarts) or kiln ends it.
+	dmesg | grep -i -E 'i8042|serio|atkbd|keyboard' | sed 's/^/KILN-GUEST-KBD /'
+	i=0
+	while :; do
+		echo "KILN-GUEST-TICK $i"
+		i=$((i + 1))
+		sleep 0.2
+	done
+	;;
+"")
+	# Booted as Firecracker's getting-started boots: the root from the
+	# drive marked is_root_device, no init= (/sbin/init brought us here).
+	mount -o remount,rw / 2>/dev/null
+	root=$(grep -o 'root=[^ ]*' /proc/cmdline)
+	if echo rw >/rw-probe 2>/dev/null && [ "$(cat /rw-probe)" = rw ]; then
+		echo "KILN-GUEST-DEFAULT-INIT $root writable pid=$$"
+	else
+		echo "KILN-GUEST-DEFAULT-INIT $root read-only pid=$$"
+	fi
+	;;
 *)
 	echo "KILN-GUEST-UNKNOWN-CASE '$kt'"
 	;;

@@ -188,6 +188,11 @@ make_rootfs_image() {
 	make_busybox_root "$dir"
 	cp "$E2E_DIR/guest-init.sh" "$dir/init"
 	chmod 755 "$dir/init"
+	# A kernel told no init= (Firecracker's getting-started) runs
+	# /sbin/init: the test init too.
+	rm -f "$dir/sbin/init"
+	printf '#!/bin/sh\nexec /init\n' >"$dir/sbin/init"
+	chmod 755 "$dir/sbin/init"
 	rm -f "$out"
 	mke2fs -q -t ext4 -d "$dir" -L kiln-root "$out" 16M ||
 		die "mke2fs failed"

@@ -165,11 +165,16 @@ for m in $mods; do
 	echo "$(basename "$m")" >>"$L1/modules/order"
 done
 # Test tools, passt for user-mode networking, and an unprivileged user.
-for t in tcpxfer timeto ptyrun hostile blkzero locktest; do
+for t in tcpxfer timeto ptyrun hostile blkzero locktest fcreq; do
 	cp "$ROOT/build/$E2E_ARCH/$t" "$L1/bin/" 2>/dev/null || true
 done
 if command -v passt >/dev/null && [ -z "$CROSS_ARCH" ]; then
 	copy_with_libs "$(command -v passt)" "$L1"
+fi
+# curl, for the API cases to speak as a Firecracker user does (the Arm
+# sandbox uses kiln's test client instead).
+if command -v curl >/dev/null && [ -z "$CROSS_ARCH" ]; then
+	copy_with_libs "$(command -v curl)" "$L1"
 fi
 echo "root:x:0:0:root:/root:/bin/sh" >"$L1/etc/passwd"
 echo "kt:x:1000:1000:kiln test user:/tmp:/bin/sh" >>"$L1/etc/passwd"
@@ -194,7 +199,7 @@ if [ "$JOB" = cmd ]; then
 		cp -a "$f" "$L1/sandbox-files$f"
 	done
 fi
-cp "$E2E_DIR/cases.sh" "$E2E_DIR/cases-run.sh" "$E2E_DIR/cases-harden.sh" \
+cp "$E2E_DIR/cases.sh" "$E2E_DIR/cases-run.sh" "$E2E_DIR/cases-harden.sh" "$E2E_DIR/cases-api.sh" \
 	"$E2E_DIR/bench.sh" "$L1/e2e/"
 cp "$E2E_DIR/l1-init.sh" "$L1/init"
 if [ "$JOB" = bench ]; then

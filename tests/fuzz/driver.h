@@ -35,8 +35,8 @@ static uint8_t fz_ram[FZ_RAM];
 static void fz_vm(struct vm *vm)
 {
 	memset(vm, 0, sizeof(*vm));
-	vm->nr_mem = 1;
-	vm->mem[0] = (struct mem_region){ 0, FZ_RAM, fz_ram };
+	vm->mem.nr = 1;
+	vm->mem.region[0] = (struct mem_region){ 0, FZ_RAM, fz_ram };
 	memset(fz_ram, 0, FZ_RAM);
 	log_set_level(LOG_QUIET);
 }

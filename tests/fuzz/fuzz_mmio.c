@@ -22,8 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t i;
 
 	memset(&vm, 0, sizeof(vm));
-	vm.nr_mem = 1;
-	vm.mem[0] = (struct mem_region){ 0, RAM, ram };
+	vm.mem.nr = 1;
+	vm.mem.region[0] = (struct mem_region){ 0, RAM, ram };
 	memset(ram, 0, RAM);
 	r = virtio_rng_new(&vm);
 	if (!r)

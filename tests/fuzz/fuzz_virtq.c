@@ -24,8 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 8)
 		return 0;
 	memset(&vm, 0, sizeof(vm));
-	vm.nr_mem = 1;
-	vm.mem[0] = (struct mem_region){ 0x1000, RAM, ram };
+	vm.mem.nr = 1;
+	vm.mem.region[0] = (struct mem_region){ 0x1000, RAM, ram };
 	memset(ram, 0, RAM);
 	memcpy(ram, data + 8, size - 8 < RAM ? size - 8 : RAM);
 
@@ -39,13 +39,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	q.used_gpa = 0x1000 + (data[4] << 8);
 	if (data[1] & 4)
 		q.desc_gpa ^= (uint64_t)data[5] << 56;
-	if (virtq_enable(&vm, &q, 128))
+	if (virtq_enable(&vm.mem, &q, 128))
 		return 0;
 	q.ready = true;
 	q.last_avail = data[6] | data[7] << 8;
 	q.used_idx = q.last_avail;
 	for (i = 0; i < 300; i++) {
-		r = virtq_pop(&vm, &q, &chain);
+		r = virtq_pop(&q, &chain);
 		if (r == 0 || r == -EIO)
 			break;
 		if (r > 0) {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "cli.h"
 #include "config_json.h"
 #include "log.h"
 #include "unit.h"

@@ -162,6 +162,7 @@ static void test_uart_loopback(void)
 struct kbd_rec {
 	int resets;
 	int irq1;
+	int edges; /* rising edges of IRQ 1 */
 };
 
 static void kbd_reset(void *opaque)
@@ -171,8 +172,12 @@ static void kbd_reset(void *opaque)
 
 static void kbd_irq(void *opaque, unsigned int irq, int level)
 {
-	if (irq == 1)
-		((struct kbd_rec *)opaque)->irq1 = level;
+	struct kbd_rec *r = opaque;
+
+	if (irq != 1)
+		return;
+	r->edges += level && !r->irq1;
+	r->irq1 = level;
 }
 
 static uint8_t krd(struct i8042 *k, unsigned int off)
@@ -214,6 +219,47 @@ static void test_i8042_probe(void)
 	CU_ASSERT_EQUAL(krd(k, 0), 0xfa);
 	CU_ASSERT_EQUAL(r.irq1, 0);
 	CU_ASSERT_EQUAL(r.resets, 0);
+	i8042_free(k);
+}
+
+/* Keys typed from outside: one edge per byte; no mouse, fast. */
+static void test_i8042_keys(void)
+{
+	static const uint8_t cad[] = { 0x1d, 0x38, 0xe0, 0x53,
+				       0xe0, 0xd3, 0xb8, 0x9d };
+	struct kbd_rec r = { 0 };
+	struct i8042 *k = i8042_new(kbd_reset, kbd_irq, &r);
+	uint8_t big[17] = { 0 };
+	unsigned int i;
+
+	/* Not inhibited (Linux warns "Keylock active" otherwise). */
+	CU_ASSERT_TRUE(krd(k, 4) & 0x10);
+	/* The mouse port's loop test fails at once: no mouse data bit. */
+	kwr(k, 4, 0xd3);
+	kwr(k, 0, 0x5a);
+	CU_ASSERT_EQUAL(krd(k, 4) & 0x21, 0x01);
+	CU_ASSERT_EQUAL(krd(k, 0), 0x5a);
+	kwr(k, 4, 0xa9); /* mouse port test: a stuck clock */
+	CU_ASSERT_EQUAL(krd(k, 0), 0x01);
+	r.edges = 0;
+	CU_ASSERT_EQUAL(i8042_keys(k, cad, sizeof(cad)), 0);
+	for (i = 0; i < sizeof(cad); i++) {
+		CU_ASSERT_EQUAL(r.irq1, 1);
+		CU_ASSERT_EQUAL(krd(k, 0), cad[i]);
+	}
+	CU_ASSERT_EQUAL(r.edges, (int)sizeof(cad));
+	CU_ASSERT_EQUAL(r.irq1, 0);
+	CU_ASSERT_FALSE(krd(k, 4) & 1);
+	/* More than the buffer holds: refused whole. */
+	CU_ASSERT_EQUAL(i8042_keys(k, big, sizeof(big)), -1);
+	CU_ASSERT_FALSE(krd(k, 4) & 1);
+	/* Interrupts off in the CTR: queued, no edge. */
+	kwr(k, 4, 0x60);
+	kwr(k, 0, 0x44);
+	r.edges = 0;
+	CU_ASSERT_EQUAL(i8042_keys(k, cad, 2), 0);
+	CU_ASSERT_EQUAL(r.edges, 0);
+	CU_ASSERT_TRUE(krd(k, 4) & 1);
 	i8042_free(k);
 }
 
@@ -337,6 +383,7 @@ void suite_i8042(void)
 	static const CU_TestInfo tests[] = {
 		{ "probe like Linux", test_i8042_probe },
 		{ "CPU reset", test_i8042_reset },
+		{ "keys from outside, no mouse", test_i8042_keys },
 		CU_TEST_INFO_NULL,
 	};
 	unit_add_suite("i8042", tests);

@@ -113,8 +113,8 @@ static struct virtio_net *net_with_buffers(bool mrg, unsigned int nbufs,
 		ram = calloc(1, RAM_SIZE);
 	memset(ram, 0, RAM_SIZE);
 	memset(&vm, 0, sizeof(vm));
-	vm.nr_mem = 1;
-	vm.mem[0] = (struct mem_region){ 0, RAM_SIZE, ram };
+	vm.mem.nr = 1;
+	vm.mem.region[0] = (struct mem_region){ 0, RAM_SIZE, ram };
 	n = virtio_net_alloc(&vm, NET_TAP, mac, 0);
 	n->acked = mrg ? F(MRG_RXBUF) : 0;
 	n->t.status = VIRTIO_CONFIG_S_DRIVER_OK | VIRTIO_CONFIG_S_FEATURES_OK;
@@ -122,7 +122,7 @@ static struct virtio_net *net_with_buffers(bool mrg, unsigned int nbufs,
 	n->t.vq[0].desc_gpa = DESC;
 	n->t.vq[0].avail_gpa = AVAIL;
 	n->t.vq[0].used_gpa = USED;
-	CU_ASSERT_EQUAL(virtq_enable(&vm, &n->t.vq[0], 256), 0);
+	CU_ASSERT_EQUAL(virtq_enable(&vm.mem, &n->t.vq[0], 256), 0);
 	n->t.vq[0].ready = true;
 	a = (void *)(ram + AVAIL);
 	for (i = 0; i < nbufs; i++) {

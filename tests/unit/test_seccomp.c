@@ -43,6 +43,7 @@ enum probe {
 	PROBE_IOCTL_RUN,
 	PROBE_TGKILL_OTHER,
 	PROBE_KILL_SIGNAL0,
+	PROBE_ACCEPT4,
 };
 
 static void do_probe(enum probe p)
@@ -68,6 +69,9 @@ static void do_probe(enum probe p)
 		break;
 	case PROBE_KILL_SIGNAL0:
 		syscall(__NR_kill, getpid(), 0);
+		break;
+	case PROBE_ACCEPT4:
+		syscall(__NR_accept4, -1, NULL, NULL, 0);
 		break;
 	}
 }
@@ -114,6 +118,17 @@ static int run_child(enum seccomp_role role, enum probe p, char *msg,
 			_exit(3);
 		if (common_calls_work(pfd[1]))
 			_exit(4);
+		if (role == SECCOMP_API) {
+			char b;
+
+			/* The API's connections (EBADF here). */
+			if (syscall(__NR_accept4, -1, NULL, NULL, 0) != -1 ||
+			    syscall(__NR_recvfrom, -1, &b, 1, 0, NULL, NULL) !=
+				    -1 ||
+			    syscall(__NR_sendto, -1, &b, 1, 0, NULL, 0) != -1 ||
+			    syscall(__NR_shutdown, -1, 0) != -1)
+				_exit(7);
+		}
 		if (role == SECCOMP_IO) {
 			int fd = openat(AT_FDCWD, "/dev/null", O_RDONLY);
 
@@ -172,6 +187,13 @@ static void test_forbidden_calls_trap(void)
 	expect_trap(
 		SECCOMP_MAIN, PROBE_SOCKET,
 		"the main thread made a system call outside its list: socket");
+	/* The API's calls are the API thread's alone; no new sockets. */
+	expect_trap(
+		SECCOMP_API, PROBE_SOCKET,
+		"the api thread made a system call outside its list: socket");
+	expect_trap(SECCOMP_MAIN, PROBE_ACCEPT4, "accept4 (");
+	expect_trap(SECCOMP_VCPU, PROBE_ACCEPT4, "accept4 (");
+	expect_trap(SECCOMP_IO, PROBE_ACCEPT4, "accept4 (");
 	/* No executable mapping, in any role. */
 	expect_trap(SECCOMP_IO, PROBE_MMAP_EXEC, "mmap (");
 	/* ioctl: by request number. */
@@ -185,6 +207,7 @@ static void test_forbidden_calls_trap(void)
 	/* Files: the I/O thread's (sanitizer builds widen this for reports). */
 	expect_trap(SECCOMP_VCPU, PROBE_OPENAT, "openat (");
 	expect_trap(SECCOMP_MAIN, PROBE_OPENAT, "openat (");
+	expect_trap(SECCOMP_API, PROBE_OPENAT, "openat (");
 #endif
 	snprintf(line, sizeof(line), "socket (%d)", __NR_socket);
 	expect_trap(SECCOMP_IO, PROBE_SOCKET, line);

@@ -38,8 +38,8 @@ static void fake_vm(void)
 		ram = calloc(1, RAM_SIZE);
 	memset(ram, 0, RAM_SIZE);
 	memset(&vm, 0, sizeof(vm));
-	vm.nr_mem = 1;
-	vm.mem[0] = (struct mem_region){ 0, RAM_SIZE, ram };
+	vm.mem.nr = 1;
+	vm.mem.region[0] = (struct mem_region){ 0, RAM_SIZE, ram };
 	vm.stop_efd = -1;
 }
 
@@ -53,7 +53,7 @@ static void setup_q(bool indirect, bool event_idx)
 	q.used_gpa = USED;
 	q.indirect = indirect;
 	q.event_idx = event_idx;
-	CU_ASSERT_EQUAL_FATAL(virtq_enable(&vm, &q, 256), 0);
+	CU_ASSERT_EQUAL_FATAL(virtq_enable(&vm.mem, &q, 256), 0);
 	q.ready = true;
 }
 
@@ -84,21 +84,21 @@ static void test_enable_checks(void)
 	q.avail_gpa = AVAIL;
 	q.used_gpa = USED;
 	q.num = 0;
-	CU_ASSERT_EQUAL(virtq_enable(&vm, &q, 256), -EINVAL);
+	CU_ASSERT_EQUAL(virtq_enable(&vm.mem, &q, 256), -EINVAL);
 	q.num = 24; /* not a power of two */
-	CU_ASSERT_EQUAL(virtq_enable(&vm, &q, 256), -EINVAL);
+	CU_ASSERT_EQUAL(virtq_enable(&vm.mem, &q, 256), -EINVAL);
 	q.num = 512; /* more than offered */
-	CU_ASSERT_EQUAL(virtq_enable(&vm, &q, 256), -EINVAL);
+	CU_ASSERT_EQUAL(virtq_enable(&vm.mem, &q, 256), -EINVAL);
 	q.num = 16;
 	q.desc_gpa = DESC + 8; /* misaligned */
-	CU_ASSERT_EQUAL(virtq_enable(&vm, &q, 256), -EINVAL);
+	CU_ASSERT_EQUAL(virtq_enable(&vm.mem, &q, 256), -EINVAL);
 	q.desc_gpa = RAM_SIZE - 16; /* runs off the end of RAM */
-	CU_ASSERT_EQUAL(virtq_enable(&vm, &q, 256), -EINVAL);
+	CU_ASSERT_EQUAL(virtq_enable(&vm.mem, &q, 256), -EINVAL);
 	q.desc_gpa = DESC;
 	q.used_gpa = 0xfffffffffffffff0ULL;
-	CU_ASSERT_EQUAL(virtq_enable(&vm, &q, 256), -EINVAL);
+	CU_ASSERT_EQUAL(virtq_enable(&vm.mem, &q, 256), -EINVAL);
 	q.used_gpa = USED;
-	CU_ASSERT_EQUAL(virtq_enable(&vm, &q, 256), 0);
+	CU_ASSERT_EQUAL(virtq_enable(&vm.mem, &q, 256), 0);
 }
 
 static void test_direct_chain(void)
@@ -108,9 +108,9 @@ static void test_direct_chain(void)
 	set_desc(DESC, 3, 0x11000, 512, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE,
 		 7);
 	set_desc(DESC, 7, 0x12000, 1, VRING_DESC_F_WRITE, 0);
-	CU_ASSERT_EQUAL(virtq_pop(&vm, &q, &chain), 0); /* empty */
+	CU_ASSERT_EQUAL(virtq_pop(&q, &chain), 0); /* empty */
 	offer(0);
-	CU_ASSERT_EQUAL(virtq_pop(&vm, &q, &chain), 1);
+	CU_ASSERT_EQUAL(virtq_pop(&q, &chain), 1);
 	CU_ASSERT_EQUAL(chain.head, 0);
 	CU_ASSERT_EQUAL(chain.n_out, 1);
 	CU_ASSERT_EQUAL(chain.n_in, 2);
@@ -118,7 +118,7 @@ static void test_direct_chain(void)
 	CU_ASSERT_EQUAL(chain.in_len, 513);
 	CU_ASSERT_PTR_EQUAL(chain.out[0].iov_base, ram + 0x10000);
 	CU_ASSERT_PTR_EQUAL(chain.in[1].iov_base, ram + 0x12000);
-	CU_ASSERT_EQUAL(virtq_pop(&vm, &q, &chain), 0);
+	CU_ASSERT_EQUAL(virtq_pop(&q, &chain), 0);
 }
 
 static void test_indirect(void)
@@ -132,7 +132,7 @@ static void test_indirect(void)
 	set_desc(table, 2, 0x12000, 1, VRING_DESC_F_WRITE, 0);
 	set_desc(DESC, 5, table, 3 * 16, VRING_DESC_F_INDIRECT, 0);
 	offer(5);
-	CU_ASSERT_EQUAL(virtq_pop(&vm, &q, &chain), 1);
+	CU_ASSERT_EQUAL(virtq_pop(&q, &chain), 1);
 	CU_ASSERT_EQUAL(chain.head, 5);
 	CU_ASSERT_EQUAL(chain.n_out + chain.n_in, 3);
 	CU_ASSERT_EQUAL(chain.in_len, 4097);
@@ -140,32 +140,32 @@ static void test_indirect(void)
 	/* Not negotiated: refused. */
 	q.indirect = false;
 	offer(5);
-	CU_ASSERT_EQUAL(virtq_pop(&vm, &q, &chain), -EINVAL);
+	CU_ASSERT_EQUAL(virtq_pop(&q, &chain), -EINVAL);
 	CU_ASSERT_EQUAL(chain.head, 5);
 	q.indirect = true;
 
 	/* An indirect table pointing at another: refused (2.7.5.3.1). */
 	set_desc(table, 1, 0x30000, 16, VRING_DESC_F_INDIRECT, 0);
 	offer(5);
-	CU_ASSERT_EQUAL(virtq_pop(&vm, &q, &chain), -EINVAL);
+	CU_ASSERT_EQUAL(virtq_pop(&q, &chain), -EINVAL);
 
 	/* INDIRECT together with NEXT: refused. */
 	set_desc(DESC, 5, table, 3 * 16,
 		 VRING_DESC_F_INDIRECT | VRING_DESC_F_NEXT, 1);
 	offer(5);
-	CU_ASSERT_EQUAL(virtq_pop(&vm, &q, &chain), -EINVAL);
+	CU_ASSERT_EQUAL(virtq_pop(&q, &chain), -EINVAL);
 
 	/* Table length not a multiple of 16, or outside RAM. */
 	set_desc(DESC, 5, table, 40, VRING_DESC_F_INDIRECT, 0);
 	offer(5);
-	CU_ASSERT_EQUAL(virtq_pop(&vm, &q, &chain), -EINVAL);
+	CU_ASSERT_EQUAL(virtq_pop(&q, &chain), -EINVAL);
 	set_desc(DESC, 5, RAM_SIZE - 16, 32, VRING_DESC_F_INDIRECT, 0);
 	offer(5);
-	CU_ASSERT_EQUAL(virtq_pop(&vm, &q, &chain), -EINVAL);
+	CU_ASSERT_EQUAL(virtq_pop(&q, &chain), -EINVAL);
 	/* The queue itself still works. */
 	set_desc(DESC, 1, 0x10000, 8, 0, 0);
 	offer(1);
-	CU_ASSERT_EQUAL(virtq_pop(&vm, &q, &chain), 1);
+	CU_ASSERT_EQUAL(virtq_pop(&q, &chain), 1);
 }
 
 static void test_indirect_loop(void)
@@ -177,11 +177,11 @@ static void test_indirect_loop(void)
 	set_desc(table, 1, 0x10000, 16, VRING_DESC_F_NEXT, 0);
 	set_desc(DESC, 0, table, 32, VRING_DESC_F_INDIRECT, 0);
 	offer(0);
-	CU_ASSERT_EQUAL(virtq_pop(&vm, &q, &chain), -EINVAL);
+	CU_ASSERT_EQUAL(virtq_pop(&q, &chain), -EINVAL);
 	/* next beyond the table */
 	set_desc(table, 1, 0x10000, 16, VRING_DESC_F_NEXT, 2);
 	offer(0);
-	CU_ASSERT_EQUAL(virtq_pop(&vm, &q, &chain), -EINVAL);
+	CU_ASSERT_EQUAL(virtq_pop(&q, &chain), -EINVAL);
 }
 
 static void test_loops_and_bounds(void)
@@ -191,42 +191,42 @@ static void test_loops_and_bounds(void)
 	set_desc(DESC, 0, 0x10000, 8, VRING_DESC_F_NEXT, 1);
 	set_desc(DESC, 1, 0x10000, 8, VRING_DESC_F_NEXT, 0);
 	offer(0);
-	CU_ASSERT_EQUAL(virtq_pop(&vm, &q, &chain), -EINVAL);
+	CU_ASSERT_EQUAL(virtq_pop(&q, &chain), -EINVAL);
 	/* A self-loop. */
 	set_desc(DESC, 2, 0x10000, 8, VRING_DESC_F_NEXT, 2);
 	offer(2);
-	CU_ASSERT_EQUAL(virtq_pop(&vm, &q, &chain), -EINVAL);
+	CU_ASSERT_EQUAL(virtq_pop(&q, &chain), -EINVAL);
 	/* next out of range */
 	set_desc(DESC, 3, 0x10000, 8, VRING_DESC_F_NEXT, QN);
 	offer(3);
-	CU_ASSERT_EQUAL(virtq_pop(&vm, &q, &chain), -EINVAL);
+	CU_ASSERT_EQUAL(virtq_pop(&q, &chain), -EINVAL);
 	/* head out of range */
 	offer(QN + 1);
-	CU_ASSERT_EQUAL(virtq_pop(&vm, &q, &chain), -EINVAL);
+	CU_ASSERT_EQUAL(virtq_pop(&q, &chain), -EINVAL);
 	CU_ASSERT_EQUAL(chain.head, QN + 1);
 	/* buffer outside RAM */
 	set_desc(DESC, 4, RAM_SIZE, 8, 0, 0);
 	offer(4);
-	CU_ASSERT_EQUAL(virtq_pop(&vm, &q, &chain), -EINVAL);
+	CU_ASSERT_EQUAL(virtq_pop(&q, &chain), -EINVAL);
 	/* address + length overflows */
 	set_desc(DESC, 4, 0xfffffffffffffff0ULL, 0x20, 0, 0);
 	offer(4);
-	CU_ASSERT_EQUAL(virtq_pop(&vm, &q, &chain), -EINVAL);
+	CU_ASSERT_EQUAL(virtq_pop(&q, &chain), -EINVAL);
 	/* over-long: longer than all of RAM */
 	set_desc(DESC, 4, 0x1000, 0xffffffff, 0, 0);
 	offer(4);
-	CU_ASSERT_EQUAL(virtq_pop(&vm, &q, &chain), -EINVAL);
+	CU_ASSERT_EQUAL(virtq_pop(&q, &chain), -EINVAL);
 	/* a readable buffer after a writable one */
 	set_desc(DESC, 5, 0x10000, 8, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT,
 		 6);
 	set_desc(DESC, 6, 0x10000, 8, 0, 0);
 	offer(5);
-	CU_ASSERT_EQUAL(virtq_pop(&vm, &q, &chain), -EINVAL);
+	CU_ASSERT_EQUAL(virtq_pop(&q, &chain), -EINVAL);
 	/* zero-length buffers are fine */
 	set_desc(DESC, 7, 0x10000, 0, VRING_DESC_F_NEXT, 8);
 	set_desc(DESC, 8, 0, 0, VRING_DESC_F_WRITE, 0);
 	offer(7);
-	CU_ASSERT_EQUAL(virtq_pop(&vm, &q, &chain), 1);
+	CU_ASSERT_EQUAL(virtq_pop(&q, &chain), 1);
 	CU_ASSERT_EQUAL(chain.out_len + chain.in_len, 0);
 	CU_ASSERT_FALSE(q.broken);
 }
@@ -249,19 +249,19 @@ static void test_wraparound(void)
 		offer(0);
 	CU_ASSERT_EQUAL(a->idx, 1);
 	for (i = 0; i < 3; i++) {
-		CU_ASSERT_EQUAL(virtq_pop(&vm, &q, &chain), 1);
+		CU_ASSERT_EQUAL(virtq_pop(&q, &chain), 1);
 		virtq_push(&q, chain.head, 8);
 	}
-	CU_ASSERT_EQUAL(virtq_pop(&vm, &q, &chain), 0);
+	CU_ASSERT_EQUAL(virtq_pop(&q, &chain), 0);
 	virtq_publish(&q);
 	CU_ASSERT_EQUAL(u->idx, 1);
 	CU_ASSERT_EQUAL(u->ring[65535 % QN].len, 8);
 
 	/* The guest claims more new entries than the queue holds. */
 	a->idx = q.last_avail + QN + 1;
-	CU_ASSERT_EQUAL(virtq_pop(&vm, &q, &chain), -EIO);
+	CU_ASSERT_EQUAL(virtq_pop(&q, &chain), -EIO);
 	CU_ASSERT_TRUE(q.broken);
-	CU_ASSERT_EQUAL(virtq_pop(&vm, &q, &chain), 0);
+	CU_ASSERT_EQUAL(virtq_pop(&q, &chain), 0);
 }
 
 static void test_notify_event_idx(void)
@@ -277,20 +277,20 @@ static void test_notify_event_idx(void)
 	/* The driver wants an interrupt after used entry 0. */
 	*used_event = 0;
 	offer(0);
-	virtq_pop(&vm, &q, &chain);
+	virtq_pop(&q, &chain);
 	virtq_push(&q, 0, 0);
 	virtq_publish(&q);
 	CU_ASSERT_TRUE(virtq_should_notify(&q));
 	/* It now asks only after entry 5: entries 1..4 stay silent. */
 	*used_event = 5;
 	offer(0);
-	virtq_pop(&vm, &q, &chain);
+	virtq_pop(&q, &chain);
 	virtq_push(&q, 0, 0);
 	virtq_publish(&q);
 	CU_ASSERT_FALSE(virtq_should_notify(&q));
 	while (q.used_idx < 6) {
 		offer(0);
-		virtq_pop(&vm, &q, &chain);
+		virtq_pop(&q, &chain);
 		virtq_push(&q, 0, 0);
 	}
 	virtq_publish(&q);
@@ -312,7 +312,7 @@ static void test_notify_flags(void)
 	a = G(AVAIL);
 	set_desc(DESC, 0, 0x10000, 8, 0, 0);
 	offer(0);
-	virtq_pop(&vm, &q, &chain);
+	virtq_pop(&q, &chain);
 	virtq_push(&q, 0, 0);
 	virtq_publish(&q);
 	CU_ASSERT_TRUE(virtq_should_notify(&q));

@@ -13,9 +13,9 @@ static void test_layout_small(void)
 
 	memset(&vm, 0, sizeof(vm));
 	CU_ASSERT_EQUAL(vm_setup_memory_layout(&vm, 256 << 20), 0);
-	CU_ASSERT_EQUAL(vm.nr_mem, 1);
-	CU_ASSERT_EQUAL(vm.mem[0].gpa, 0);
-	CU_ASSERT_EQUAL(vm.mem[0].size, 256 << 20);
+	CU_ASSERT_EQUAL(vm.mem.nr, 1);
+	CU_ASSERT_EQUAL(vm.mem.region[0].gpa, 0);
+	CU_ASSERT_EQUAL(vm.mem.region[0].size, 256 << 20);
 }
 
 static void test_layout_split(void)
@@ -24,10 +24,11 @@ static void test_layout_split(void)
 
 	memset(&vm, 0, sizeof(vm));
 	CU_ASSERT_EQUAL(vm_setup_memory_layout(&vm, 3500ULL << 20), 0);
-	CU_ASSERT_EQUAL_FATAL(vm.nr_mem, 2);
-	CU_ASSERT_EQUAL(vm.mem[0].size, X86_MMIO_HOLE_START);
-	CU_ASSERT_EQUAL(vm.mem[1].gpa, X86_MMIO_HOLE_END);
-	CU_ASSERT_EQUAL(vm.mem[0].size + vm.mem[1].size, 3500ULL << 20);
+	CU_ASSERT_EQUAL_FATAL(vm.mem.nr, 2);
+	CU_ASSERT_EQUAL(vm.mem.region[0].size, X86_MMIO_HOLE_START);
+	CU_ASSERT_EQUAL(vm.mem.region[1].gpa, X86_MMIO_HOLE_END);
+	CU_ASSERT_EQUAL(vm.mem.region[0].size + vm.mem.region[1].size,
+			3500ULL << 20);
 	CU_ASSERT_EQUAL(vm_setup_memory_layout(&vm, 4096), -EINVAL);
 }
 
@@ -38,9 +39,9 @@ static void test_gpa_to_hva(void)
 	struct vm vm;
 
 	memset(&vm, 0, sizeof(vm));
-	vm.nr_mem = 2;
-	vm.mem[0] = (struct mem_region){ 0, 0x2000, ram };
-	vm.mem[1] = (struct mem_region){ 0x10000, 0x1000, ram + 0x2000 };
+	vm.mem.nr = 2;
+	vm.mem.region[0] = (struct mem_region){ 0, 0x2000, ram };
+	vm.mem.region[1] = (struct mem_region){ 0x10000, 0x1000, ram + 0x2000 };
 
 	CU_ASSERT_PTR_EQUAL(gpa_to_hva(&vm, 0, 0x2000), ram);
 	CU_ASSERT_PTR_EQUAL(gpa_to_hva(&vm, 0x1fff, 1), ram + 0x1fff);

@@ -86,7 +86,7 @@ static const int main_calls[] = {
  * the socket's removal at exit. Nothing else (no open, no socket).
  */
 static const int api_calls[] = {
-	__NR_accept4, __NR_shutdown, __NR_unlinkat,
+	__NR_accept4, __NR_recvfrom, __NR_sendto, __NR_shutdown, __NR_unlinkat,
 #ifdef __NR_unlink
 	__NR_unlink,
 #endif

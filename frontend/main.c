@@ -6,6 +6,7 @@
 
 #include "api.h"
 #include "boottimer.h"
+#include "cli.h"
 #include "config.h"
 #include "jail.h"
 #include "log.h"

@@ -1,0 +1,304 @@
+# shellcheck shell=sh
+# The Firecracker-compatible API and config file (sourced by cases.sh):
+# Firecracker's getting-started sequence, pause and resume, --no-api
+# with a config file, and bad requests against a running VM.
+
+# fc SOCK METHOD PATH [BODY]: "STATUS BODY", through curl where there is
+# one (as a Firecracker user would), else kiln's test client.
+fc() {
+	if command -v curl >/dev/null; then
+		code=$(curl -s --unix-socket "$1" -X "$2" ${4:+--data "$4"} \
+			-o "$LOGDIR/fc.body" -w '%{http_code}' "http://localhost$3")
+		echo "$code $(cat "$LOGDIR/fc.body" 2>/dev/null)"
+	else
+		fcreq "$1" "$2" "$3" ${4:+"$4"}
+	fi
+}
+
+# wait_sock SOCK PID: until kiln listens there (or PID ends).
+wait_sock() {
+	j=0
+	while [ $j -lt 100 ] && [ ! -S "$1" ] && kill -0 "$2" 2>/dev/null; do
+		sleep 0.1
+		j=$((j + 1))
+	done
+	[ -S "$1" ]
+}
+
+# ticks NAME: the last tick the guest printed (-1 for none).
+ticks() {
+	t=$(tr -d '\r' <"$LOGDIR/$1.out" | grep -a '^KILN-GUEST-TICK ' | tail -n1 | cut -d' ' -f2)
+	echo "${t:--1}"
+}
+
+# wait_tick NAME N PID: until the guest printed tick N or more.
+wait_tick() {
+	j=0
+	while [ $j -lt $((T * 5)) ] && [ "$(ticks "$1")" -lt "$2" ] &&
+		kill -0 "$3" 2>/dev/null; do
+		sleep 0.2
+		j=$((j + 1))
+	done
+	[ "$(ticks "$1")" -ge "$2" ]
+}
+
+# A config file: Debian's kernel, kiln's test initrd, case $1.
+fc_config() {
+	cat <<EOT
+{
+  "boot-source": {
+    "kernel_image_path": "$KERNEL",
+    "initrd_path": "$GUEST_INITRD",
+    "boot_args": "console=ttyS0 reboot=k panic=1 pci=off $APPEND_BASE kt=$1"
+  },
+  "drives": [],
+  "machine-config": { "vcpu_count": 2, "mem_size_mib": 256 },
+  "network-interfaces": []
+}
+EOT
+}
+
+if want api-getting-started; then
+	START=$(now_cs)
+	SOCK=/tmp/firecracker.socket
+	LOGFILE=$LOGDIR/api-getting-started.fclog
+	rm -f "$SOCK" "$LOGFILE"
+	touch "$LOGFILE"
+	cp "$ROOTFS" "$W/gs-rootfs.ext4"
+	ROOTFS_GS=$W/gs-rootfs.ext4
+	KERNEL_BOOT_ARGS="console=ttyS0 reboot=k panic=1 pci=off"
+	[ "$(uname -m)" = aarch64 ] && KERNEL_BOOT_ARGS="keep_bootcon $KERNEL_BOOT_ARGS"
+	FC_MAC=06:00:AC:10:00:02
+	TAP_DEV=tap0
+	ip link del "$TAP_DEV" 2>/dev/null
+	tunctl -t "$TAP_DEV" >/dev/null
+	timeout -s KILL $T "$KILN" --api-sock "$SOCK" </dev/null \
+		>"$LOGDIR/api-getting-started.out" 2>"$LOGDIR/api-getting-started.err" &
+	kpid=$!
+	bad=
+	wait_sock "$SOCK" $kpid || bad="no socket at $SOCK"
+	if [ -z "$bad" ] && command -v curl >/dev/null; then
+		# Firecracker's getting-started, word for word.
+		API_SOCKET=$SOCK KERNEL=$GKERNEL ROOTFS=$ROOTFS_GS
+		{
+			curl -X PUT --unix-socket "${API_SOCKET}" \
+				--data "{
+        \"log_path\": \"${LOGFILE}\",
+        \"level\": \"Debug\",
+        \"show_level\": true,
+        \"show_log_origin\": true
+    }" \
+				"http://localhost/logger"
+			curl -X PUT --unix-socket "${API_SOCKET}" \
+				--data "{
+        \"kernel_image_path\": \"${KERNEL}\",
+        \"boot_args\": \"${KERNEL_BOOT_ARGS}\"
+    }" \
+				"http://localhost/boot-source"
+			curl -X PUT --unix-socket "${API_SOCKET}" \
+				--data "{
+        \"drive_id\": \"rootfs\",
+        \"path_on_host\": \"${ROOTFS}\",
+        \"is_root_device\": true,
+        \"is_read_only\": false
+    }" \
+				"http://localhost/drives/rootfs"
+			curl -X PUT --unix-socket "${API_SOCKET}" \
+				--data "{
+        \"iface_id\": \"net1\",
+        \"guest_mac\": \"$FC_MAC\",
+        \"host_dev_name\": \"$TAP_DEV\"
+    }" \
+				"http://localhost/network-interfaces/net1"
+			sleep 0.015s
+			curl -X PUT --unix-socket "${API_SOCKET}" \
+				--data "{
+        \"action_type\": \"InstanceStart\"
+    }" \
+				"http://localhost/actions"
+		} >"$LOGDIR/api-getting-started.curl" 2>"$LOGDIR/api-getting-started.progress"
+		KERNEL=/guest/vmlinuz
+	elif [ -z "$bad" ]; then
+		for r in "PUT /logger {\"log_path\": \"$LOGFILE\", \"level\": \"Debug\", \"show_level\": true, \"show_log_origin\": true}" \
+			"PUT /boot-source {\"kernel_image_path\": \"$GKERNEL\", \"boot_args\": \"$KERNEL_BOOT_ARGS\"}" \
+			"PUT /drives/rootfs {\"drive_id\": \"rootfs\", \"path_on_host\": \"$ROOTFS_GS\", \"is_root_device\": true, \"is_read_only\": false}" \
+			"PUT /network-interfaces/net1 {\"iface_id\": \"net1\", \"guest_mac\": \"$FC_MAC\", \"host_dev_name\": \"$TAP_DEV\"}" \
+			"PUT /actions {\"action_type\": \"InstanceStart\"}"; do
+			set -- $r
+			m=$1 p=$2
+			shift 2
+			fcreq "$SOCK" "$m" "$p" "$*"
+		done >"$LOGDIR/api-getting-started.curl" 2>&1
+	fi
+	wait $kpid
+	RC=$?
+	ip link del "$TAP_DEV" 2>/dev/null
+	line=$(out api-getting-started | grep -a -m1 '^KILN-GUEST-DEFAULT-INIT')
+	if [ -n "$bad" ]; then
+		result api-getting-started 1 "$bad: $(head -c 300 "$LOGDIR/api-getting-started.err")"
+	elif grep -q fault_message "$LOGDIR/api-getting-started.curl"; then
+		result api-getting-started 1 "a request was refused: $(head -c 300 "$LOGDIR/api-getting-started.curl")"
+	elif [ $RC -ne 0 ] || [ -z "$line" ]; then
+		result api-getting-started 1 "status $RC, '$line', $(head -c 300 "$LOGDIR/api-getting-started.curl") $(tail -c 300 "$LOGDIR/api-getting-started.err")"
+	elif ! echo "$line" | grep -q 'root=/dev/vda writable'; then
+		result api-getting-started 1 "the root drive: '$line'"
+	elif [ -S "$SOCK" ]; then
+		result api-getting-started 1 "the socket is still there after kiln ended"
+	elif ! grep -q . "$LOGFILE"; then
+		result api-getting-started 1 "nothing in the logger's file"
+	else
+		result api-getting-started 0 "logger, boot-source, drives, network-interfaces, InstanceStart: /sbin/init on $(echo "$line" | cut -d' ' -f2-3); exit 0 on reboot"
+	fi
+fi
+
+if want api-pause-resume; then
+	START=$(now_cs)
+	SOCK=/tmp/kiln-api.sock
+	rm -f "$SOCK"
+	fc_config tick >"$W/tick.json"
+	timeout -s KILL $T "$KILN" --api-sock "$SOCK" --config-file "$W/tick.json" \
+		--id pause-test </dev/null >"$LOGDIR/api-pause-resume.out" \
+		2>"$LOGDIR/api-pause-resume.err" &
+	kpid=$!
+	bad=
+	wait_sock "$SOCK" $kpid || bad="no socket"
+	[ -n "$bad" ] || wait_tick api-pause-resume 3 $kpid || bad="no ticks from the guest"
+	[ -n "$bad" ] || case $(fc "$SOCK" GET /) in
+		*'"state":"Running"'*) ;;
+		*) bad="GET / before the pause: $(fc "$SOCK" GET /)" ;;
+	esac
+	[ -n "$bad" ] || [ "$(fc "$SOCK" PATCH /vm '{"state": "Paused"}')" = "204 " ] ||
+		bad="PATCH Paused: $(fc "$SOCK" PATCH /vm '{"state": "Paused"}')"
+	if [ -z "$bad" ]; then
+		t1=$(ticks api-pause-resume)
+		case $(fc "$SOCK" GET /) in
+		*'"id":"pause-test","state":"Paused"'*) ;;
+		*) bad="GET / while paused: $(fc "$SOCK" GET /)" ;;
+		esac
+		sleep 2
+		t2=$(ticks api-pause-resume)
+		[ "$t1" = "$t2" ] || bad="ticks went on while paused: $t1 -> $t2"
+		case $(fc "$SOCK" PATCH /vm '{"state": "Paused"}') in
+		"400 "*"cannot pause a VM that is paused"*) ;;
+		*) bad="$bad; a second pause: $(fc "$SOCK" PATCH /vm '{"state": "Paused"}')" ;;
+		esac
+	fi
+	[ -n "$bad" ] || [ "$(fc "$SOCK" PATCH /vm '{"state": "Resumed"}')" = "204 " ] ||
+		bad="PATCH Resumed refused"
+	[ -n "$bad" ] || wait_tick api-pause-resume $((t2 + 3)) $kpid ||
+		bad="no ticks after Resumed (last $(ticks api-pause-resume))"
+	[ -n "$bad" ] || case $(fc "$SOCK" GET /) in
+		*'"state":"Running"'*) ;;
+		*) bad="GET / after resume: $(fc "$SOCK" GET /)" ;;
+	esac
+	how=
+	if [ -z "$bad" ] && [ "$(uname -m)" = x86_64 ]; then
+		# Ctrl-Alt-Del through the keyboard controller: Linux restarts.
+		r=$(fc "$SOCK" PUT /actions '{"action_type": "SendCtrlAltDel"}')
+		[ "$r" = "204 " ] || bad="SendCtrlAltDel: $r"
+		how="SendCtrlAltDel rebooted it"
+	elif [ -z "$bad" ]; then
+		case $(fc "$SOCK" PUT /actions '{"action_type": "SendCtrlAltDel"}') in
+		"400 "*"no keyboard"*) ;;
+		*) bad="SendCtrlAltDel on an Arm machine was not refused" ;;
+		esac
+		kill -TERM $kpid
+		how="SIGTERM ended it"
+	fi
+	[ -z "$bad" ] || kill -KILL $kpid 2>/dev/null
+	wait $kpid
+	RC=$?
+	want_rc=0
+	[ "$(uname -m)" = x86_64 ] || want_rc=143
+	if [ -n "$bad" ]; then
+		result api-pause-resume 1 "$bad; $(tail -c 300 "$LOGDIR/api-pause-resume.err")"
+	elif [ $RC -ne $want_rc ]; then
+		result api-pause-resume 1 "status $RC after '$how', want $want_rc"
+	else
+		result api-pause-resume 0 "ticks stopped at $t2 while Paused (2 s), went on after Resumed; GET / said Running, Paused, Running; $how"
+	fi
+fi
+
+if want api-no-api; then
+	START=$(now_cs)
+	fc_config boot >"$W/boot.json"
+	timeout -s KILL $T "$KILN" --no-api --config-file "$W/boot.json" </dev/null \
+		>"$LOGDIR/api-no-api.out" 2>"$LOGDIR/api-no-api.err"
+	RC=$?
+	if [ $RC -ne 0 ] || ! out api-no-api | grep -q '^KILN-GUEST-DONE'; then
+		result api-no-api 1 "status $RC, $(tail -c 300 "$LOGDIR/api-no-api.err")"
+	else
+		result api-no-api 0 "--no-api --config-file booted $(out api-no-api | grep -a -m1 '^KILN-GUEST-KERNEL' | cut -d' ' -f2) and exited 0 on the guest's reboot"
+	fi
+fi
+
+if want api-bad-requests; then
+	START=$(now_cs)
+	SOCK=/tmp/kiln-api.sock
+	bad=
+	# Before a boot source: InstanceStart is refused, the API stays.
+	rm -f "$SOCK"
+	timeout -s KILL $T "$KILN" --api-sock "$SOCK" </dev/null \
+		>"$LOGDIR/api-bad-requests.pre.out" 2>"$LOGDIR/api-bad-requests.pre.err" &
+	kpid=$!
+	wait_sock "$SOCK" $kpid || bad="no socket"
+	case $(fc "$SOCK" PUT /actions '{"action_type": "InstanceStart"}') in
+	"400 "*"no boot source"*) ;;
+	*) bad="InstanceStart with no boot source: $(fc "$SOCK" PUT /actions '{"action_type": "InstanceStart"}')" ;;
+	esac
+	# A live socket is not taken by a second kiln.
+	"$KILN" --api-sock "$SOCK" </dev/null >/dev/null 2>"$LOGDIR/api-bad-requests.second.err"
+	src=$?
+	grep -q 'another process serves this socket' "$LOGDIR/api-bad-requests.second.err" && [ $src -ne 0 ] ||
+		bad="$bad; a second kiln on a live socket: status $src, $(cat "$LOGDIR/api-bad-requests.second.err")"
+	kill -TERM $kpid
+	wait $kpid
+	# After start: each bad request answered, the VM running on.
+	fc_config tick >"$W/tick.json"
+	timeout -s KILL $T "$KILN" --api-sock "$SOCK" --config-file "$W/tick.json" </dev/null \
+		>"$LOGDIR/api-bad-requests.out" 2>"$LOGDIR/api-bad-requests.err" &
+	kpid=$!
+	wait_sock "$SOCK" $kpid || bad="$bad; no socket after the stale one"
+	wait_tick api-bad-requests 2 $kpid || bad="$bad; no ticks"
+	head -c 1048576 /dev/zero | tr '\0' x >"$W/big"
+	{
+		printf 'PUT /boot-source HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1048576\r\n\r\n'
+		cat "$W/big"
+	} >"$W/big.req"
+	n=0
+	for c in "PUT /actions {\"action_type\": \"InstanceStart\"}|400 *started already*" \
+		"PUT /machine-config {\"vcpu_count\": 1, \"mem_size_mib\": 128}|400 *not allowed after the VM started*" \
+		"PUT /drives/x {\"drive_id\": \"x\", \"path_on_host\": \"/x\", \"is_root_device\": false}|400 *not allowed after the VM started*" \
+		"PATCH /vm {\"state\": \"Paused\"|400 *not valid JSON*" \
+		"GET /no/such/path|400 *invalid request method and/or path*" \
+		"DELETE /vm|400 *invalid request method and/or path*" \
+		"PATCH /vm {\"state\": \"Frozen\"}|400 *give Paused or Resumed*"; do
+		req=${c%%|*}
+		pat=${c#*|}
+		set -- $req
+		m=$1 p=$2
+		shift 2
+		got=$(fc "$SOCK" "$m" "$p" ${1:+"$*"})
+		# shellcheck disable=SC2254
+		case $got in $pat) n=$((n + 1)) ;; *) bad="$bad; $m $p: '$got'" ;; esac
+	done
+	got=$(fcreq "$SOCK" --raw "$W/big.req")
+	case $got in "413 "*) n=$((n + 1)) ;; *) bad="$bad; a 1 MiB body: '$got'" ;; esac
+	t1=$(ticks api-bad-requests)
+	wait_tick api-bad-requests $((t1 + 2)) $kpid || bad="$bad; the guest stopped after the bad requests"
+	case $(fc "$SOCK" GET /) in
+	*'"state":"Running"'*) ;;
+	*) bad="$bad; GET / at the end: $(fc "$SOCK" GET /)" ;;
+	esac
+	kill -TERM $kpid
+	wait $kpid
+	RC=$?
+	rm -f "$W/big" "$W/big.req"
+	if [ -n "$bad" ]; then
+		result api-bad-requests 1 "${bad#; }"
+	elif [ $RC -ne 143 ]; then
+		result api-bad-requests 1 "status $RC on SIGTERM, want 143"
+	else
+		result api-bad-requests 0 "no boot source, a live socket, $n bad requests after start (incl. a 1 MiB body: 413) answered; the guest ran on"
+	fi
+fi
