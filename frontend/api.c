@@ -265,6 +265,47 @@ static int patch_vm(struct api *a, const struct json_node *root, char *err,
 	return session_resume(a->s, err, errlen);
 }
 
+/*
+ * PATCH /drives/ID: another path_on_host. Before the start it is the
+ * configuration's; after, the running disk's (the guest is told its
+ * capacity changed).
+ */
+static int patch_drive(struct api *a, const struct json_node *root,
+		       const char *id, char *err, size_t errlen)
+{
+	struct disk_spec *d = NULL;
+	const char *did, *path;
+	char *copy;
+	unsigned int i;
+	int r;
+
+	r = cfgjson_drive_patch(root, id, &did, &path, err, errlen);
+	if (r)
+		return r;
+	for (i = 0; i < a->cfg->nr_disks; i++)
+		if (a->cfg->disks[i].id && !strcmp(a->cfg->disks[i].id, id))
+			d = &a->cfg->disks[i];
+	if (!d) {
+		set_err(err, errlen, "drives: no drive '%s': PUT it first", id);
+		return -EINVAL;
+	}
+	if (!path)
+		return 0;
+	copy = strdup(path);
+	if (!copy)
+		return -ENOMEM;
+	r = a->s && a->s->vm ?
+		    vm_drive_replace(a->s->vm, id, copy, err, errlen) :
+		    0;
+	if (r) {
+		free(copy);
+		return r;
+	}
+	free(d->path);
+	d->path = copy;
+	return 0;
+}
+
 /* "/drives/ID" -> "ID" when prefix matches and ID is one segment. */
 static const char *sub_id(const char *path, const char *prefix)
 {
@@ -378,8 +419,9 @@ int api_handle(struct api *a, const char *method, const char *path,
 		return fault(resp, 400, err);
 	}
 	/* Pre-boot only, as with Firecracker. */
-	if (started && (rt == R_BOOT || rt == R_MACHINE || rt == R_DRIVE ||
-			rt == R_NET || rt == R_LOGGER || rt == R_ENTROPY)) {
+	if (started &&
+	    (rt == R_BOOT || rt == R_MACHINE || (rt == R_DRIVE && !patch) ||
+	     rt == R_NET || rt == R_LOGGER || rt == R_ENTROPY)) {
 		snprintf(err, sizeof(err),
 			 "%s %s: not allowed after the VM started (state %s)",
 			 method, path, vm_state_name(state_of(a)));
@@ -395,7 +437,8 @@ int api_handle(struct api *a, const char *method, const char *path,
 			  1;
 		break;
 	case R_DRIVE:
-		r = put ? cfgjson_drive(a->cfg, root, id, err, sizeof(err)) : 1;
+		r = put ? cfgjson_drive(a->cfg, root, id, err, sizeof(err)) :
+			  patch_drive(a, root, id, err, sizeof(err));
 		break;
 	case R_NET:
 		r = put ? cfgjson_net(a->cfg, root, id, err, sizeof(err)) : 1;

@@ -317,6 +317,32 @@ int cfgjson_drive(struct vm_config *cfg, const struct json_node *o,
 	return 0;
 }
 
+int cfgjson_drive_patch(const struct json_node *o, const char *id,
+			const char **did, const char **path, char *err,
+			size_t errlen)
+{
+	static const char *const keys[] = { "drive_id", "path_on_host",
+					    "rate_limiter", NULL };
+	static const char sec[] = "drives";
+
+	if (check_object(sec, o, keys, err, errlen) ||
+	    get_str(sec, o, "drive_id", true, did, err, errlen) ||
+	    get_str(sec, o, "path_on_host", false, path, err, errlen) ||
+	    no_rate_limiter(sec, o, "rate_limiter", err, errlen))
+		return -EINVAL;
+	if (strcmp(id, *did)) {
+		set_err(err, errlen,
+			"%s: drive_id '%s' does not match the path's '%s'", sec,
+			*did, id);
+		return -EINVAL;
+	}
+	if (*path && !**path) {
+		set_err(err, errlen, "%s: path_on_host is empty", sec);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int cfgjson_net(struct vm_config *cfg, const struct json_node *o,
 		const char *id, char *err, size_t errlen)
 {

@@ -33,6 +33,14 @@ int cfgjson_machine(struct vm_config *cfg, const struct json_node *o,
  */
 int cfgjson_drive(struct vm_config *cfg, const struct json_node *o,
 		  const char *id, char *err, size_t errlen);
+/*
+ * A PATCH /drives/ID body: drive_id (must equal id), path_on_host
+ * (optional), rate_limiter (null). Sets *path (NULL when not given),
+ * pointing into the document.
+ */
+int cfgjson_drive_patch(const struct json_node *o, const char *id,
+			const char **did, const char **path, char *err,
+			size_t errlen);
 /* One of "network-interfaces": iface_id, host_dev_name, guest_mac, and
  * kiln's user_net (passt) with port_forwards. Replaces the same id. */
 int cfgjson_net(struct vm_config *cfg, const struct json_node *o,

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/fs.h>
 #include <linux/if_tun.h>
@@ -82,11 +83,20 @@ static const int main_calls[] = {
 };
 
 /*
- * The main thread serving the API socket besides: its connections, and
- * the socket's removal at exit. Nothing else (no open, no socket).
+ * The main thread serving the API socket besides: its connections, the
+ * socket's removal at exit, and a running disk's new file (PATCH
+ * /drives: opened, never created or truncated, see below; its size).
+ * No socket of its own.
  */
 static const int api_calls[] = {
-	__NR_accept4, __NR_recvfrom, __NR_sendto, __NR_shutdown, __NR_unlinkat,
+	__NR_accept4,
+	__NR_recvfrom,
+	__NR_sendto,
+	__NR_shutdown,
+	__NR_unlinkat,
+	__NR_fstat,
+	__NR_newfstatat,
+	__NR_statx,
 #ifdef __NR_unlink
 	__NR_unlink,
 #endif
@@ -218,6 +228,10 @@ static const unsigned long vcpu_ioctls[] = {
 };
 /* BLKDISCARD, BLKZEROOUT: virtio-blk's discard and write-zeroes on a host
  * block device. */
+static const unsigned long api_ioctls[] = {
+	TCGETS,	    TCSETS,	  TCSETSW,	TCSETSF,
+	TIOCGWINSZ, KVM_IRQ_LINE, BLKGETSIZE64, 0,
+};
 static const unsigned long io_ioctls[] = {
 	KVM_IRQ_LINE, BLKDISCARD, BLKZEROOUT, TUNSETOFFLOAD, TCSETSF, 0,
 };
@@ -306,6 +320,18 @@ static void allow_no_exec(struct bpf *b, int nr)
 	block_end(b, start);
 }
 
+/* open or openat (flags in argument i): never creating or truncating. */
+static void allow_open_existing(struct bpf *b, int nr, unsigned int i)
+{
+	size_t start = block_begin(b, nr);
+
+	LOAD(ARG_LO(i));
+	emit(b, BPF_JMP | BPF_JSET | BPF_K, 0, 1, O_CREAT | O_TRUNC);
+	RET(SECCOMP_RET_TRAP);
+	RET(SECCOMP_RET_ALLOW);
+	block_end(b, start);
+}
+
 /* A syscall whose argument i must equal v (a signal to kiln itself). */
 static void allow_arg_eq(struct bpf *b, int nr, unsigned int i, uint32_t v)
 {
@@ -351,8 +377,15 @@ int seccomp_build(enum seccomp_role role, struct sock_filter *prog, size_t max)
 	switch (role) {
 	case SECCOMP_API:
 		allow_list(b, api_calls, COUNT(api_calls));
+		allow_open_existing(b, __NR_openat, 2);
+#ifdef __NR_open
+		allow_open_existing(b, __NR_open, 1);
+#endif
 		/* And everything the main thread does. */
-		__attribute__((fallthrough));
+		allow_list(b, main_calls, COUNT(main_calls));
+		allow_arg_eq(b, __NR_kill, 1, SIGTERM);
+		allow_ioctls(b, api_ioctls);
+		break;
 	case SECCOMP_MAIN:
 		allow_list(b, main_calls, COUNT(main_calls));
 		/* Stopping passt, the user-mode network helper. */

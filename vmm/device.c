@@ -16,7 +16,7 @@ struct device *device_find(struct device_list *l, const char *name)
 
 struct device *device_add(struct device_list *l, const char *kind,
 			  const char *name, const struct device_ops *ops,
-			  void *dev, struct virtio_mmio *virtio)
+			  void *dev, struct virtio_dev *virtio)
 {
 	struct device *d;
 	unsigned int i, same = 0;
@@ -84,6 +84,8 @@ void device_list_destroy(struct device_list *l)
 	while (l->nr > 0) {
 		struct device *d = &l->dev[--l->nr];
 
+		if (d->transport_free)
+			d->transport_free(d->transport);
 		if (d->ops && d->ops->destroy)
 			d->ops->destroy(d->dev);
 	}

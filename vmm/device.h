@@ -12,7 +12,7 @@
  * plus one registration line, nothing in struct vm.
  */
 
-struct virtio_mmio;
+struct virtio_dev;
 
 struct device_ops {
 	/* Back to power-on state (a guest reset is the transport's). */
@@ -31,12 +31,14 @@ struct device {
 	const char *kind; /* "virtio-blk", "virtio-net", ... */
 	const struct device_ops *ops;
 	void *dev; /* the model */
-	struct virtio_mmio *virtio; /* its virtio-mmio transport, or NULL */
+	struct virtio_dev *virtio; /* its virtio device, or NULL */
+	/* The transport the core put in front of it, freed first. */
+	void *transport;
+	void (*transport_free)(void *transport);
 	/* Given by device_list_place(): */
 	uint64_t base;
 	uint32_t irq;
 	bool placed;
-	bool attached; /* its transport is on the bus */
 };
 
 #define DEVICE_MAX 48
@@ -53,7 +55,7 @@ struct device_list {
  */
 struct device *device_add(struct device_list *l, const char *kind,
 			  const char *name, const struct device_ops *ops,
-			  void *dev, struct virtio_mmio *virtio);
+			  void *dev, struct virtio_dev *virtio);
 /* The device called name, or NULL. */
 struct device *device_find(struct device_list *l, const char *name);
 

@@ -220,9 +220,7 @@ static int add_share(struct vm *vm, const char *dir, const char *tag, bool ro,
 		return -EINVAL;
 	}
 	if (vm_add_device(vm, "virtio-9p", NULL, &virtio_9p_device_ops, p,
-			  &p->t)) {
-		virtio_mmio_detach(&p->t);
-		virtio_9p_free(p);
+			  &p->vdev)) {
 		snprintf(err, errlen, "too many devices");
 		return -ENOSPC;
 	}
@@ -292,9 +290,7 @@ int run_open(struct vm *vm, char *err, size_t errlen)
 				r = -EINVAL;
 			} else if (vm_add_device(vm, "virtio-blk", NULL,
 						 &virtio_blk_device_ops, b,
-						 &b->t)) {
-				virtio_mmio_detach(&b->t);
-				virtio_blk_free(b);
+						 &b->vdev)) {
 				snprintf(err, errlen, "too many devices");
 				r = -ENOSPC;
 			}
@@ -338,10 +334,8 @@ int run_prepare(struct vm *vm)
 	if (!c)
 		return -ENOMEM;
 	if (vm_add_device(vm, "virtio-console", NULL,
-			  &virtio_console_device_ops, c, &c->t)) {
-		virtio_console_free(c);
+			  &virtio_console_device_ops, c, &c->vdev))
 		return -ENOSPC;
-	}
 	vm->vcon = c;
 	c->on_status = on_status;
 	c->opaque = vm;

@@ -26,6 +26,7 @@
 #include "virtio/9p.h"
 #include "virtio/blk.h"
 #include "virtio/console.h"
+#include "virtio/mmio.h"
 #include "virtio/net.h"
 #include "virtio/rng.h"
 #include "vm.h"
@@ -331,6 +332,7 @@ int vm_state_check(enum vm_state from, enum vm_state to, char *err,
 static int open_disks(struct vm *vm, char *err, size_t errlen)
 {
 	unsigned int i, pass;
+	char name[32];
 
 	/* The root device first: it is /dev/vda. */
 	for (pass = 0; pass < 2; pass++)
@@ -344,10 +346,12 @@ static int open_disks(struct vm *vm, char *err, size_t errlen)
 					    errlen);
 			if (!b)
 				return -EINVAL;
-			if (vm_add_device(vm, "virtio-blk", NULL,
-					  &virtio_blk_device_ops, b, &b->t)) {
-				virtio_mmio_detach(&b->t);
-				virtio_blk_free(b);
+			/* Found by its id again (the API's PATCH). */
+			if (d->id)
+				snprintf(name, sizeof(name), "drive-%s", d->id);
+			if (vm_add_device(vm, "virtio-blk", d->id ? name : NULL,
+					  &virtio_blk_device_ops, b,
+					  &b->vdev)) {
 				snprintf(err, errlen, "too many devices");
 				return -ENOSPC;
 			}
@@ -375,9 +379,7 @@ static int open_nics(struct vm *vm, char *err, size_t errlen)
 		if (!n)
 			return -EINVAL;
 		if (vm_add_device(vm, "virtio-net", NULL,
-				  &virtio_net_device_ops, n, &n->t)) {
-			virtio_mmio_detach(&n->t);
-			virtio_net_free(n);
+				  &virtio_net_device_ops, n, &n->vdev)) {
 			snprintf(err, errlen, "too many devices");
 			return -ENOSPC;
 		}
@@ -385,11 +387,75 @@ static int open_nics(struct vm *vm, char *err, size_t errlen)
 	return 0;
 }
 
+int vm_drive_replace(struct vm *vm, const char *id, const char *path, char *err,
+		     size_t errlen)
+{
+	char name[40];
+	struct device *d;
+
+	snprintf(name, sizeof(name), "drive-%s", id);
+	d = device_find(&vm->devs, name);
+	if (!d) {
+		set_err(err, errlen, "drives: no drive '%s' in this VM", id);
+		return -ENOENT;
+	}
+	return virtio_blk_replace(d->dev, path, err, errlen);
+}
+
+int vm_irqfd(struct vm *vm, uint32_t gsi)
+{
+	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), r;
+	struct kvm_irqfd f = { .gsi = gsi };
+
+	if (fd < 0)
+		return -errno;
+	f.fd = fd;
+	if (ioctl(vm->vm_fd, KVM_IRQFD, &f) < 0) {
+		r = -errno;
+		pr_err("KVM_IRQFD for IRQ %u failed: %s", gsi, strerror(errno));
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int vm_ioeventfd(struct vm *vm, uint64_t addr, uint32_t len, uint64_t datamatch)
+{
+	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), r;
+	struct kvm_ioeventfd io = { .datamatch = datamatch,
+				    .addr = addr,
+				    .len = len,
+				    .flags = KVM_IOEVENTFD_FLAG_DATAMATCH };
+
+	if (fd < 0)
+		return -errno;
+	io.fd = fd;
+	if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0) {
+		r = -errno;
+		pr_err("KVM_IOEVENTFD at 0x%llx failed: %s",
+		       (unsigned long long)addr, strerror(errno));
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
 int vm_add_device(struct vm *vm, const char *kind, const char *name,
 		  const struct device_ops *ops, void *dev,
-		  struct virtio_mmio *t)
+		  struct virtio_dev *vdev)
 {
-	return device_add(&vm->devs, kind, name, ops, dev, t) ? 0 : -ENOSPC;
+	if (device_add(&vm->devs, kind, name, ops, dev, vdev))
+		return 0;
+	pr_err("too many devices: at most %d", DEVICE_MAX);
+	if (ops && ops->destroy)
+		ops->destroy(dev);
+	return -ENOSPC;
+}
+
+static void mmio_free(void *transport)
+{
+	virtio_mmio_detach(transport);
+	free(transport);
 }
 
 /*
@@ -409,16 +475,23 @@ static int place_devices(struct vm *vm)
 	}
 	for (i = 0; i < vm->devs.nr; i++) {
 		struct device *d = &vm->devs.dev[i];
+		struct virtio_mmio *t;
 
-		if (!d->virtio || d->attached)
+		if (!d->virtio || d->transport)
 			continue;
-		r = virtio_mmio_attach(d->virtio, d->base, d->irq);
+		/* The transport: virtio-mmio, the core's to make and free. */
+		t = calloc(1, sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		virtio_mmio_init(t, vm, d->virtio);
+		d->transport = t;
+		d->transport_free = mmio_free;
+		r = virtio_mmio_attach(t, d->base, d->irq);
 		if (r) {
 			pr_err("%s: cannot attach at 0x%llx: %s", d->name,
 			       (unsigned long long)d->base, strerror(-r));
 			return r;
 		}
-		d->attached = true;
 		if (!strcmp(d->kind, "virtio-net")) {
 			r = virtio_net_start(d->dev);
 			if (r)
@@ -441,9 +514,6 @@ static int create_devices(struct vm *vm)
 {
 	struct virtio_rng *rng;
 
-	vm->io = iothread_new();
-	if (!vm->io)
-		goto oom;
 	if (vm->run_mode && run_prepare(vm))
 		goto oom;
 	if (vm->cfg->console == CONSOLE_VIRTIO && !vm->vcon) {
@@ -452,20 +522,17 @@ static int create_devices(struct vm *vm)
 			goto oom;
 		if (vm_add_device(vm, "virtio-console", NULL,
 				  &virtio_console_device_ops, vm->vcon,
-				  &vm->vcon->t)) {
-			virtio_console_free(vm->vcon);
+				  &vm->vcon->vdev)) {
 			vm->vcon = NULL;
-			goto oom;
+			return -ENOSPC;
 		}
 	}
 	rng = virtio_rng_new(vm);
 	if (!rng)
 		goto oom;
 	if (vm_add_device(vm, "virtio-rng", NULL, &virtio_rng_device_ops, rng,
-			  &rng->t)) {
-		virtio_rng_free(rng);
-		goto oom;
-	}
+			  &rng->vdev))
+		return -ENOSPC;
 	if (place_devices(vm))
 		return -EINVAL;
 	if (vm->vcon && !vm->run_mode) {
@@ -516,6 +583,12 @@ struct vm *vm_create(const struct vm_config *cfg, char *err, size_t errlen)
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
 
+	/* Where device work runs: models are given it when made. */
+	vm->io = iothread_new();
+	if (!vm->io) {
+		set_err(err, errlen, "out of memory");
+		goto fail;
+	}
 	/* User input first: nothing is created for a bad command line. */
 	edir = vm_exe_dir();
 	kpath = kernel_find(cfg->kernel, edir, err, errlen);

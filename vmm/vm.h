@@ -154,14 +154,33 @@ void vm_stop(struct vm *vm);
 void vm_destroy(struct vm *vm);
 
 /*
- * Registers a device model in the VM's list (see vmm/device.h); t is its
- * virtio-mmio transport, or NULL. kind is a static string. Returns 0 or
- * -ENOSPC. From vm_create's steps only.
+ * Registers a device model in the VM's list (see vmm/device.h); vdev is
+ * its virtio device, or NULL. kind is a static string. Returns 0, or
+ * -ENOSPC after destroying dev (ops->destroy): the caller has nothing
+ * left to clean up. From vm_create's steps only.
  */
-struct virtio_mmio;
+struct virtio_dev;
 int vm_add_device(struct vm *vm, const char *kind, const char *name,
 		  const struct device_ops *ops, void *dev,
-		  struct virtio_mmio *t);
+		  struct virtio_dev *vdev);
+
+/*
+ * Puts path behind the running VM's drive id (virtio_blk_replace): the
+ * guest sees the new capacity. path must outlive the VM. 0 or -errno with
+ * err saying why.
+ */
+int vm_drive_replace(struct vm *vm, const char *id, const char *path, char *err,
+		     size_t errlen);
+
+/*
+ * The core's KVM wiring for transports: an eventfd that raises interrupt
+ * line gsi when written (KVM_IRQFD), or one that a guest's write of
+ * datamatch (len bytes) at addr signals (KVM_IOEVENTFD). Returns the fd
+ * or -errno (logged).
+ */
+int vm_irqfd(struct vm *vm, uint32_t gsi);
+int vm_ioeventfd(struct vm *vm, uint64_t addr, uint32_t len,
+		 uint64_t datamatch);
 
 /* Why it stopped, in words ("guest rebooted"). */
 const char *vm_stop_text(enum vm_stop_reason r);

@@ -9,6 +9,7 @@
 
 #include "9p.h"
 #include "log.h"
+#include "vm.h"
 
 #define VIRTIO_9P_MOUNT_TAG (1ULL << 0)
 
@@ -26,7 +27,7 @@ static void p9_notify(void *dev, unsigned int qi)
 {
 	struct virtio_9p *p = dev;
 
-	virtio_mmio_drain(&p->t, qi, &p->chain, p9_chain);
+	virtio_dev_drain(&p->vdev, qi, &p->chain, p9_chain);
 }
 
 static void p9_config_read(void *dev, uint32_t off, uint8_t *data, uint32_t len)
@@ -96,7 +97,8 @@ struct virtio_9p *virtio_9p_new(struct vm *vm, const char *dir, const char *tag,
 	}
 	p9_init(&p->srv, fd, ro);
 	snprintf(p->tag, sizeof(p->tag), "%s", tag);
-	virtio_mmio_init(&p->t, vm, &p9_ops, p, VIRTIO_9P_MOUNT_TAG);
+	virtio_dev_init(&p->vdev, &p9_ops, p, VIRTIO_9P_MOUNT_TAG, &vm->mem,
+			vm->io);
 	return p;
 }
 
@@ -111,14 +113,4 @@ void virtio_9p_free(struct virtio_9p *p)
 	free(p);
 }
 
-static void virtio_9p_destroy(void *dev)
-{
-	struct virtio_9p *p = dev;
-
-	virtio_mmio_detach(&p->t);
-	virtio_9p_free(p);
-}
-
-const struct device_ops virtio_9p_device_ops = {
-	.destroy = virtio_9p_destroy,
-};
+VIRTIO_DEVICE_OPS(virtio_9p);

@@ -7,14 +7,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "mmio.h"
+#include "virtio.h"
 #include "p9.h"
 
 #define VIRTIO_9P_TAG_MAX 32
 
 /* virtio-9p (virtio 1.x, 5.x "9P transport"): one shared directory. */
 struct virtio_9p {
-	struct virtio_mmio t;
+	struct virtio_dev vdev;
 	struct p9_server srv;
 	char tag[VIRTIO_9P_TAG_MAX];
 	uint8_t *req, *rep; /* P9_MAX_MSIZE each, touched as used */

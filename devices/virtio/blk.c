@@ -13,6 +13,7 @@
 
 #include "blk.h"
 #include "log.h"
+#include "vm.h"
 
 #define SECTOR 512ULL
 #define MAX_DISCARD_SECTORS (1U << 22) /* 2 GiB per request */
@@ -35,7 +36,7 @@ static void blk_notify(void *dev, unsigned int qi)
 {
 	struct virtio_blk *b = dev;
 
-	virtio_mmio_drain(&b->t, qi, &b->chain, blk_chain);
+	virtio_dev_drain(&b->vdev, qi, &b->chain, blk_chain);
 }
 
 static const struct virtio_dev_ops blk_ops = {
@@ -222,25 +223,23 @@ static void lock_holder(int fd, short type, char *buf, size_t len)
 		 comm, *comm ? ")" : "");
 }
 
-struct virtio_blk *virtio_blk_open(struct vm *vm, const char *path, bool ro,
-				   const char *id, char *err, size_t errlen)
+/*
+ * Opens path as a disk: O_RDWR (O_RDONLY for ro), its size, the advisory
+ * lock (exclusive for writers, shared for readers). Returns the fd, or -1
+ * with err saying what to do.
+ */
+static int open_backing(const char *path, bool ro, uint64_t *sectors,
+			bool *bdev, char *err, size_t errlen)
 {
 	struct flock fl = { .l_type = ro ? F_RDLCK : F_WRLCK,
 			    .l_whence = SEEK_SET };
-	struct virtio_blk *b;
 	struct stat st;
-	uint64_t size, feat;
+	uint64_t size;
 	char who[128];
+	int fd;
 
-	b = calloc(1, sizeof(*b));
-	if (!b) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	b->path = path;
-	b->ro = ro;
-	b->fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-	if (b->fd < 0) {
+	fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (fd < 0) {
 		if (errno == ENOENT)
 			snprintf(err, errlen,
 				 "disk '%s' does not exist: check the path",
@@ -254,15 +253,15 @@ struct virtio_blk *virtio_blk_open(struct vm *vm, const char *path, bool ro,
 		else
 			snprintf(err, errlen, "cannot open disk '%s': %s", path,
 				 strerror(errno));
-		goto fail;
+		return -1;
 	}
-	if (fstat(b->fd, &st)) {
+	if (fstat(fd, &st)) {
 		snprintf(err, errlen, "disk '%s': %s", path, strerror(errno));
 		goto fail;
 	}
-	if (S_ISBLK(st.st_mode)) {
-		b->bdev = true;
-		if (ioctl(b->fd, BLKGETSIZE64, &size)) {
+	*bdev = S_ISBLK(st.st_mode);
+	if (*bdev) {
+		if (ioctl(fd, BLKGETSIZE64, &size)) {
 			snprintf(err, errlen,
 				 "disk '%s': cannot get its size: %s", path,
 				 strerror(errno));
@@ -277,8 +276,8 @@ struct virtio_blk *virtio_blk_open(struct vm *vm, const char *path, bool ro,
 		goto fail;
 	}
 	/* Two writers on one image corrupt it: refuse the second. */
-	if (fcntl(b->fd, F_SETLK, &fl)) {
-		lock_holder(b->fd, fl.l_type, who, sizeof(who));
+	if (fcntl(fd, F_SETLK, &fl)) {
+		lock_holder(fd, fl.l_type, who, sizeof(who));
 		snprintf(
 			err, errlen,
 			"disk '%s' is in use by %s: stop it, or add ,ro to both",
@@ -289,7 +288,29 @@ struct virtio_blk *virtio_blk_open(struct vm *vm, const char *path, bool ro,
 		pr_warn("disk '%s': size %llu is not a multiple of 512; the last %llu bytes are not visible to the guest",
 			path, (unsigned long long)size,
 			(unsigned long long)(size % SECTOR));
-	b->sectors = size / SECTOR;
+	*sectors = size / SECTOR;
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+struct virtio_blk *virtio_blk_open(struct vm *vm, const char *path, bool ro,
+				   const char *id, char *err, size_t errlen)
+{
+	struct virtio_blk *b;
+	uint64_t feat;
+
+	b = calloc(1, sizeof(*b));
+	if (!b) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	b->path = path;
+	b->ro = ro;
+	b->fd = open_backing(path, ro, &b->sectors, &b->bdev, err, errlen);
+	if (b->fd < 0)
+		goto fail;
 	if (id)
 		memcpy(b->id, id, strnlen(id, sizeof(b->id)));
 
@@ -310,11 +331,34 @@ struct virtio_blk *virtio_blk_open(struct vm *vm, const char *path, bool ro,
 	else
 		feat |= (1ULL << VIRTIO_BLK_F_DISCARD) |
 			(1ULL << VIRTIO_BLK_F_WRITE_ZEROES);
-	virtio_mmio_init(&b->t, vm, &blk_ops, b, feat);
+	virtio_dev_init(&b->vdev, &blk_ops, b, feat, &vm->mem, vm->io);
 	return b;
 fail:
 	virtio_blk_free(b);
 	return NULL;
+}
+
+int virtio_blk_replace(struct virtio_blk *b, const char *path, char *err,
+		       size_t errlen)
+{
+	uint64_t sectors;
+	bool bdev;
+	int fd = open_backing(path, b->ro, &sectors, &bdev, err, errlen), old;
+
+	if (fd < 0)
+		return -EINVAL;
+	/* Requests run under the device's lock: none sees half of this. */
+	virtio_dev_lock(&b->vdev);
+	old = b->fd;
+	b->fd = fd;
+	b->bdev = bdev;
+	b->path = path;
+	b->sectors = sectors;
+	b->cfg.capacity = sectors;
+	virtio_dev_config_changed(&b->vdev);
+	virtio_dev_unlock(&b->vdev);
+	close(old);
+	return 0;
 }
 
 void virtio_blk_free(struct virtio_blk *b)
@@ -326,14 +370,4 @@ void virtio_blk_free(struct virtio_blk *b)
 	free(b);
 }
 
-static void virtio_blk_destroy(void *dev)
-{
-	struct virtio_blk *b = dev;
-
-	virtio_mmio_detach(&b->t);
-	virtio_blk_free(b);
-}
-
-const struct device_ops virtio_blk_device_ops = {
-	.destroy = virtio_blk_destroy,
-};
+VIRTIO_DEVICE_OPS(virtio_blk);

@@ -8,12 +8,12 @@
 #include <stdint.h>
 #include <linux/virtio_blk.h>
 
-#include "mmio.h"
+#include "virtio.h"
 
 #define BLK_QUEUE_SIZE 256
 
 struct virtio_blk {
-	struct virtio_mmio t;
+	struct virtio_dev vdev;
 	const char *path;
 	int fd;
 	bool ro;
@@ -32,6 +32,13 @@ struct virtio_blk {
 struct virtio_blk *virtio_blk_open(struct vm *vm, const char *path, bool ro,
 				   const char *id, char *err, size_t errlen);
 void virtio_blk_free(struct virtio_blk *b);
+/*
+ * Puts another file (or block device) behind a live disk, as opened by
+ * virtio_blk_open (same read-only mode, locked), and tells the guest its
+ * capacity changed. path must outlive the disk. 0, or -EINVAL with err.
+ */
+int virtio_blk_replace(struct virtio_blk *b, const char *path, char *err,
+		       size_t errlen);
 
 /*
  * Carries out one request. Writes the status byte into the chain and

@@ -12,6 +12,7 @@
 
 #include "console.h"
 #include "log.h"
+#include "vm.h"
 
 #define CTRL_RXQ 2
 #define CTRL_TXQ 3
@@ -124,7 +125,7 @@ static uint32_t port_tx_chain(void *dev, struct virtq_chain *ch)
 static void port_tx(struct virtio_console *c, struct console_port *p)
 {
 	c->tx_port = p;
-	virtio_mmio_drain(&c->t, p->txq, &c->chain, port_tx_chain);
+	virtio_dev_drain(&c->vdev, p->txq, &c->chain, port_tx_chain);
 }
 
 static void queue_ctrl(struct virtio_console *c, uint32_t id, uint16_t event,
@@ -145,11 +146,11 @@ static void queue_ctrl(struct virtio_console *c, uint32_t id, uint16_t event,
 /* Moves pending control messages into the guest's control buffers. */
 static void ctrl_flush(struct virtio_console *c)
 {
-	struct virtq *q = &c->t.vq[CTRL_RXQ];
+	struct virtq *q = &c->vdev.vq[CTRL_RXQ];
 	unsigned int done = 0;
 	bool any = false;
 
-	if (!q->ready || !(c->t.status & 4 /* DRIVER_OK */))
+	if (!q->ready || !virtio_dev_live(&c->vdev))
 		return;
 	while (done < c->nr_pending) {
 		struct console_ctrl_msg *m = &c->pending[done];
@@ -181,7 +182,7 @@ static void ctrl_flush(struct virtio_console *c)
 		(c->nr_pending - done) * sizeof(c->pending[0]));
 	c->nr_pending -= done;
 	if (any)
-		virtio_mmio_complete(&c->t, CTRL_RXQ);
+		virtio_dev_complete(&c->vdev, CTRL_RXQ);
 }
 
 static void guest_closed(struct virtio_console *c, struct console_port *p)
@@ -263,7 +264,7 @@ static void console_notify(void *dev, unsigned int qi)
 	unsigned int i;
 
 	if (c->multiport && qi == CTRL_TXQ) {
-		virtio_mmio_drain(&c->t, qi, &c->chain, ctrl_tx_chain);
+		virtio_dev_drain(&c->vdev, qi, &c->chain, ctrl_tx_chain);
 		ctrl_flush(c);
 		return;
 	}
@@ -311,9 +312,9 @@ static void console_reset(void *dev)
 	 * (the command's last output, its exit status) is served first, or
 	 * the I/O thread's kick may come after the queues are gone.
 	 */
-	if (c->t.status & 4 /* DRIVER_OK */)
+	if (virtio_dev_live(&c->vdev))
 		for (i = 0; i < c->nr_ports; i++)
-			if (c->t.vq[c->port[i].txq].ready)
+			if (c->vdev.vq[c->port[i].txq].ready)
 				port_tx(c, &c->port[i]);
 	c->rx_chain.n_in = 0;
 	c->nr_pending = 0;
@@ -356,10 +357,10 @@ size_t virtio_console_port_receive(struct virtio_console *c, unsigned int id,
 	if (id >= c->nr_ports)
 		return 0;
 	p = &c->port[id];
-	pthread_mutex_lock(&c->t.lock);
-	q = &c->t.vq[p->rxq];
+	virtio_dev_lock(&c->vdev);
+	q = &c->vdev.vq[p->rxq];
 	/* Linux drops input for a port nobody opened: hold it. */
-	if (!(c->t.status & 4 /* DRIVER_OK */) || !q->ready || !p->guest_open)
+	if (!virtio_dev_live(&c->vdev) || !q->ready || !p->guest_open)
 		goto out;
 	while (done < n) {
 		int r = virtq_pop(q, &c->rx_chain);
@@ -382,9 +383,9 @@ size_t virtio_console_port_receive(struct virtio_console *c, unsigned int id,
 		any = true;
 	}
 	if (any)
-		virtio_mmio_complete(&c->t, p->rxq);
+		virtio_dev_complete(&c->vdev, p->rxq);
 out:
-	pthread_mutex_unlock(&c->t.lock);
+	virtio_dev_unlock(&c->vdev);
 	return done;
 }
 
@@ -398,29 +399,29 @@ void virtio_console_host_close(struct virtio_console *c, unsigned int id)
 {
 	if (id >= c->nr_ports)
 		return;
-	pthread_mutex_lock(&c->t.lock);
+	virtio_dev_lock(&c->vdev);
 	if (c->port[id].host_open) {
 		c->port[id].host_open = false;
 		queue_ctrl(c, id, VIRTIO_CONSOLE_PORT_OPEN, 0, NULL);
 		ctrl_flush(c);
 	}
-	pthread_mutex_unlock(&c->t.lock);
+	virtio_dev_unlock(&c->vdev);
 }
 
 void virtio_console_flush(struct virtio_console *c)
 {
 	unsigned int i;
 
-	pthread_mutex_lock(&c->t.lock);
-	if (c->t.status & 4 /* DRIVER_OK */) {
+	virtio_dev_lock(&c->vdev);
+	if (virtio_dev_live(&c->vdev)) {
 		for (i = 0; i < c->nr_ports; i++)
-			if (c->t.vq[c->port[i].txq].ready)
+			if (c->vdev.vq[c->port[i].txq].ready)
 				port_tx(c, &c->port[i]);
-		if (c->multiport && c->t.vq[CTRL_TXQ].ready)
-			virtio_mmio_drain(&c->t, CTRL_TXQ, &c->chain,
-					  ctrl_tx_chain);
+		if (c->multiport && c->vdev.vq[CTRL_TXQ].ready)
+			virtio_dev_drain(&c->vdev, CTRL_TXQ, &c->chain,
+					 ctrl_tx_chain);
 	}
-	pthread_mutex_unlock(&c->t.lock);
+	virtio_dev_unlock(&c->vdev);
 }
 
 static struct virtio_console *console_alloc(struct vm *vm, int out_fd,
@@ -443,8 +444,8 @@ static struct virtio_console *console_alloc(struct vm *vm, int out_fd,
 					    .rxq = 0,
 					    .txq = 1,
 					    .host_open = true };
-	virtio_mmio_init(&c->t, vm, multi ? &console_multi_ops : &console_ops,
-			 c, multi ? F_MULTIPORT : 0);
+	virtio_dev_init(&c->vdev, multi ? &console_multi_ops : &console_ops, c,
+			multi ? F_MULTIPORT : 0, &vm->mem, vm->io);
 	return c;
 }
 
@@ -486,14 +487,4 @@ void virtio_console_free(struct virtio_console *c)
 	free(c);
 }
 
-static void virtio_console_destroy(void *dev)
-{
-	struct virtio_console *c = dev;
-
-	virtio_mmio_detach(&c->t);
-	virtio_console_free(c);
-}
-
-const struct device_ops virtio_console_device_ops = {
-	.destroy = virtio_console_destroy,
-};
+VIRTIO_DEVICE_OPS(virtio_console);

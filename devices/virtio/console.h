@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mmio.h"
+#include "virtio.h"
 
 /*
  * virtio-console (virtio 1.x, 5.3). Port 0 is the guest's hvc0. With
@@ -54,7 +54,7 @@ struct console_ctrl_msg {
 };
 
 struct virtio_console {
-	struct virtio_mmio t;
+	struct virtio_dev vdev;
 	bool multiport;
 	unsigned int nr_ports;
 	struct console_port port[CONSOLE_MAX_PORTS];

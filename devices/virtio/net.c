@@ -81,7 +81,7 @@ unsigned int net_tap_offloads(uint64_t f)
 
 int net_rx_deliver(struct virtio_net *n)
 {
-	struct virtq *q = &n->t.vq[RXQ];
+	struct virtq *q = &n->vdev.vq[RXQ];
 	bool mrg = n->acked & F(MRG_RXBUF);
 	struct iovec first[12] = { { 0 } };
 	unsigned int nfirst = 0, used = 0, i;
@@ -91,7 +91,7 @@ int net_rx_deliver(struct virtio_net *n)
 	uint16_t nbuf;
 	int r;
 
-	if (!(n->t.status & VIRTIO_CONFIG_S_DRIVER_OK) || !q->ready)
+	if (!virtio_dev_live(&n->vdev) || !q->ready)
 		return 0;
 	while (off < n->rx_len) {
 		size_t put;
@@ -112,7 +112,7 @@ int net_rx_deliver(struct virtio_net *n)
 				virtq_push(q, heads[i], 0);
 			virtq_push(q, n->chain.head, 0);
 			n->rx_dropped++;
-			virtio_mmio_complete(&n->t, RXQ);
+			virtio_dev_complete(&n->vdev, RXQ);
 			return -1;
 		}
 		put = buf_to_iov(n->chain.in, n->chain.n_in, 0, n->rx + off,
@@ -135,7 +135,7 @@ int net_rx_deliver(struct virtio_net *n)
 		   sizeof(nbuf));
 	for (i = 0; i < used; i++)
 		virtq_push(q, heads[i], lens[i]);
-	virtio_mmio_complete(&n->t, RXQ);
+	virtio_dev_complete(&n->vdev, RXQ);
 	return 1;
 }
 
@@ -146,7 +146,7 @@ static void set_polling(struct virtio_net *n, bool on)
 	if (n->rx_stalled == !on)
 		return;
 	n->rx_stalled = !on;
-	iothread_enable(n->t.vm->io, n->fd, on);
+	iothread_enable(n->vdev.io, n->fd, on);
 }
 
 /* Reads the next frame from the backend into n->rx; false when none. */
@@ -202,7 +202,7 @@ static void backend_ready(void *opaque, uint32_t events)
 	int budget = 64, r;
 
 	(void)events;
-	pthread_mutex_lock(&n->t.lock);
+	virtio_dev_lock(&n->vdev);
 	while (budget--) {
 		if (!n->rx_len && !backend_read(n))
 			break;
@@ -214,12 +214,12 @@ static void backend_ready(void *opaque, uint32_t events)
 		}
 		n->rx_len = 0;
 	}
-	pthread_mutex_unlock(&n->t.lock);
+	virtio_dev_unlock(&n->vdev);
 }
 
 static void net_tx(struct virtio_net *n)
 {
-	struct virtq *q = &n->t.vq[TXQ];
+	struct virtq *q = &n->vdev.vq[TXQ];
 	bool any = false;
 	int r;
 
@@ -264,7 +264,7 @@ static void net_tx(struct virtio_net *n)
 			break;
 	} while (virtq_enable_notify(q));
 	if (any)
-		virtio_mmio_complete(&n->t, TXQ);
+		virtio_dev_complete(&n->vdev, TXQ);
 }
 
 static void net_notify(void *dev, unsigned int qi)
@@ -302,7 +302,7 @@ static void net_reset(void *dev)
 
 	n->rx_len = 0;
 	n->acked = 0;
-	if (n->t.vm && n->t.vm->io)
+	if (n->vdev.io)
 		set_polling(n, true);
 }
 
@@ -339,8 +339,9 @@ struct virtio_net *virtio_net_alloc(struct vm *vm, enum net_backend b,
 	memcpy(n->cfg.mac, mac, 6);
 	n->cfg.status = VIRTIO_NET_S_LINK_UP;
 	n->cfg.max_virtqueue_pairs = 1;
-	virtio_mmio_init(&n->t, vm, &net_ops, n,
-			 features | F(MAC) | F(STATUS) | F(MRG_RXBUF));
+	virtio_dev_init(&n->vdev, &net_ops, n,
+			features | F(MAC) | F(STATUS) | F(MRG_RXBUF), &vm->mem,
+			vm->io);
 	return n;
 }
 
@@ -476,7 +477,7 @@ fail:
 
 int virtio_net_start(struct virtio_net *n)
 {
-	return iothread_add(n->t.vm->io, n->fd, backend_ready, n);
+	return iothread_add(n->vdev.io, n->fd, backend_ready, n);
 }
 
 void virtio_net_free(struct virtio_net *n)
@@ -492,14 +493,4 @@ void virtio_net_free(struct virtio_net *n)
 	free(n);
 }
 
-static void virtio_net_destroy(void *dev)
-{
-	struct virtio_net *n = dev;
-
-	virtio_mmio_detach(&n->t);
-	virtio_net_free(n);
-}
-
-const struct device_ops virtio_net_device_ops = {
-	.destroy = virtio_net_destroy,
-};
+VIRTIO_DEVICE_OPS(virtio_net);

@@ -9,7 +9,7 @@
 #include <sys/types.h>
 #include <linux/virtio_net.h>
 
-#include "mmio.h"
+#include "virtio.h"
 
 /*
  * virtio-net with two backends: a TAP device (frames carry a 12-byte
@@ -42,7 +42,7 @@ size_t passt_decode(struct passt_codec *c, const uint8_t *in, size_t n,
 		    uint8_t *frame, uint32_t *frame_len);
 
 struct virtio_net {
-	struct virtio_mmio t;
+	struct virtio_dev vdev;
 	enum net_backend backend;
 	int fd; /* the TAP, or our end of passt's socket */
 	pid_t passt;

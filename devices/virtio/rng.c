@@ -5,6 +5,7 @@
 #include <sys/random.h>
 
 #include "log.h"
+#include "vm.h"
 #include "rng.h"
 
 static uint32_t rng_chain(void *dev, struct virtq_chain *c)
@@ -29,7 +30,7 @@ static void rng_notify(void *dev, unsigned int qi)
 {
 	struct virtio_rng *r = dev;
 
-	virtio_mmio_drain(&r->t, qi, &r->chain, rng_chain);
+	virtio_dev_drain(&r->vdev, qi, &r->chain, rng_chain);
 }
 
 static const struct virtio_dev_ops rng_ops = {
@@ -45,7 +46,7 @@ struct virtio_rng *virtio_rng_new(struct vm *vm)
 	struct virtio_rng *r = calloc(1, sizeof(*r));
 
 	if (r)
-		virtio_mmio_init(&r->t, vm, &rng_ops, r, 0);
+		virtio_dev_init(&r->vdev, &rng_ops, r, 0, &vm->mem, vm->io);
 	return r;
 }
 
@@ -54,14 +55,4 @@ void virtio_rng_free(struct virtio_rng *r)
 	free(r);
 }
 
-static void virtio_rng_destroy(void *dev)
-{
-	struct virtio_rng *r = dev;
-
-	virtio_mmio_detach(&r->t);
-	virtio_rng_free(r);
-}
-
-const struct device_ops virtio_rng_device_ops = {
-	.destroy = virtio_rng_destroy,
-};
+VIRTIO_DEVICE_OPS(virtio_rng);

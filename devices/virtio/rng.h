@@ -4,10 +4,10 @@
 
 #include "device.h"
 
-#include "mmio.h"
+#include "virtio.h"
 
 struct virtio_rng {
-	struct virtio_mmio t;
+	struct virtio_dev vdev;
 	struct virtq_chain chain;
 };
 

@@ -18,6 +18,18 @@ run_kiln() { # APPEND
 		--mem ${MEM}M --append "$1 kiln.boottimer"
 }
 
+# The same guest through Firecracker's API: the socket open all along.
+run_kiln_api() { # APPEND
+	cat >"$W/api.json" <<EOT
+{ "boot-source": { "kernel_image_path": "$KERNEL",
+    "initrd_path": "$GUEST_INITRD",
+    "boot_args": "console=ttyS0 reboot=k panic=-1 pci=off $1" },
+  "machine-config": { "vcpu_count": 1, "mem_size_mib": $MEM } }
+EOT
+	rm -f "$W/api.sock"
+	exec "$KILN" --api-sock "$W/api.sock" --config-file "$W/api.json"
+}
+
 # The disk benchmark: kiln's guest kernel, one raw disk as /dev/vda.
 run_kiln_blk() {
 	exec "$KILN" run --kernel "$GKERNEL" --initrd "$GUEST_INITRD" \
@@ -153,6 +165,8 @@ mem_of() { # kiln|qemu: start the guest, wait for init, measure, stop
 		sleep 0.2
 		j=$((j + 1))
 	done
+	# The API serves one request before the reading.
+	[ "$1" != kiln_api ] || fcreq "$W/api.sock" GET / >/dev/null 2>&1
 	sleep 1
 	overhead $MEM
 	# Where it goes: the five biggest mappings, for the note below.
@@ -168,6 +182,9 @@ mem_of() { # kiln|qemu: start the guest, wait for init, measure, stop
 
 
 km=$(mem_of kiln)
+cp "$W/kiln-mem-top" "$W/kiln-mem-top.run"
+kam=$(mem_of kiln_api)
+cp "$W/kiln-mem-top.run" "$W/kiln-mem-top"
 qm=$(mem_of qemu)
 ks=$(stat -c %s "$(readlink -f "$KILN")")
 qs=$(stat -c %s "$(command -v "$QEMU")")
@@ -216,6 +233,7 @@ set -- $(stats "$W/kiln-bt.t" run_ms)
 row "wall time to the first KVM_RUN" ms "$1" "$2" "$3" - - - "no such hook in QEMU"
 row "resident beyond guest RAM" KiB "$km" "$km" "$km" "$qm" "$qm" "$qm"
 echo "KILN-BENCH note: kiln's resident set by mapping: $(cat "$W/kiln-mem-top")"
+row "resident beyond guest RAM, API socket" KiB "$kam" "$kam" "$kam" "$qm" "$qm" "$qm" "kiln --api-sock --config-file, one connection served"
 row "binary size" B "$ks" "$ks" "$ks" "$qs" "$qs" "$qs"
 row "shared libraries" libs "$kl" "$kl" "$kl" "$ql" "$ql" "$ql"
 # `kiln run -- true` against QEMU running the same init to the same end.

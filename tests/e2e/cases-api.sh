@@ -302,3 +302,55 @@ if want api-bad-requests; then
 		result api-bad-requests 0 "no boot source, a live socket, $n bad requests after start (incl. a 1 MiB body: 413) answered; the guest ran on"
 	fi
 fi
+
+if want api-drive-patch; then
+	START=$(now_cs)
+	SOCK=/tmp/kiln-api.sock
+	rm -f "$SOCK"
+	{ printf 'KILN-DISK-A'; head -c 1048565 /dev/zero; } >"$W/disk-a.img"
+	{ printf 'KILN-DISK-B'; head -c 2097141 /dev/zero; } >"$W/disk-b.img"
+	cat >"$W/drive.json" <<EOT
+{
+  "boot-source": {
+    "kernel_image_path": "$GKERNEL",
+    "initrd_path": "$GUEST_INITRD",
+    "boot_args": "console=ttyS0 reboot=k panic=1 pci=off $APPEND_BASE kt=drive-watch"
+  },
+  "drives": [{ "drive_id": "data", "path_on_host": "$W/disk-a.img",
+               "is_root_device": false }],
+  "machine-config": { "vcpu_count": 1, "mem_size_mib": 256 }
+}
+EOT
+	timeout -s KILL $T "$KILN" --api-sock "$SOCK" --config-file "$W/drive.json" </dev/null \
+		>"$LOGDIR/api-drive-patch.out" 2>"$LOGDIR/api-drive-patch.err" &
+	kpid=$!
+	bad=
+	wait_sock "$SOCK" $kpid || bad="no socket"
+	[ -n "$bad" ] || wait_out api-drive-patch '^KILN-GUEST-VDB KILN-DISK-A 1048576' $kpid ||
+		bad="the guest did not see the first file"
+	if [ -z "$bad" ]; then
+		case $(fc "$SOCK" PATCH /drives/data "{\"drive_id\": \"data\", \"path_on_host\": \"/nonexistent.img\"}") in
+		"400 "*"does not exist"*) ;;
+		*) bad="a missing file was not refused" ;;
+		esac
+		r=$(fc "$SOCK" PATCH /drives/data "{\"drive_id\": \"data\", \"path_on_host\": \"$W/disk-b.img\"}")
+		[ "$r" = "204 " ] || bad="$bad; PATCH: $r"
+	fi
+	[ -n "$bad" ] || wait_out api-drive-patch '^KILN-GUEST-VDB KILN-DISK-B 2097152' $kpid ||
+		bad="the guest did not see the new file: $(out api-drive-patch | grep -a KILN-GUEST-VDB | tail -n1)"
+	[ -n "$bad" ] || case $(fc "$SOCK" GET /vm/config) in
+		*"disk-b.img"*) ;;
+		*) bad="GET /vm/config still names the old file" ;;
+	esac
+	kill -TERM $kpid
+	wait $kpid
+	RC=$?
+	rm -f "$W/disk-a.img" "$W/disk-b.img"
+	if [ -n "$bad" ]; then
+		result api-drive-patch 1 "${bad#; }; $(tail -c 300 "$LOGDIR/api-drive-patch.err")"
+	elif [ $RC -ne 143 ]; then
+		result api-drive-patch 1 "status $RC on SIGTERM, want 143"
+	else
+		result api-drive-patch 0 "PATCH /drives path_on_host on a running VM: the guest read the new file and its new size (1 -> 2 MiB); a missing file refused"
+	fi
+fi

@@ -222,6 +222,14 @@ shell)
 		'::shutdown:/bin/umount -a -r' >/etc/inittab
 	exec /bin/init
 	;;
+drive-watch)
+	# A disk whose file the API swaps: what /dev/vda holds, and its size.
+	while :; do
+		blockdev --flushbufs /dev/vda 2>/dev/null
+		echo "KILN-GUEST-VDB $(head -c 11 /dev/vda) $(blockdev --getsize64 /dev/vda)"
+		sleep 0.3
+	done
+	;;
 tick)
 	# A line a tick (5 a second), for ever: the API's pause test counts
 	# them. Ctrl-Alt-Del (the kernel restarts) or kiln ends it.

@@ -20,7 +20,7 @@
 #define FZ_QSIZE 16
 
 struct fuzz_dev {
-	struct virtio_mmio *t;
+	struct virtio_mmio *t; /* in front of the model's virtio device */
 	/* Host-side input (a received frame, console input). */
 	void (*host_input)(void *dev, uint8_t sel, const uint8_t *d, size_t n);
 	void *dev;
@@ -76,7 +76,7 @@ static void fz_setup(struct fuzz_dev *d)
 		fz_wreg(d, 0x20, fz_reg(d, 0x10));
 	}
 	fz_wreg(d, 0x70, 0xb);
-	for (q = 0; q < d->t->ops->nr_queues && q < 8; q++) {
+	for (q = 0; q < d->t->dev->ops->nr_queues && q < 8; q++) {
 		uint64_t a = fz_desc(q);
 
 		fz_wreg(d, 0x30, q);
@@ -111,7 +111,8 @@ static size_t fz_chain(struct fuzz_dev *d, const uint8_t *p, size_t left)
 
 	if (left < 2)
 		return left;
-	q = p[0] % (d->t->ops->nr_queues < 8 ? d->t->ops->nr_queues : 8);
+	q = p[0] %
+	    (d->t->dev->ops->nr_queues < 8 ? d->t->dev->ops->nr_queues : 8);
 	n = p[1] % 8 + 1;
 	p += 2;
 	left -= 2;
@@ -186,8 +187,8 @@ static void fuzz_drive(struct fuzz_dev *d, const uint8_t *p, size_t size)
 		case 3: /* kick */
 			if (size < 1)
 				return;
-			virtio_mmio_queue_kick(d->t,
-					       p[0] % d->t->ops->nr_queues);
+			virtio_mmio_queue_kick(
+				d->t, p[0] % d->t->dev->ops->nr_queues);
 			break;
 		case 4: /* host input: selector, length, bytes */
 			if (size < 2)

@@ -33,6 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static int null = -1;
 	struct fuzz_dev d = { 0 };
 	struct virtio_console *c;
+	struct virtio_mmio t;
 	int out[2];
 
 	if (null < 0)
@@ -49,11 +50,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	virtio_console_add_port(c, "kiln.stderr", PORT_OUTPUT, out[1], true);
 	virtio_console_add_port(c, "kiln.status", PORT_STATUS, -1, true);
 	c->on_status = on_status;
-	d.t = &c->t;
+	virtio_mmio_init(&t, &vm, &c->vdev);
+	d.t = &t;
 	d.dev = c;
 	d.host_input = con_input;
 	fuzz_drive(&d, data, size);
-	virtio_console_free(c);
+	virtio_mmio_detach(&t);
+	virtio_console_device_ops.destroy(c);
 	close(out[0]);
 	close(out[1]);
 	return 0;

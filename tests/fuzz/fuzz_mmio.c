@@ -19,6 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct vm vm;
 	struct virtio_rng *r;
+	struct virtio_mmio t;
 	size_t i;
 
 	memset(&vm, 0, sizeof(vm));
@@ -28,6 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r = virtio_rng_new(&vm);
 	if (!r)
 		return 0;
+	virtio_mmio_init(&t, &vm, &r->vdev);
 	for (i = 0; i + 7 <= size; i += 7) {
 		uint32_t off = (data[i] | data[i + 1] << 8) & 0x1ff;
 		uint32_t len = 1u << (data[i + 2] & 3);
@@ -39,11 +41,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			memcpy(ram + (off << 7) % (RAM - 4), data + i + 3, 4);
 			continue;
 		}
-		virtio_mmio_access(&r->t, off, buf, len, data[i + 2] & 0x40);
+		virtio_mmio_access(&t, off, buf, len, data[i + 2] & 0x40);
 		if (data[i + 2] & 0x20)
-			virtio_mmio_queue_kick(&r->t, 0);
+			virtio_mmio_queue_kick(&t, 0);
 	}
-	virtio_mmio_detach(&r->t);
-	virtio_rng_free(r);
+	virtio_mmio_detach(&t);
+	virtio_rng_device_ops.destroy(r);
 	return 0;
 }

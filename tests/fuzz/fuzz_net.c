@@ -43,6 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct vm vm;
 	struct fuzz_dev d = { 0 };
 	struct virtio_net *n;
+	struct virtio_mmio t;
 	int sv[2];
 
 	fz_vm(&vm);
@@ -57,12 +58,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	n->fd = sv[0];
 	peer = sv[1];
-	d.t = &n->t;
+	virtio_mmio_init(&t, &vm, &n->vdev);
+	d.t = &t;
 	d.dev = n;
 	d.host_input = net_input;
 	d.drain = net_drain;
 	fuzz_drive(&d, data, size);
-	virtio_net_free(n);
+	virtio_mmio_detach(&t);
+	virtio_net_device_ops.destroy(n);
 	close(sv[1]);
 	return 0;
 }

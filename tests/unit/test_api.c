@@ -314,6 +314,28 @@ static void test_api_requests(void)
 	CU_ASSERT_EQUAL(req(a, "GET", "/vm/config", NULL, &r), 200);
 	CU_ASSERT_PTR_NOT_NULL(r && strstr(r, "\"path_on_host\":\"/r\""));
 	CU_ASSERT_PTR_NOT_NULL(r && strstr(r, "\"host_dev_name\":\"tap0\""));
+	/* PATCH a drive before the start: the configuration's path. */
+	CU_ASSERT_EQUAL(
+		req(a, "PATCH", "/drives/root",
+		    "{\"drive_id\": \"root\", \"path_on_host\": \"/r2\"}", &r),
+		204);
+	CU_ASSERT_EQUAL(
+		req(a, "PATCH", "/drives/nope",
+		    "{\"drive_id\": \"nope\", \"path_on_host\": \"/x\"}", &r),
+		400);
+	CU_ASSERT_STRING_EQUAL(
+		r,
+		"{\"fault_message\":\"drives: no drive 'nope': PUT it first\"}");
+	CU_ASSERT_EQUAL(req(a, "PATCH", "/drives/root",
+			    "{\"drive_id\": \"x\", \"path_on_host\": \"/x\"}",
+			    &r),
+			400);
+	CU_ASSERT_EQUAL(req(a, "PATCH", "/drives/root",
+			    "{\"drive_id\": \"root\", \"is_read_only\": true}",
+			    &r),
+			400);
+	CU_ASSERT_EQUAL(req(a, "GET", "/vm/config", NULL, &r), 200);
+	CU_ASSERT_PTR_NOT_NULL(r && strstr(r, "\"path_on_host\":\"/r2\""));
 	/* Bad requests: each answered, none fatal. */
 	CU_ASSERT_EQUAL(req(a, "GET", "/nope", NULL, &r), 400);
 	CU_ASSERT_STRING_EQUAL(
@@ -362,6 +384,17 @@ static void test_api_requests(void)
 			400);
 	CU_ASSERT_PTR_NOT_NULL(
 		strstr(r, "cannot start or resume a VM that is running"));
+	/* A drive the running VM does not have; PUT is pre-boot only. */
+	CU_ASSERT_EQUAL(
+		req(a, "PATCH", "/drives/root",
+		    "{\"drive_id\": \"root\", \"path_on_host\": \"/r3\"}", &r),
+		400);
+	CU_ASSERT_PTR_NOT_NULL(r && strstr(r, "no drive 'root' in this VM"));
+	CU_ASSERT_EQUAL(
+		req(a, "PUT", "/drives/root",
+		    "{\"drive_id\": \"root\", \"path_on_host\": \"/r\", \"is_root_device\": true}",
+		    &r),
+		400);
 	CU_ASSERT_EQUAL(req(a, "PATCH", "/vm", "{\"state\": \"Paused\"}", &r),
 			204);
 	CU_ASSERT_EQUAL(req(a, "GET", "/", NULL, &r), 200);

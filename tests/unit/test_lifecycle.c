@@ -72,7 +72,7 @@ static int slot(unsigned int idx, uint64_t *base, uint32_t *irq)
 static void test_device_list(void)
 {
 	static struct device_list l; /* large: not on the stack */
-	struct virtio_mmio *t = (struct virtio_mmio *)&l; /* any non-NULL */
+	struct virtio_dev *t = (struct virtio_dev *)&l; /* any non-NULL */
 	static const char names[] = "abcde";
 	struct device *d;
 

@@ -117,13 +117,14 @@ static struct virtio_net *net_with_buffers(bool mrg, unsigned int nbufs,
 	vm.mem.region[0] = (struct mem_region){ 0, RAM_SIZE, ram };
 	n = virtio_net_alloc(&vm, NET_TAP, mac, 0);
 	n->acked = mrg ? F(MRG_RXBUF) : 0;
-	n->t.status = VIRTIO_CONFIG_S_DRIVER_OK | VIRTIO_CONFIG_S_FEATURES_OK;
-	n->t.vq[0].num = QN;
-	n->t.vq[0].desc_gpa = DESC;
-	n->t.vq[0].avail_gpa = AVAIL;
-	n->t.vq[0].used_gpa = USED;
-	CU_ASSERT_EQUAL(virtq_enable(&vm.mem, &n->t.vq[0], 256), 0);
-	n->t.vq[0].ready = true;
+	n->vdev.status = VIRTIO_CONFIG_S_DRIVER_OK |
+			 VIRTIO_CONFIG_S_FEATURES_OK;
+	n->vdev.vq[0].num = QN;
+	n->vdev.vq[0].desc_gpa = DESC;
+	n->vdev.vq[0].avail_gpa = AVAIL;
+	n->vdev.vq[0].used_gpa = USED;
+	CU_ASSERT_EQUAL(virtq_enable(&vm.mem, &n->vdev.vq[0], 256), 0);
+	n->vdev.vq[0].ready = true;
 	a = (void *)(ram + AVAIL);
 	for (i = 0; i < nbufs; i++) {
 		struct vring_desc *d = (void *)(ram + DESC + 16 * i);
@@ -161,12 +162,12 @@ static void test_rx_mergeable(void)
 	CU_ASSERT_EQUAL(u->ring[2].len, 4012 - 2 * 1526);
 	/* The frame continues in the second buffer where the first ended. */
 	CU_ASSERT_EQUAL(ram[BUFS + 0x2000], (uint8_t)((1526 - 12) * 13));
-	CU_ASSERT_EQUAL(n->t.vq[0].last_avail, 3);
+	CU_ASSERT_EQUAL(n->vdev.vq[0].last_avail, 3);
 
 	/* One buffer left: a 2000-byte frame must wait, nothing consumed. */
 	stage(n, 2000);
 	CU_ASSERT_EQUAL(net_rx_deliver(n), 0);
-	CU_ASSERT_EQUAL(n->t.vq[0].last_avail, 3);
+	CU_ASSERT_EQUAL(n->vdev.vq[0].last_avail, 3);
 	CU_ASSERT_EQUAL(u->idx, 3);
 	/* A small one fits in it. */
 	stage(n, 100);
@@ -176,7 +177,7 @@ static void test_rx_mergeable(void)
 	CU_ASSERT_EQUAL(((struct virtio_net_hdr_v1 *)(ram + BUFS + 3 * 0x2000))
 				->num_buffers,
 			1);
-	virtio_mmio_detach(&n->t);
+	virtio_dev_fini(&n->vdev);
 	virtio_net_free(n);
 }
 
@@ -198,9 +199,9 @@ static void test_rx_without_mergeable(void)
 	stage(n, 60);
 	CU_ASSERT_EQUAL(net_rx_deliver(n), 0);
 	/* Not yet DRIVER_OK: wait too. */
-	n->t.status = 0;
+	n->vdev.status = 0;
 	CU_ASSERT_EQUAL(net_rx_deliver(n), 0);
-	virtio_mmio_detach(&n->t);
+	virtio_dev_fini(&n->vdev);
 	virtio_net_free(n);
 }
 

@@ -365,6 +365,15 @@ static const struct virtio_dev_ops test_ops = {
 	.notify = t_notify,
 };
 
+static struct virtio_dev tdev;
+
+/* The test device behind a virtio-mmio transport. */
+static void mmio_setup(struct virtio_mmio *t, uint64_t features)
+{
+	virtio_dev_init(&tdev, &test_ops, NULL, features, &vm.mem, NULL);
+	virtio_mmio_init(t, &vm, &tdev);
+}
+
 static uint32_t mr(struct virtio_mmio *t, uint32_t off)
 {
 	uint32_t v;
@@ -395,7 +404,7 @@ static void test_mmio_identity(void)
 	uint8_t b[2];
 
 	fake_vm();
-	virtio_mmio_init(&t, &vm, &test_ops, NULL, 1ULL << 3);
+	mmio_setup(&t, 1ULL << 3);
 	CU_ASSERT_EQUAL(mr(&t, VIRTIO_MMIO_MAGIC_VALUE), 0x74726976);
 	CU_ASSERT_EQUAL(mr(&t, VIRTIO_MMIO_VERSION), 2);
 	CU_ASSERT_EQUAL(mr(&t, VIRTIO_MMIO_DEVICE_ID), 42);
@@ -430,21 +439,21 @@ static void test_mmio_negotiation(void)
 
 	fake_vm();
 	activated = resets = 0;
-	virtio_mmio_init(&t, &vm, &test_ops, NULL, 1ULL << 3);
+	mmio_setup(&t, 1ULL << 3);
 	mw(&t, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
 	mw(&t, VIRTIO_MMIO_STATUS,
 	   VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
 	/* Queue set-up before FEATURES_OK is ignored. */
 	setup_queue(&t, 0);
 	CU_ASSERT_EQUAL(mr(&t, VIRTIO_MMIO_QUEUE_READY), 0);
-	CU_ASSERT_EQUAL(t.vq[0].num, 0);
+	CU_ASSERT_EQUAL(tdev.vq[0].num, 0);
 	/* Bits never offered are dropped. */
 	mw(&t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
 	mw(&t, VIRTIO_MMIO_DRIVER_FEATURES, 0xffffffff);
 	mw(&t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
 	mw(&t, VIRTIO_MMIO_DRIVER_FEATURES, 0xffffffff);
-	CU_ASSERT_EQUAL(t.driver_features, t.features);
-	CU_ASSERT_EQUAL(t.driver_features & (1ULL << 4), 0);
+	CU_ASSERT_EQUAL(tdev.acked, tdev.features);
+	CU_ASSERT_EQUAL(tdev.acked & (1ULL << 4), 0);
 	mw(&t, VIRTIO_MMIO_STATUS,
 	   VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
 		   VIRTIO_CONFIG_S_FEATURES_OK);
@@ -453,7 +462,7 @@ static void test_mmio_negotiation(void)
 	/* Features are frozen now. */
 	mw(&t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
 	mw(&t, VIRTIO_MMIO_DRIVER_FEATURES, 0);
-	CU_ASSERT_EQUAL(t.driver_features, t.features);
+	CU_ASSERT_EQUAL(tdev.acked, tdev.features);
 
 	/* QUEUE_SEL out of range: nothing there, writes go nowhere. */
 	mw(&t, VIRTIO_MMIO_QUEUE_SEL, 2);
@@ -468,7 +477,7 @@ static void test_mmio_negotiation(void)
 	CU_ASSERT_EQUAL(mr(&t, VIRTIO_MMIO_QUEUE_NUM_MAX), 64);
 	setup_queue(&t, 0);
 	CU_ASSERT_EQUAL(mr(&t, VIRTIO_MMIO_QUEUE_READY), 1);
-	CU_ASSERT_TRUE(t.vq[0].event_idx);
+	CU_ASSERT_TRUE(tdev.vq[0].event_idx);
 	/* A queue whose rings are outside RAM never becomes ready. */
 	mw(&t, VIRTIO_MMIO_QUEUE_SEL, 1);
 	mw(&t, VIRTIO_MMIO_QUEUE_NUM, 16);
@@ -483,13 +492,13 @@ static void test_mmio_negotiation(void)
 	/* Ready queues cannot be reconfigured while running. */
 	mw(&t, VIRTIO_MMIO_QUEUE_SEL, 0);
 	mw(&t, VIRTIO_MMIO_QUEUE_NUM, 32);
-	CU_ASSERT_EQUAL(t.vq[0].num, 16);
+	CU_ASSERT_EQUAL(tdev.vq[0].num, 16);
 	/* Clearing bits needs a reset. */
 	mw(&t, VIRTIO_MMIO_STATUS, 0x03);
 	CU_ASSERT_EQUAL(mr(&t, VIRTIO_MMIO_STATUS), 0x0f);
 
 	/* Interrupt status and acknowledge. */
-	virtio_mmio_signal(&t);
+	virtio_dev_signal(&tdev);
 	CU_ASSERT_EQUAL(mr(&t, VIRTIO_MMIO_INTERRUPT_STATUS), 1);
 	mw(&t, VIRTIO_MMIO_INTERRUPT_ACK, 1);
 	CU_ASSERT_EQUAL(mr(&t, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
@@ -499,7 +508,7 @@ static void test_mmio_negotiation(void)
 	CU_ASSERT_EQUAL(resets, 1);
 	CU_ASSERT_EQUAL(mr(&t, VIRTIO_MMIO_STATUS), 0);
 	CU_ASSERT_EQUAL(mr(&t, VIRTIO_MMIO_QUEUE_READY), 0);
-	CU_ASSERT_EQUAL(t.driver_features, 0);
+	CU_ASSERT_EQUAL(tdev.acked, 0);
 	virtio_mmio_detach(&t);
 }
 
@@ -509,7 +518,7 @@ static void test_mmio_needs_version1(void)
 
 	fake_vm();
 	activated = 0;
-	virtio_mmio_init(&t, &vm, &test_ops, NULL, 0);
+	mmio_setup(&t, 0);
 	mw(&t, VIRTIO_MMIO_STATUS, 3);
 	mw(&t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
 	mw(&t, VIRTIO_MMIO_DRIVER_FEATURES, 1U << VIRTIO_RING_F_EVENT_IDX);
@@ -559,8 +568,7 @@ static struct virtio_blk *open_img(bool ro, size_t size)
 
 static void close_img(struct virtio_blk *b)
 {
-	virtio_mmio_detach(&b->t);
-	virtio_blk_free(b);
+	virtio_blk_device_ops.destroy(b);
 	unlink(img);
 }
 
@@ -748,6 +756,7 @@ static void test_console_status_before_reset(void)
 {
 	static const char line[] = "exit 3\n";
 	struct virtio_console *c;
+	struct virtio_mmio ct;
 	struct vring_avail *a;
 	int id;
 
@@ -757,34 +766,35 @@ static void test_console_status_before_reset(void)
 	id = virtio_console_add_port(c, "kiln.status", PORT_STATUS, -1, true);
 	CU_ASSERT_EQUAL_FATAL(id, 1);
 	c->on_status = on_status;
+	virtio_mmio_init(&ct, &vm, &c->vdev);
 	reported = -1;
-	mw(&c->t, VIRTIO_MMIO_STATUS,
+	mw(&ct, VIRTIO_MMIO_STATUS,
 	   VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	mw(&c->t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	mw(&c->t, VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VERSION_1 */
-	mw(&c->t, VIRTIO_MMIO_STATUS,
+	mw(&ct, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	mw(&ct, VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VERSION_1 */
+	mw(&ct, VIRTIO_MMIO_STATUS,
 	   VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
 		   VIRTIO_CONFIG_S_FEATURES_OK);
-	setup_queue(&c->t, 5); /* port 1's transmit queue */
-	mw(&c->t, VIRTIO_MMIO_STATUS,
+	setup_queue(&ct, 5); /* port 1's transmit queue */
+	mw(&ct, VIRTIO_MMIO_STATUS,
 	   VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
 		   VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
-	CU_ASSERT_EQUAL_FATAL(mr(&c->t, VIRTIO_MMIO_QUEUE_READY), 1);
+	CU_ASSERT_EQUAL_FATAL(mr(&ct, VIRTIO_MMIO_QUEUE_READY), 1);
 	memcpy(G(0x80000), line, sizeof(line) - 1);
 	set_desc(DESC + 5 * 0x4000, 0, 0x80000, sizeof(line) - 1, 0, 0);
 	a = G(AVAIL + 5 * 0x4000);
 	a->ring[0] = 0;
 	a->idx = 1;
 	/* No notification served: the reset comes first. */
-	mw(&c->t, VIRTIO_MMIO_STATUS, 0);
+	mw(&ct, VIRTIO_MMIO_STATUS, 0);
 	CU_ASSERT_EQUAL(reported, 3);
-	CU_ASSERT_EQUAL(mr(&c->t, VIRTIO_MMIO_STATUS), 0);
+	CU_ASSERT_EQUAL(mr(&ct, VIRTIO_MMIO_STATUS), 0);
 	/* A reset of a device that never went live serves nothing. */
 	reported = -1;
-	mw(&c->t, VIRTIO_MMIO_STATUS, 0);
+	mw(&ct, VIRTIO_MMIO_STATUS, 0);
 	CU_ASSERT_EQUAL(reported, -1);
-	virtio_mmio_detach(&c->t);
-	virtio_console_free(c);
+	virtio_mmio_detach(&ct);
+	virtio_console_device_ops.destroy(c);
 }
 
 void suite_virtio(void)
