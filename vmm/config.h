@@ -57,7 +57,11 @@ struct cgroup_spec {
 	uint64_t mem; /* bytes, 0: no limit */
 };
 
-/* What `kiln run` was asked to do. Strings point into argv. */
+/*
+ * A VM's configuration, from any front end. The config file's and the
+ * API's strings are its own (config_strdup; config_free releases them);
+ * the command line's point into argv, which outlives the VM.
+ */
 struct vm_config {
 	const char *kernel;
 	const char *initrd;
