@@ -248,3 +248,12 @@ int i8042_keys(struct i8042 *k, const uint8_t *codes, unsigned int n)
 	pthread_mutex_unlock(&k->lock);
 	return 0;
 }
+
+static void i8042_destroy(void *dev)
+{
+	i8042_free(dev);
+}
+
+const struct device_ops i8042_device_ops = {
+	.destroy = i8042_destroy,
+};

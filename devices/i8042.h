@@ -2,6 +2,8 @@
 #ifndef KILN_I8042_H
 #define KILN_I8042_H
 
+#include "device.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -33,5 +35,8 @@ void i8042_access(void *opaque, uint64_t offset, uint8_t *data, uint32_t len,
  * Returns 0, or -1 when they do not fit the output buffer.
  */
 int i8042_keys(struct i8042 *k, const uint8_t *codes, unsigned int n);
+
+/* Its entry in the VM's device list (vmm/device.h). */
+extern const struct device_ops i8042_device_ops;
 
 #endif

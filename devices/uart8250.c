@@ -263,3 +263,12 @@ size_t uart8250_receive(struct uart8250 *u, const uint8_t *buf, size_t n)
 	pthread_mutex_unlock(&u->lock);
 	return i;
 }
+
+static void uart8250_destroy(void *dev)
+{
+	uart8250_free(dev);
+}
+
+const struct device_ops uart8250_device_ops = {
+	.destroy = uart8250_destroy,
+};

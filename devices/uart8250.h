@@ -2,6 +2,8 @@
 #ifndef KILN_UART8250_H
 #define KILN_UART8250_H
 
+#include "device.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,5 +37,8 @@ void uart8250_access(void *opaque, uint64_t offset, uint8_t *data, uint32_t len,
  */
 size_t uart8250_receive(struct uart8250 *u, const uint8_t *buf, size_t n);
 int uart8250_space_fd(const struct uart8250 *u);
+
+/* Its entry in the VM's device list (vmm/device.h). */
+extern const struct device_ops uart8250_device_ops;
 
 #endif

@@ -117,12 +117,17 @@ int arch_vm_init(struct vm *vm)
 	}
 	vm->arch.ext_dabt = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
 				  KVM_CAP_ARM_INJECT_EXT_DABT) > 0;
+	/* The platform's devices, in the VM's list like every other. */
 	vm->console = uart8250_new(vm->out_fd, uart_irq, vm);
-	if (!vm->console) {
-		pr_err("out of memory");
+	if (!vm->console ||
+	    vm_add_device(vm, "uart8250", "serial0", &uart8250_device_ops,
+			  vm->console, NULL)) {
+		vm->console = NULL;
 		return -ENOMEM;
 	}
 	pl031_init(&vm->arch.rtc);
+	if (vm_add_device(vm, "pl031", "rtc", NULL, &vm->arch.rtc, NULL))
+		return -ENOMEM;
 	r = bus_register(&vm->mmio, ARM64_UART_BASE, 8, uart8250_access,
 			 vm->console);
 	if (!r)
@@ -149,7 +154,7 @@ bool arch_describes_virtio(const struct vm *vm)
 
 void arch_vm_destroy(struct vm *vm)
 {
-	uart8250_free(vm->console);
+	/* The UART went with the device list. */
 	vm->console = NULL;
 	if (vm->arch.gic_open)
 		close(vm->arch.gic_fd);

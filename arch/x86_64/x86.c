@@ -221,13 +221,24 @@ int arch_vm_init(struct vm *vm)
 	if (r)
 		return r;
 
+	/* The platform's devices, in the VM's list like every other. */
 	vm->console = uart8250_new(vm->out_fd, uart_irq, vm);
+	if (!vm->console ||
+	    vm_add_device(vm, "uart8250", "serial0", &uart8250_device_ops,
+			  vm->console, NULL)) {
+		vm->console = NULL;
+		return -ENOMEM;
+	}
 	vm->arch.i8042 = i8042_new(cpu_reset, i8042_irq, vm);
-	if (!vm->console || !vm->arch.i8042) {
-		pr_err("out of memory");
+	if (!vm->arch.i8042 ||
+	    vm_add_device(vm, "i8042", "i8042", &i8042_device_ops,
+			  vm->arch.i8042, NULL)) {
+		vm->arch.i8042 = NULL;
 		return -ENOMEM;
 	}
 	cmos_init(&vm->arch.cmos);
+	if (vm_add_device(vm, "cmos", "rtc", NULL, &vm->arch.cmos, NULL))
+		return -ENOMEM;
 
 	r = bus_register(&vm->pio, X86_COM1_PORT, 8, uart8250_access,
 			 vm->console);
@@ -254,9 +265,8 @@ int arch_vm_init(struct vm *vm)
 
 void arch_vm_destroy(struct vm *vm)
 {
-	uart8250_free(vm->console);
+	/* The UART and the i8042 went with the device list. */
 	vm->console = NULL;
-	i8042_free(vm->arch.i8042);
 	vm->arch.i8042 = NULL;
 	free(vm->arch.cpuid);
 	vm->arch.cpuid = NULL;

@@ -9,8 +9,8 @@
 #include "virtio.h"
 
 void virtio_dev_init(struct virtio_dev *d, const struct virtio_dev_ops *ops,
-		     void *priv, uint64_t features,
-		     const struct guest_mem *mem, struct iothread *io)
+		     void *priv, uint64_t features, const struct guest_mem *mem,
+		     struct iothread *io)
 {
 	memset(d, 0, sizeof(*d));
 	d->ops = ops;
@@ -30,8 +30,7 @@ void virtio_dev_fini(struct virtio_dev *d)
 
 struct virtq *virtio_dev_queue(struct virtio_dev *d, unsigned int q)
 {
-	if (q >= d->ops->nr_queues || q >= VIRTIO_MAX_QUEUES ||
-	    !d->vq[q].ready)
+	if (q >= d->ops->nr_queues || q >= VIRTIO_MAX_QUEUES || !d->vq[q].ready)
 		return NULL;
 	return &d->vq[q];
 }

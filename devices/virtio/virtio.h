@@ -71,8 +71,8 @@ struct virtio_dev {
  * and buffers are looked up, io the thread its work runs on.
  */
 void virtio_dev_init(struct virtio_dev *d, const struct virtio_dev_ops *ops,
-		     void *priv, uint64_t features,
-		     const struct guest_mem *mem, struct iothread *io);
+		     void *priv, uint64_t features, const struct guest_mem *mem,
+		     struct iothread *io);
 void virtio_dev_fini(struct virtio_dev *d);
 
 /* For models. */
@@ -139,16 +139,16 @@ void virtio_dev_kick(struct virtio_dev *d, unsigned int q);
  * its virtio device, then calls NAME_free(). For a model struct NAME with
  * its struct virtio_dev in a member called vdev.
  */
-#define VIRTIO_DEVICE_OPS(NAME)                             \
-	static void NAME##_destroy(void *dev)               \
-	{                                                   \
-		struct NAME *m = dev;                       \
-                                                            \
-		virtio_dev_fini(&m->vdev);                  \
-		NAME##_free(m);                             \
-	}                                                   \
-	const struct device_ops NAME##_device_ops = {       \
-		.destroy = NAME##_destroy,                  \
+#define VIRTIO_DEVICE_OPS(NAME)                       \
+	static void NAME##_destroy(void *dev)         \
+	{                                             \
+		struct NAME *m = dev;                 \
+                                                      \
+		virtio_dev_fini(&m->vdev);            \
+		NAME##_free(m);                       \
+	}                                             \
+	const struct device_ops NAME##_device_ops = { \
+		.destroy = NAME##_destroy,            \
 	}
 
 #endif

@@ -151,6 +151,46 @@ if want api-getting-started; then
 	fi
 fi
 
+# The same requests with Debian's kernel, which needs its initrd (its
+# virtio drivers are modules): boot-source gains initrd_path.
+if want api-getting-started-debian; then
+	START=$(now_cs)
+	SOCK=/tmp/firecracker.socket
+	rm -f "$SOCK"
+	cp "$ROOTFS" "$W/gs-rootfs.ext4"
+	BA="console=ttyS0 reboot=k panic=1 pci=off"
+	[ "$(uname -m)" = aarch64 ] && BA="keep_bootcon $BA"
+	tunctl -t tap0 >/dev/null
+	timeout -s KILL $T "$KILN" --api-sock "$SOCK" </dev/null \
+		>"$LOGDIR/api-getting-started-debian.out" 2>"$LOGDIR/api-getting-started-debian.err" &
+	kpid=$!
+	bad=
+	wait_sock "$SOCK" $kpid || bad="no socket at $SOCK"
+	for r in "PUT /boot-source {\"kernel_image_path\": \"$KERNEL\", \"initrd_path\": \"$GUEST_INITRD\", \"boot_args\": \"$BA\"}" \
+		"PUT /drives/rootfs {\"drive_id\": \"rootfs\", \"path_on_host\": \"$W/gs-rootfs.ext4\", \"is_root_device\": true, \"is_read_only\": false}" \
+		"PUT /network-interfaces/net1 {\"iface_id\": \"net1\", \"guest_mac\": \"06:00:AC:10:00:02\", \"host_dev_name\": \"tap0\"}" \
+		"PUT /actions {\"action_type\": \"InstanceStart\"}"; do
+		[ -z "$bad" ] || break
+		m=${r%% *}
+		rest=${r#* }
+		p=${rest%% *}
+		got=$(fc "$SOCK" "$m" "$p" "${rest#* }")
+		[ "$got" = "204 " ] || bad="$m $p: $got"
+	done
+	[ -z "$bad" ] || kill -KILL $kpid 2>/dev/null
+	wait $kpid
+	RC=$?
+	ip link del tap0 2>/dev/null
+	line=$(out api-getting-started-debian | grep -a -m1 '^KILN-GUEST-DEFAULT-INIT')
+	if [ -n "$bad" ]; then
+		result api-getting-started-debian 1 "$bad; $(tail -c 300 "$LOGDIR/api-getting-started-debian.err")"
+	elif [ $RC -ne 0 ] || ! echo "$line" | grep -q 'root=/dev/vda.*-\(amd64\|arm64\)$'; then
+		result api-getting-started-debian 1 "status $RC, '$line', $(tail -c 300 "$LOGDIR/api-getting-started-debian.err")"
+	else
+		result api-getting-started-debian 0 "Debian's $(echo "$line" | awk '{print $NF}') to init with the root drive's root= on its command line; exit 0 on reboot"
+	fi
+fi
+
 if want api-pause-resume; then
 	START=$(now_cs)
 	SOCK=/tmp/kiln-api.sock

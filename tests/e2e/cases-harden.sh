@@ -25,7 +25,11 @@ kiln_pid() {
 	i=0
 	while [ $i -lt 100 ] && kill -0 "$1" 2>/dev/null; do
 		[ "$(cat "/proc/$1/comm" 2>/dev/null)" = kiln ] && { echo "$1"; return 0; }
+		# A kiln child of GNU timeout's; but busybox's timeout may have
+		# become kiln since the look above, and that kiln's own child
+		# (--jail's) is no answer: look at PID once more first.
 		c=$(child_of "$1") && [ "$(cat "/proc/$c/comm" 2>/dev/null)" = kiln ] &&
+			[ "$(cat "/proc/$1/comm" 2>/dev/null)" != kiln ] &&
 			{ echo "$c"; return 0; }
 		sleep 0.1
 		i=$((i + 1))

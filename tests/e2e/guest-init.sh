@@ -247,9 +247,9 @@ tick)
 	mount -o remount,rw / 2>/dev/null
 	root=$(grep -o 'root=[^ ]*' /proc/cmdline)
 	if echo rw >/rw-probe 2>/dev/null && [ "$(cat /rw-probe)" = rw ]; then
-		echo "KILN-GUEST-DEFAULT-INIT $root writable pid=$$"
+		echo "KILN-GUEST-DEFAULT-INIT $root writable pid=$$ $(uname -r)"
 	else
-		echo "KILN-GUEST-DEFAULT-INIT $root read-only pid=$$"
+		echo "KILN-GUEST-DEFAULT-INIT $root read-only pid=$$ $(uname -r)"
 	fi
 	;;
 *)
