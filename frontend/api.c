@@ -329,6 +329,7 @@ enum route {
 	R_LOGGER,
 	R_ENTROPY,
 	R_VERSION,
+	R_RUN,
 };
 
 static enum route route_of(const char *path, const char **id)
@@ -346,6 +347,7 @@ static enum route route_of(const char *path, const char **id)
 		{ "/logger", R_LOGGER },
 		{ "/entropy", R_ENTROPY },
 		{ "/version", R_VERSION },
+		{ "/run", R_RUN },
 	};
 	size_t i;
 
@@ -421,7 +423,7 @@ int api_handle(struct api *a, const char *method, const char *path,
 	/* Pre-boot only, as with Firecracker. */
 	if (started &&
 	    (rt == R_BOOT || rt == R_MACHINE || (rt == R_DRIVE && !patch) ||
-	     rt == R_NET || rt == R_LOGGER || rt == R_ENTROPY)) {
+	     rt == R_NET || rt == R_LOGGER || rt == R_ENTROPY || rt == R_RUN)) {
 		snprintf(err, sizeof(err),
 			 "%s %s: not allowed after the VM started (state %s)",
 			 method, path, vm_state_name(state_of(a)));
@@ -456,6 +458,9 @@ int api_handle(struct api *a, const char *method, const char *path,
 		break;
 	case R_ENTROPY:
 		r = put ? cfgjson_entropy(a->cfg, root, err, sizeof(err)) : 1;
+		break;
+	case R_RUN:
+		r = put ? cfgjson_run(a->cfg, root, err, sizeof(err)) : 1;
 		break;
 	default:
 		r = 1;

@@ -431,6 +431,139 @@ int cfgjson_net(struct vm_config *cfg, const struct json_node *o,
 	return 0;
 }
 
+/* An array of strings: the count, or -EINVAL with err. */
+static int str_array(const char *sec, const struct json_node *o,
+		     const char *key, size_t max, char *err, size_t errlen)
+{
+	const struct json_node *n = member(o, key), *e;
+	size_t count = 0;
+
+	if (!n)
+		return 0;
+	if (n->type != JSON_ARRAY)
+		return wrong_type(sec, key, n, "an array of strings", err,
+				  errlen);
+	for (e = json_first(n); e; e = json_next(e), count++)
+		if (e->type != JSON_STRING)
+			return wrong_type(sec, key, e, "a string", err, errlen);
+	if (count > max) {
+		set_err(err, errlen, "%s: %s: at most %zu", sec, key, max);
+		return -EINVAL;
+	}
+	return count;
+}
+
+static void free_shares(struct share_spec *sh, int n)
+{
+	while (n-- > 0) {
+		free(sh[n].host);
+		free(sh[n].guest);
+	}
+}
+
+int cfgjson_run(struct vm_config *cfg, const struct json_node *o, char *err,
+		size_t errlen)
+{
+	static const char *const keys[] = {
+		"command",     "rootfs",    "rootfs_read_only",
+		"shares",      "env",	    "cwd",
+		"user",	       "timeout_s", "interactive",
+		"console_log", NULL,
+	};
+	static const char sec[] = "run";
+	const char *rootfs, *cwd, *user, *log;
+	const struct json_node *e;
+	struct share_spec shares[KILN_MAX_SHARES];
+	bool rootfs_ro = false, inter = false;
+	uint64_t timeout = 0;
+	long uid = -1, gid = -1;
+	int argc, nshares, nenv, i;
+	char **argv;
+
+	if (check_object(sec, o, keys, err, errlen))
+		return -EINVAL;
+	argc = str_array(sec, o, "command", 4096, err, errlen);
+	if (argc < 0)
+		return argc;
+	if (!argc) {
+		set_err(err, errlen,
+			"%s: command is missing: give it, e.g. [\"uname\", \"-a\"]",
+			sec);
+		return -EINVAL;
+	}
+	nshares = str_array(sec, o, "shares", KILN_MAX_SHARES, err, errlen);
+	nenv = str_array(sec, o, "env", KILN_MAX_ENV, err, errlen);
+	if (nshares < 0 || nenv < 0 ||
+	    get_str(sec, o, "rootfs", false, &rootfs, err, errlen) ||
+	    get_bool(sec, o, "rootfs_read_only", false, &rootfs_ro, err,
+		     errlen) ||
+	    get_str(sec, o, "cwd", false, &cwd, err, errlen) ||
+	    get_str(sec, o, "user", false, &user, err, errlen) ||
+	    get_u64(sec, o, "timeout_s", false, &timeout, err, errlen) < 0 ||
+	    get_bool(sec, o, "interactive", false, &inter, err, errlen) ||
+	    get_str(sec, o, "console_log", false, &log, err, errlen))
+		return -EINVAL;
+	if (cwd && *cwd != '/') {
+		set_err(err, errlen, "%s: cwd '%s': give an absolute path", sec,
+			cwd);
+		return -EINVAL;
+	}
+	if (user && parse_user(user, &uid, &gid)) {
+		set_err(err, errlen, "%s: user '%s': give UID or UID:GID", sec,
+			user);
+		return -EINVAL;
+	}
+	for (e = json_first(member(o, "env")); e; e = json_next(e))
+		if (!strchr(e->str, '=') || *e->str == '=') {
+			set_err(err, errlen,
+				"%s: env '%s': write it as NAME=VALUE", sec,
+				e->str);
+			return -EINVAL;
+		}
+	/* The command line's syntax and checks for a share. */
+	i = 0;
+	for (e = json_first(member(o, "shares")); e; e = json_next(e), i++) {
+		char m[256];
+
+		if (parse_share(e->str, &shares[i], m, sizeof(m))) {
+			set_err(err, errlen, "%s: shares: %s", sec, m);
+			free_shares(shares, i);
+			return -EINVAL;
+		}
+	}
+	argv = calloc(argc + 1, sizeof(*argv));
+	for (i = 0, e = json_first(member(o, "command")); argv && e;
+	     e = json_next(e))
+		if (!(argv[i++] = (char *)config_strdup(cfg, e->str))) {
+			free(argv);
+			argv = NULL;
+		}
+	if (!argv) {
+		free_shares(shares, nshares);
+		return -ENOMEM;
+	}
+	/* All checked: now it changes. */
+	free_shares(cfg->shares, cfg->nr_shares);
+	memcpy(cfg->shares, shares, nshares * sizeof(shares[0]));
+	cfg->nr_shares = nshares;
+	free(cfg->run_argv_owned);
+	cfg->run_argv = cfg->run_argv_owned = argv;
+	cfg->run_argc = argc;
+	cfg->nr_env = 0;
+	for (e = json_first(member(o, "env")); e; e = json_next(e))
+		cfg->env[cfg->nr_env++] = config_strdup(cfg, e->str);
+	cfg->rootfs = config_strdup(cfg, rootfs);
+	cfg->rootfs_ro = rootfs_ro;
+	cfg->rootfs_path_len = rootfs ? strlen(rootfs) : 0;
+	cfg->cwd = config_strdup(cfg, cwd);
+	cfg->uid = uid;
+	cfg->gid = gid;
+	cfg->timeout = timeout;
+	cfg->interactive = inter;
+	cfg->console_log = config_strdup(cfg, log);
+	return 0;
+}
+
 int cfgjson_log_level(const char *name)
 {
 	static const struct {
@@ -510,6 +643,7 @@ int cfgjson_file(struct vm_config *cfg, const char *text, size_t len, char *err,
 		"network-interfaces",
 		"logger",
 		"entropy",
+		"run",
 		NULL,
 	};
 	const struct json_node *root, *n, *e;
@@ -568,6 +702,8 @@ int cfgjson_file(struct vm_config *cfg, const char *text, size_t len, char *err,
 		r = cfgjson_logger(cfg, n, err, errlen);
 	if (!r && (n = member(root, "entropy")))
 		r = cfgjson_entropy(cfg, n, err, errlen);
+	if (!r && (n = member(root, "run")))
+		r = cfgjson_run(cfg, n, err, errlen);
 	if (!r)
 		r = config_validate(cfg, err, errlen);
 	json_free(&doc);
@@ -677,6 +813,48 @@ char *cfgjson_dump(const struct vm_config *cfg, bool pretty)
 	}
 	json_out_end_array(&o);
 
+	if (cfg->run_argv) {
+		int a;
+
+		json_out_key(&o, "run");
+		json_out_begin_object(&o);
+		json_out_key(&o, "command");
+		json_out_begin_array(&o);
+		for (a = 0; a < cfg->run_argc; a++)
+			json_out_str(&o, cfg->run_argv[a]);
+		json_out_end_array(&o);
+		if (cfg->rootfs) {
+			json_out_key(&o, "rootfs");
+			json_out_strn(&o, cfg->rootfs, cfg->rootfs_path_len);
+			json_out_key(&o, "rootfs_read_only");
+			json_out_bool(&o, cfg->rootfs_ro);
+		}
+		json_out_key(&o, "shares");
+		json_out_begin_array(&o);
+		for (i = 0; i < cfg->nr_shares; i++) {
+			char sh[600];
+
+			snprintf(sh, sizeof(sh), "%s:%s%s", cfg->shares[i].host,
+				 cfg->shares[i].guest,
+				 cfg->shares[i].ro ? ",ro" : "");
+			json_out_str(&o, sh);
+		}
+		json_out_end_array(&o);
+		json_out_key(&o, "env");
+		json_out_begin_array(&o);
+		for (i = 0; i < cfg->nr_env; i++)
+			json_out_str(&o, cfg->env[i]);
+		json_out_end_array(&o);
+		if (cfg->cwd) {
+			json_out_key(&o, "cwd");
+			json_out_str(&o, cfg->cwd);
+		}
+		if (cfg->timeout > 0) {
+			json_out_key(&o, "timeout_s");
+			json_out_u64(&o, (uint64_t)cfg->timeout);
+		}
+		json_out_end_object(&o);
+	}
 	if (cfg->log_path || cfg->log_level) {
 		json_out_key(&o, "logger");
 		json_out_begin_object(&o);

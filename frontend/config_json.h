@@ -48,6 +48,15 @@ int cfgjson_net(struct vm_config *cfg, const struct json_node *o,
 /* "logger": log_path, level, show_level, show_log_origin, module. */
 int cfgjson_logger(struct vm_config *cfg, const struct json_node *o, char *err,
 		   size_t errlen);
+/*
+ * kiln's own "run" (PUT /run): run a command in the VM, as kiln run --
+ * CMD does: command (an array of strings), rootfs and rootfs_read_only,
+ * shares ("HOST[:GUEST][,ro]" each, as --share), env ("NAME=VALUE"), cwd,
+ * user ("UID[:GID]"), timeout_s, interactive, console_log. kiln's exit
+ * status is then the command's.
+ */
+int cfgjson_run(struct vm_config *cfg, const struct json_node *o, char *err,
+		size_t errlen);
 /* "entropy": rate_limiter (null): kiln always has its entropy device. */
 int cfgjson_entropy(struct vm_config *cfg, const struct json_node *o, char *err,
 		    size_t errlen);

@@ -128,6 +128,8 @@ void config_free(struct vm_config *cfg)
 {
 	unsigned int i;
 
+	free(cfg->run_argv_owned);
+	cfg->run_argv_owned = NULL;
 	for (i = 0; i < cfg->nr_owned; i++)
 		free(cfg->owned[i]);
 	free(cfg->owned);

@@ -103,9 +103,11 @@ struct vm_config {
 	const char *log_path;
 	int log_level; /* enum log_level + 2; 0: not given */
 	int track_dirty_pages;
-	/* Strings the configuration owns (config_strdup). */
+	/* Strings the configuration owns (config_strdup), and run_argv when
+	 * it is the configuration's own array (not argv's). */
 	char **owned;
 	unsigned int nr_owned;
+	char **run_argv_owned;
 };
 
 /*

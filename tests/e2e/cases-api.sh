@@ -394,3 +394,24 @@ EOT
 		result api-drive-patch 0 "PATCH /drives path_on_host on a running VM: the guest read the new file and its new size (1 -> 2 MiB); a missing file refused"
 	fi
 fi
+
+if want api-run-command; then
+	START=$(now_cs)
+	cat >"$W/run.json" <<EOT
+{
+  "boot-source": { "kernel_image_path": "$GKERNEL" },
+  "machine-config": { "vcpu_count": 1, "mem_size_mib": 256 },
+  "run": { "command": ["sh", "-c", "echo hello-from-run; cat /etc/marker; exit 7"],
+           "rootfs": "$BBROOT", "rootfs_read_only": true }
+}
+EOT
+	timeout -s KILL $T "$KILN" --no-api --config-file "$W/run.json" </dev/null \
+		>"$LOGDIR/api-run-command.out" 2>"$LOGDIR/api-run-command.err"
+	RC=$?
+	got=$(out api-run-command | tr '\n' ' ')
+	if [ $RC -ne 7 ] || [ "$got" != "hello-from-run bbroot-marker " ]; then
+		result api-run-command 1 "status $RC, output '$got', want 7 and 'hello-from-run bbroot-marker'; $(tail -c 300 "$LOGDIR/api-run-command.err")"
+	else
+		result api-run-command 0 "kiln's \"run\" key: the command ran on its busybox root, its output and status 7 are kiln's"
+	fi
+fi

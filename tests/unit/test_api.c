@@ -170,6 +170,93 @@ static void test_file_errors(void)
 	}
 }
 
+/* kiln's own "run": a command, its root, shares and the rest. */
+static void test_file_run(void)
+{
+	char err[300], *a, *b;
+
+	CU_ASSERT_EQUAL_FATAL(
+		file("{" BOOT
+		     ", \"run\": {\"command\": [\"sh\", \"-c\", \"exit 7\"],"
+		     " \"rootfs\": \"/srv/root\", \"rootfs_read_only\": true,"
+		     " \"shares\": [\"/data:/mnt/data,ro\"], \"env\": [\"A=1\"],"
+		     " \"cwd\": \"/tmp\", \"user\": \"1000:100\", \"timeout_s\": 30,"
+		     " \"interactive\": true, \"console_log\": \"/l\"}}",
+		     err),
+		0);
+	CU_ASSERT_EQUAL_FATAL(cfg.run_argc, 3);
+	CU_ASSERT_STRING_EQUAL(cfg.run_argv[2], "exit 7");
+	CU_ASSERT_PTR_NULL(cfg.run_argv[3]);
+	CU_ASSERT_STRING_EQUAL(cfg.rootfs, "/srv/root");
+	CU_ASSERT_TRUE(cfg.rootfs_ro);
+	CU_ASSERT_EQUAL(cfg.rootfs_path_len, 9);
+	CU_ASSERT_EQUAL_FATAL(cfg.nr_shares, 1);
+	CU_ASSERT_STRING_EQUAL(cfg.shares[0].host, "/data");
+	CU_ASSERT_STRING_EQUAL(cfg.shares[0].guest, "/mnt/data");
+	CU_ASSERT_TRUE(cfg.shares[0].ro);
+	CU_ASSERT_EQUAL(cfg.nr_env, 1);
+	CU_ASSERT_STRING_EQUAL(cfg.cwd, "/tmp");
+	CU_ASSERT_EQUAL(cfg.uid, 1000);
+	CU_ASSERT_EQUAL(cfg.gid, 100);
+	CU_ASSERT_EQUAL(cfg.timeout, 30);
+	CU_ASSERT_TRUE(cfg.interactive);
+	CU_ASSERT_STRING_EQUAL(cfg.console_log, "/l");
+	a = cfgjson_dump(&cfg, false);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_EQUAL_FATAL(file(a, err), 0);
+	b = cfgjson_dump(&cfg, false);
+	CU_ASSERT_STRING_EQUAL(a, b);
+	free(a);
+	free(b);
+	/* A root device and a command: one root only. */
+	CU_ASSERT_NOT_EQUAL(
+		file("{" BOOT
+		     ", \"drives\": [{\"drive_id\": \"r\", \"path_on_host\": \"/r\","
+		     " \"is_root_device\": true}], \"run\": {\"command\": [\"true\"]}}",
+		     err),
+		0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "a root device and a command"));
+}
+
+static void test_file_run_errors(void)
+{
+	static const struct bad bad[] = {
+		{ "{" BOOT ", \"run\": {}}", "run: command is missing" },
+		{ "{" BOOT ", \"run\": {\"command\": []}}",
+		  "run: command is missing" },
+		{ "{" BOOT ", \"run\": {\"command\": \"ls\"}}",
+		  "run: command: expected an array of strings, got a string" },
+		{ "{" BOOT ", \"run\": {\"command\": [\"ls\", 1]}}",
+		  "run: command: expected a string, got a number" },
+		{ "{" BOOT
+		  ", \"run\": {\"command\": [\"ls\"], \"env\": [\"A\"]}}",
+		  "run: env 'A': write it as NAME=VALUE" },
+		{ "{" BOOT
+		  ", \"run\": {\"command\": [\"ls\"], \"cwd\": \"tmp\"}}",
+		  "run: cwd 'tmp': give an absolute path" },
+		{ "{" BOOT
+		  ", \"run\": {\"command\": [\"ls\"], \"shares\": [\"/a:rel\"]}}",
+		  "run: shares: --share" },
+		{ "{" BOOT
+		  ", \"run\": {\"command\": [\"ls\"], \"user\": \"root\"}}",
+		  "run: user 'root': give UID or UID:GID" },
+		{ "{" BOOT ", \"run\": {\"command\": [\"ls\"], \"tty\": true}}",
+		  "run: unknown key 'tty'" },
+	};
+	char err[300];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = 0;
+		CU_ASSERT_NOT_EQUAL(file(bad[i].text, err), 0);
+		if (strncmp(err, bad[i].want, strlen(bad[i].want))) {
+			fprintf(stderr, "\n%s\n  got  '%s'\n  want '%s'\n",
+				bad[i].text, err, bad[i].want);
+			CU_FAIL("wrong message");
+		}
+	}
+}
+
 /* PUT replaces by id; a failed PUT changes nothing. */
 static void test_drive_replace(void)
 {
@@ -311,6 +398,8 @@ static void test_api_requests(void)
 	CU_ASSERT_EQUAL(
 		req(a, "PUT", "/logger", "{\"level\": \"Warning\"}", &r), 204);
 	CU_ASSERT_EQUAL(req(a, "PUT", "/entropy", "{}", &r), 204);
+	CU_ASSERT_EQUAL(req(a, "PUT", "/run", "{\"command\": [\"true\"]}", &r),
+			204);
 	CU_ASSERT_EQUAL(req(a, "GET", "/vm/config", NULL, &r), 200);
 	CU_ASSERT_PTR_NOT_NULL(r && strstr(r, "\"path_on_host\":\"/r\""));
 	CU_ASSERT_PTR_NOT_NULL(r && strstr(r, "\"host_dev_name\":\"tap0\""));
@@ -390,6 +479,8 @@ static void test_api_requests(void)
 		    "{\"drive_id\": \"root\", \"path_on_host\": \"/r3\"}", &r),
 		400);
 	CU_ASSERT_PTR_NOT_NULL(r && strstr(r, "no drive 'root' in this VM"));
+	CU_ASSERT_EQUAL(req(a, "PUT", "/run", "{\"command\": [\"true\"]}", &r),
+			400);
 	CU_ASSERT_EQUAL(
 		req(a, "PUT", "/drives/root",
 		    "{\"drive_id\": \"root\", \"path_on_host\": \"/r\", \"is_root_device\": true}",
@@ -421,6 +512,8 @@ void suite_api(void)
 		{ "config file: dump reads back", test_file_round_trip },
 		{ "config file: wrong types, unknown keys, nulls",
 		  test_file_errors },
+		{ "config file: run", test_file_run },
+		{ "config file: run errors", test_file_run_errors },
 		{ "drive PUT replaces by id, a failed one changes nothing",
 		  test_drive_replace },
 		{ "the same mistake, the same words", test_same_message },
