@@ -96,6 +96,23 @@ struct bad {
 	const char *text, *want;
 };
 
+/* Each file is refused with a message that starts as want says. */
+static void expect_errors(const struct bad *bad, size_t n)
+{
+	char err[300];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		err[0] = 0;
+		CU_ASSERT_NOT_EQUAL(file(bad[i].text, err), 0);
+		if (strncmp(err, bad[i].want, strlen(bad[i].want))) {
+			fprintf(stderr, "\n%s\n  got  '%s'\n  want '%s'\n",
+				bad[i].text, err, bad[i].want);
+			CU_FAIL("wrong message");
+		}
+	}
+}
+
 static void test_file_errors(void)
 {
 	static const struct bad bad[] = {
@@ -156,18 +173,7 @@ static void test_file_errors(void)
 		{ "{\"boot-source\": {\"kernel_image_path\": \"/k\"",
 		  "not valid JSON: line 1, column " },
 	};
-	char err[300];
-	size_t i;
-
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		err[0] = 0;
-		CU_ASSERT_NOT_EQUAL(file(bad[i].text, err), 0);
-		if (strncmp(err, bad[i].want, strlen(bad[i].want))) {
-			fprintf(stderr, "\n%s\n  got  '%s'\n  want '%s'\n",
-				bad[i].text, err, bad[i].want);
-			CU_FAIL("wrong message");
-		}
-	}
+	expect_errors(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
 /* kiln's own "run": a command, its root, shares and the rest. */
@@ -243,18 +249,7 @@ static void test_file_run_errors(void)
 		{ "{" BOOT ", \"run\": {\"command\": [\"ls\"], \"tty\": true}}",
 		  "run: unknown key 'tty'" },
 	};
-	char err[300];
-	size_t i;
-
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		err[0] = 0;
-		CU_ASSERT_NOT_EQUAL(file(bad[i].text, err), 0);
-		if (strncmp(err, bad[i].want, strlen(bad[i].want))) {
-			fprintf(stderr, "\n%s\n  got  '%s'\n  want '%s'\n",
-				bad[i].text, err, bad[i].want);
-			CU_FAIL("wrong message");
-		}
-	}
+	expect_errors(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
 /* PUT replaces by id; a failed PUT changes nothing. */
