@@ -113,18 +113,7 @@ static int get_machine(struct api *a, char **resp)
 	struct json_out o;
 
 	json_out_init(&o, false);
-	json_out_begin_object(&o);
-	json_out_key(&o, "vcpu_count");
-	json_out_u64(&o, a->cfg->cpus);
-	json_out_key(&o, "mem_size_mib");
-	json_out_u64(&o, a->cfg->mem_size >> 20);
-	json_out_key(&o, "smt");
-	json_out_bool(&o, false);
-	json_out_key(&o, "track_dirty_pages");
-	json_out_bool(&o, a->cfg->track_dirty_pages);
-	json_out_key(&o, "huge_pages");
-	json_out_str(&o, "None");
-	json_out_end_object(&o);
+	cfgjson_machine_out(&o, a->cfg);
 	*resp = json_out_finish(&o, NULL);
 	return *resp ? 200 : 500;
 }

@@ -728,6 +728,22 @@ static void out_str_or_null(struct json_out *o, const char *key, const char *s)
 		json_out_null(o);
 }
 
+void cfgjson_machine_out(struct json_out *o, const struct vm_config *cfg)
+{
+	json_out_begin_object(o);
+	json_out_key(o, "vcpu_count");
+	json_out_u64(o, cfg->cpus);
+	json_out_key(o, "mem_size_mib");
+	json_out_u64(o, cfg->mem_size >> 20);
+	json_out_key(o, "smt");
+	json_out_bool(o, false);
+	json_out_key(o, "track_dirty_pages");
+	json_out_bool(o, cfg->track_dirty_pages);
+	json_out_key(o, "huge_pages");
+	json_out_str(o, "None");
+	json_out_end_object(o);
+}
+
 char *cfgjson_dump(const struct vm_config *cfg, bool pretty)
 {
 	static const char *const lnames[] = { "Off", "Error", "Warning", "Info",
@@ -763,18 +779,7 @@ char *cfgjson_dump(const struct vm_config *cfg, bool pretty)
 	json_out_end_array(&o);
 
 	json_out_key(&o, "machine-config");
-	json_out_begin_object(&o);
-	json_out_key(&o, "vcpu_count");
-	json_out_u64(&o, cfg->cpus);
-	json_out_key(&o, "mem_size_mib");
-	json_out_u64(&o, cfg->mem_size >> 20);
-	json_out_key(&o, "smt");
-	json_out_bool(&o, false);
-	json_out_key(&o, "track_dirty_pages");
-	json_out_bool(&o, cfg->track_dirty_pages);
-	json_out_key(&o, "huge_pages");
-	json_out_str(&o, "None");
-	json_out_end_object(&o);
+	cfgjson_machine_out(&o, cfg);
 
 	json_out_key(&o, "network-interfaces");
 	json_out_begin_array(&o);

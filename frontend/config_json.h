@@ -72,6 +72,9 @@ int cfgjson_file(struct vm_config *cfg, const char *text, size_t len, char *err,
  */
 char *cfgjson_dump(const struct vm_config *cfg, bool pretty);
 
+/* The "machine-config" object (GET /machine-config, and the dump's). */
+void cfgjson_machine_out(struct json_out *o, const struct vm_config *cfg);
+
 /* "Info" -> LOG_INFO + 2 etc. (Firecracker's names, any case); 0 if
  * unknown. */
 int cfgjson_log_level(const char *name);
