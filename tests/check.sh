@@ -105,7 +105,7 @@ own_kernel_found() {
 step "kiln run finds kiln's own kernel after make check" own_kernel_found
 # make sandbox: a kiln command line in the sandbox, its status passed on.
 sandbox_cmd() {
-	KILN=$PWD/kiln tests/e2e/run.sh --cmd 'kiln run -- sh -c "uname -r; exit 7"' \
+	KILN=$PWD/kiln KILN_SANDBOX_TIMEOUT=600 tests/e2e/run.sh --cmd 'kiln run -- sh -c "uname -r; exit 7"' \
 		</dev/null >"$out" 2>&1
 	local rc=$?
 	tail -n 3 "$out"

@@ -79,6 +79,8 @@ cmd)
 	# sandbox has one.
 	[ -d /sandbox-files ] && cp -a /sandbox-files/. /
 	cd /root
+	# For run.sh's watchdog when nobody is at a terminal: L1 is up.
+	grep -q 'kiln\.watch=1' /proc/cmdline && echo KILN-CMD-START
 	setsid cttyhack sh -c "$(cat /e2e/cmd)"
 	rc=$?
 	printf '\nthe command exited with status %s\n' $rc

@@ -232,31 +232,27 @@ APPEND="console=$L1_CONSOLE quiet panic=-1 kiln.job=$JOB ${KILN_E2E_ONLY:+kiln.o
 # The GIC L1 has, which kiln's guests must then see.
 [ "$E2E_ARCH" = aarch64 ] && APPEND="$APPEND kiln.gic=${KILN_E2E_GIC:-3}"
 
-log "booting the nested sandbox (L1 under QEMU TCG) for the $JOB job"
-if [ "$JOB" = demo ] || [ "$JOB" = cmd ]; then
-	# The sandbox's own escape key is Ctrl-] (Ctrl-] x stops it), so that
-	# Ctrl-A, kiln's, reaches kiln. Its console is kept to find kiln's
-	# exit status, which becomes this script's.
-	log "Ctrl-A x quits kiln; Ctrl-] x stops the whole sandbox"
-	set +e
-	"${QEMU[@]}" -echr 29 -append "$APPEND" | tee "$WORK/console"
-	set -e
-	rc=$(tr -d '\r' <"$WORK/console" | sed -En 's/^(kiln|the command) exited with status ([0-9]+)$/\2/p' | tail -n1)
-	[ -n "$rc" ] || die "the sandbox stopped before the command ended"
-	exit "$rc"
-fi
-
 # run_l1 CONSOLE STALL [KERNEL-ARGS]: boots L1 once, its console to
 # CONSOLE. With STALL > 0, an L1 that prints no KILN- line for that long
 # (a case takes far less; a hung guest is killed after 150 s), or that
 # reports a CPU soft-locked up for a minute, is stopped: the emulated L1
 # now and then stalls as a whole (TCG emulating nested SVM), and then
-# nothing inside it can time out. Sets QRC, and STALLED when it stopped L1.
+# nothing inside it can time out. L1 is stopped in any case after
+# L1_LIMIT seconds (KILN_L1_TIMEOUT, 2400 by default). Sets QRC, and
+# STALLED when it stopped L1.
+# cmd_status CONSOLE: the command's exit status the console reports.
+cmd_status() {
+	tr -d '\r' <"$1" | sed -En 's/^(kiln|the command) exited with status ([0-9]+)$/\2/p' | tail -n1
+}
+L1_LIMIT=${KILN_L1_TIMEOUT:-2400}
 run_l1() {
-	local console=$1 stall=$2 extra=${3:-} last=-1 size idle=0 start=$SECONDS qpid
+	local console=$1 stall=$2 extra=${3:-} last=-1 size idle=0 start=$SECONDS qpid check why
 	STALLED=0
+	TIMED_OUT=0
 	"${QEMU[@]}" -append "$APPEND $extra" </dev/null >"$console" 2>&1 &
 	qpid=$!
+	# Someone may be reading: the console as it comes.
+	[ -z "${L1_ECHO:-}" ] || tail -n +1 -f --pid=$qpid "$console" &
 	while kill -0 $qpid 2>/dev/null; do
 		sleep 5
 		# Progress is a line of ours: kernel warnings (soft lockups of a
@@ -268,28 +264,73 @@ run_l1() {
 		else
 			idle=$((idle + 5))
 		fi
-		if { [ "$stall" -gt 0 ] && [ $idle -ge "$stall" ]; } ||
-			[ $((SECONDS - start)) -ge "${KILN_L1_TIMEOUT:-2400}" ]; then
-			log "L1 made no progress for $idle s: stopping it"
-			STALLED=1
-			kill -KILL $qpid 2>/dev/null
+		# Once the cmd job's command runs, it may be silent as it likes.
+		check=$stall
+		[ "$JOB" = cmd ] && [ "$size" -gt 0 ] && check=0
+		why=
+		if [ "$check" -gt 0 ] && [ $idle -ge "$check" ]; then
+			why="L1 made no progress for $idle s"
+		elif [ $((SECONDS - start)) -ge "$L1_LIMIT" ]; then
+			why="L1 ran for its $L1_LIMIT s"
+			TIMED_OUT=1
+		elif [ "$stall" -gt 0 ] && [ $idle -ge 60 ] && tr -d '\r' <"$console" |
+			grep -aqE 'soft lockup - CPU#[0-9]+ stuck for ([6-9][0-9]|[1-9][0-9]{2,})s'; then
+			# A freeze shows sooner as L1's soft-lockup watchdog: a CPU
+			# stuck for a minute does not come back in time to matter.
+			why="L1 soft-locked up (a CPU stuck for a minute or more)"
+		fi
+		# The command's status is in: L1 is about to power off.
+		if [ -z "$why" ] && [ "$JOB" = cmd ] && [ -n "$(cmd_status "$console")" ]; then
+			sleep 5
+			kill -KILL $qpid 2>/dev/null || true
 			break
 		fi
-		# A freeze shows sooner as L1's soft-lockup watchdog: a CPU
-		# stuck for a minute does not come back in time to matter.
-		if [ "$stall" -gt 0 ] && [ $idle -ge 60 ] && tr -d '\r' <"$console" |
-			grep -aqE 'soft lockup - CPU#[0-9]+ stuck for ([6-9][0-9]|[1-9][0-9]{2,})s'; then
-			log "L1 soft-locked up (a CPU stuck for a minute or more): stopping it"
+		if [ -n "$why" ]; then
+			log "$why: stopping it"
 			STALLED=1
-			kill -KILL $qpid 2>/dev/null
+			kill -KILL $qpid 2>/dev/null || true
 			break
 		fi
 	done
 	set +e
 	wait $qpid
 	QRC=$?
+	[ -z "${L1_ECHO:-}" ] || wait
 	set -e
 }
+
+log "booting the nested sandbox (L1 under QEMU TCG) for the $JOB job"
+if [ "$JOB" = cmd ] && ! [ -t 0 ]; then
+	# Nobody at a terminal (CI, a script): L1 runs under the watchdog
+	# below, its console echoed. One that stalls before the command
+	# starts (KILN-CMD-START) or soft-locks up is booted again (three
+	# times in all, KILN_L1_ATTEMPTS); the command itself has
+	# KILN_SANDBOX_TIMEOUT seconds (1800 by default), then fails.
+	L1_ECHO=1
+	L1_LIMIT=${KILN_SANDBOX_TIMEOUT:-1800}
+	APPEND="$APPEND kiln.watch=1"
+	for attempt in $(seq 1 "${KILN_L1_ATTEMPTS:-3}"); do
+		run_l1 "$WORK/console" 300
+		rc=$(cmd_status "$WORK/console")
+		[ -n "$rc" ] && exit "$rc"
+		[ "$STALLED" = 1 ] || die "the sandbox stopped before the command ended (QEMU status $QRC)"
+		[ "$TIMED_OUT" = 0 ] || die "the command did not end in $L1_LIMIT s (KILN_SANDBOX_TIMEOUT)"
+		log "L1 stalled (attempt $attempt): booting it again"
+	done
+	die "L1 stalled $attempt times: the sandbox did not run the command"
+fi
+if [ "$JOB" = demo ] || [ "$JOB" = cmd ]; then
+	# The sandbox's own escape key is Ctrl-] (Ctrl-] x stops it), so that
+	# Ctrl-A, kiln's, reaches kiln. Its console is kept to find kiln's
+	# exit status, which becomes this script's.
+	log "Ctrl-A x quits kiln; Ctrl-] x stops the whole sandbox"
+	set +e
+	"${QEMU[@]}" -echr 29 -append "$APPEND" | tee "$WORK/console"
+	set -e
+	rc=$(cmd_status "$WORK/console")
+	[ -n "$rc" ] || die "the sandbox stopped before the command ended"
+	exit "$rc"
+fi
 
 CONSOLE=$LOGS/l1-console.log
 : >"$CONSOLE"
