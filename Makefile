@@ -55,7 +55,10 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializ
 	-fno-strict-aliasing -D_GNU_SOURCE -MMD -MP \
 	-Ivmm -Ifrontend -Isandbox -Idevices -Idevices/virtio -Iarch/$(ARCH) -I$(GEN)
 LDLIBS_aarch64 := -lfdt
-LDLIBS += $(LDLIBS_$(ARCH)) -lpthread
+# The formats compressed kernels come in (vmm/unpack.c): Debian's
+# decoders rather than ones of kiln's own.
+UNPACK_LIBS := -llzma -lzstd -lz -llz4
+LDLIBS += $(LDLIBS_$(ARCH)) $(UNPACK_LIBS) -lpthread
 ifdef SAN
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 # Sanitizer builds are the test builds: they carry the test hooks.
@@ -82,8 +85,10 @@ KOBJ := $(BUILD)/musl
 # compiler's own search paths.
 MUSL_INC := $(GEN)/musl-include
 KILN_CFLAGS := -isystem $(MUSL_INC)
-MUSL_HDRS := $(if $(filter -lfdt,$(LDLIBS_$(ARCH))),libfdt.h fdt.h libfdt_env.h)
-KILN_LDLIBS := $(patsubst -lfdt,$(shell $(CC) -print-file-name=libfdt.a),$(LDLIBS))
+MUSL_HDRS := $(if $(filter -lfdt,$(LDLIBS_$(ARCH))),libfdt.h fdt.h libfdt_env.h) \
+	lzma.h lzma/version.h zstd.h zlib.h zconf.h lz4.h
+# The libraries' static archives: they need only what musl has.
+KILN_LDLIBS := $(foreach l,$(LDLIBS),$(if $(filter -lpthread,$(l)),$(l),$(shell $(CC) -print-file-name=lib$(l:-l%=%).a)))
 else
 KILN_CC := $(CC)
 KOBJ := $(BUILD)
@@ -124,11 +129,11 @@ $(KOBJ)/vmm/init-blob.o: vmm/init-blob.S $(INIT)
 
 # Links to the kernel's UAPI header directories the compiler uses (and
 # to libfdt's headers where kiln needs them).
-$(MUSL_INC):
+$(MUSL_INC): Makefile
 	@mkdir -p $@.tmp
 	for h in linux/kvm.h asm/kvm.h asm-generic/int-ll64.h video/edid.h $(MUSL_HDRS); do \
 		f=$$(echo "#include <$$h>" | $(CC) -E -H -x c - 2>&1 >/dev/null | grep -m1 "^\. .*/$$h$$" | sed 's/^\. //'); \
-		[ -n "$$f" ] || { echo "no <$$h> for $(ARCH): install linux-libc-dev and libfdt-dev" >&2; exit 1; }; \
+		[ -n "$$f" ] || { echo "no <$$h> for $(ARCH): run tests/deps.sh build" >&2; exit 1; }; \
 		case $$h in \
 		*/*) ln -sfn "$${f%/$$h}/$${h%%/*}" $@.tmp/$${h%%/*} ;; \
 		*) ln -sfn "$$f" $@.tmp/$$h ;; \
@@ -248,7 +253,7 @@ $(FUZZ_BUILD)/vmm/init-blob.o: vmm/init-blob.S $(INIT)
 	$(FUZZ_CC) -c -DINIT_PATH='"$(INIT)"' -o $@ $<
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lpthread
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(UNPACK_LIBS) -lpthread
 
 fuzz-build: $(FUZZ_TARGETS)
 

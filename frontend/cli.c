@@ -60,6 +60,9 @@ const char kiln_run_usage[] =
 	"      --seccomp on|off\n"
 	"                      system call filters for every thread (default on;\n"
 	"                      off is for debugging)\n"
+	"      --kernel-cache on|off\n"
+	"                      decompress a compressed kernel once on the host\n"
+	"                      and keep it (default on); off boots it as given\n"
 	"      --jail DIR [--uid U] [--gid G] [--cgroup PATH[,cpu=PCT][,mem=SIZE]]\n"
 	"                      run in new namespaces with DIR as the root,\n"
 	"                      holding only the VM's files; no capabilities;\n"
@@ -220,6 +223,7 @@ enum {
 	OPT_CONSOLE_LOG,
 	OPT_NO_ACPI,
 	OPT_SECCOMP,
+	OPT_KERNEL_CACHE,
 	OPT_JAIL,
 	OPT_UID,
 	OPT_GID,
@@ -250,6 +254,7 @@ static const struct opt run_opts[] = {
 	{ "console-log", 0, true, OPT_CONSOLE_LOG },
 	{ "no-acpi", 0, false, OPT_NO_ACPI },
 	{ "seccomp", 0, true, OPT_SECCOMP },
+	{ "kernel-cache", 0, true, OPT_KERNEL_CACHE },
 	{ "jail", 0, true, OPT_JAIL },
 	{ "uid", 0, true, OPT_UID },
 	{ "gid", 0, true, OPT_GID },
@@ -531,6 +536,15 @@ enum config_result config_parse_run(struct vm_config *cfg, int argc,
 				return CONFIG_ERROR;
 			}
 			cfg->no_seccomp = !strcmp(val, "off");
+			break;
+		case OPT_KERNEL_CACHE:
+			if (strcmp(val, "on") && strcmp(val, "off")) {
+				set_err(err, errlen,
+					"--kernel-cache '%s': give on or off",
+					val);
+				return CONFIG_ERROR;
+			}
+			cfg->no_kernel_cache = !strcmp(val, "off");
 			break;
 		case OPT_JAIL:
 			rc = set_once(&cfg->jail, val, o->longname, err,

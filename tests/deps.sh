@@ -6,14 +6,16 @@
 #   sandbox-aarch64             the nested Arm sandbox
 set -euo pipefail
 
-build=(gcc make libc6-dev musl-dev linux-libc-dev libfdt-dev pkgconf)
+build=(gcc make libc6-dev musl-dev linux-libc-dev libfdt-dev pkgconf
+	liblzma-dev libzstd-dev zlib1g-dev liblz4-dev)
 test=(libcunit1-dev clang-format clang libclang-rt-14-dev busybox-static cpio
 	xz-utils e2fsprogs passt valgrind curl)
 sandbox=(qemu-system-x86)
 [ "$(uname -m)" = aarch64 ] && sandbox=(qemu-system-arm)
 # Debian's cross toolchain; arm64 libraries from the multiarch archive.
 aarch64=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross musl-dev:arm64
-	libfdt-dev:arm64 libcunit1-dev:arm64 qemu-user-static)
+	libfdt-dev:arm64 libcunit1-dev:arm64 qemu-user-static
+	liblzma-dev:arm64 libzstd-dev:arm64 zlib1g-dev:arm64 liblz4-dev:arm64)
 sandbox_aarch64=(qemu-system-arm)
 
 want=()

@@ -6,15 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <linux/kvm.h>
 
 #include "arch.h"
 #include "arm64.h"
+#include "kcache.h"
 #include "layout.h"
 #include "log.h"
 #include "uart8250.h"
+#include "unpack.h"
 #include "vcpu.h"
 #include "virtio/mmio.h"
 #include "vm.h"
@@ -174,6 +177,9 @@ int arch_probe_kernel(int fd, const char *path, char *err, size_t errlen)
 		return -errno;
 	}
 	n = pread(fd, hdr, sizeof(hdr), 0);
+	/* A compressed Image (Image.gz): looked into when it is loaded. */
+	if (n > 0 && unpack_detect(hdr, n) != UNPACK_NONE)
+		return 0;
 	if (arm64_image_parse(hdr, n > 0 ? (size_t)n : 0, st.st_size, &img, why,
 			      sizeof(why))) {
 		snprintf(err, errlen, "kernel '%s': %s", path, why);
@@ -182,29 +188,22 @@ int arch_probe_kernel(int fd, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-int arch_load_kernel(struct vm *vm, int kernel_fd, int initrd_fd)
+/*
+ * The Image in buf[0..len): placed at the lowest 2 MiB aligned base plus
+ * its text_offset, the DTB in the top 2 MiB block of RAM.
+ */
+static int load_image(struct vm *vm, const uint8_t *buf, size_t len)
 {
-	uint8_t hdr[ARM64_IMAGE_HDR_LEN];
 	struct arm64_image img;
 	struct arch_vm *a = &vm->arch;
 	uint64_t ram_end = vm->mem.region[0].gpa + vm->mem.region[0].size;
-	struct stat st;
 	char why[200];
 	void *dst;
-	int r;
 
-	if (fstat(kernel_fd, &st) < 0)
-		return -errno;
-	r = pread_full(kernel_fd, hdr, sizeof(hdr), 0);
-	if (!r)
-		r = arm64_image_parse(hdr, sizeof(hdr), st.st_size, &img, why,
-				      sizeof(why));
-	if (r) {
-		pr_err("kernel: %s", r == -EINVAL ? why : strerror(-r));
-		return r;
+	if (arm64_image_parse(buf, len, len, &img, why, sizeof(why))) {
+		pr_err("kernel: %s", why);
+		return -EINVAL;
 	}
-	/* The lowest 2 MiB aligned base, then text_offset; the DTB takes the
-	 * top 2 MiB block of RAM. */
 	a->kernel_gpa = vm->mem.region[0].gpa + img.text_offset;
 	a->kernel_end = a->kernel_gpa + img.image_size;
 	a->fdt_gpa = (ram_end - ARM64_FDT_MAX) & ~(ARM64_KERNEL_ALIGN - 1);
@@ -213,17 +212,63 @@ int arch_load_kernel(struct vm *vm, int kernel_fd, int initrd_fd)
 		       (unsigned long long)(img.image_size >> 20));
 		return -ENOMEM;
 	}
-	dst = gpa_to_hva(vm, a->kernel_gpa, st.st_size);
+	dst = gpa_to_hva(vm, a->kernel_gpa, len);
 	if (!dst)
 		return -EFAULT;
-	r = pread_full(kernel_fd, dst, st.st_size, 0);
-	if (r) {
-		pr_err("cannot read the kernel: %s", strerror(-r));
-		return r;
-	}
+	memcpy(dst, buf, len);
 	pr_debug("arm64 Image at 0x%llx, %llu bytes in memory",
 		 (unsigned long long)a->kernel_gpa,
 		 (unsigned long long)img.image_size);
+	return 0;
+}
+
+int arch_load_kernel(struct vm *vm, int kernel_fd, int initrd_fd)
+{
+	struct arch_vm *a = &vm->arch;
+	struct kc_image img;
+	struct stat st;
+	char why[200];
+	uint8_t *file;
+	int r;
+
+	if (fstat(kernel_fd, &st) < 0)
+		return -errno;
+	if (!st.st_size) {
+		pr_err("kernel: the file is empty");
+		return -EINVAL;
+	}
+	file = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, kernel_fd, 0);
+	if (file == MAP_FAILED) {
+		pr_err("cannot read the kernel: %s", strerror(errno));
+		return -errno;
+	}
+	if (unpack_detect(file, st.st_size) == UNPACK_NONE) {
+		r = load_image(vm, file, st.st_size);
+	} else {
+		/*
+		 * An arm64 kernel cannot decompress itself: decompressed
+		 * here (the kernel cache keeps it; --kernel-cache=off only
+		 * keeps it from being kept).
+		 */
+		r = kc_get(NULL, !vm->cfg->no_kernel_cache, file, st.st_size,
+			   "aarch64-Image", file, st.st_size, &img, why,
+			   sizeof(why));
+		if (r) {
+			pr_err("kernel: %s", why);
+		} else {
+			pr_debug(
+				"kernel: %s Image decompressed on the host (%zu MiB%s)",
+				unpack_name(file, st.st_size), img.len >> 20,
+				img.from_cache ? ", cached" :
+				img.stored     ? ", now cached" :
+						 "");
+			r = load_image(vm, img.data, img.len);
+			kc_image_release(&img);
+		}
+	}
+	munmap(file, st.st_size);
+	if (r)
+		return r;
 	if (initrd_fd >= 0 || vm->initrd_extra_len)
 		return vm_load_initrd(vm, initrd_fd, a->kernel_end, a->fdt_gpa,
 				      &a->initrd_gpa, &a->initrd_size);

@@ -24,6 +24,7 @@ struct arch_vm {
 	uint64_t initrd_addr_max; /* highest byte the kernel lets an initrd use */
 
 	bool bzimage;
+	bool kaslr; /* kiln randomised the kernel's addresses (KASLR_FLAG) */
 	uint8_t setup_hdr[0x290 - 0x1f1]; /* the bzImage's setup header */
 	uint32_t setup_hdr_len;
 	uint32_t cmdline_max; /* longest command line the kernel takes */

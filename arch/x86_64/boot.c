@@ -9,14 +9,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <asm/e820.h>
 
 #include "acpi.h"
 #include "boot.h"
+#include "kcache.h"
 #include "layout.h"
 #include "log.h"
+#include "unpack.h"
 #include "virtio/mmio.h"
 #include "vm.h"
 #include "vmlinux.h"
@@ -136,6 +140,8 @@ int bzimage_parse(const uint8_t *buf, size_t buflen, uint64_t file_size,
 	info->cmdline_size = le32(buf + HDR(cmdline_size));
 	info->pref_address = le64(buf + HDR(pref_address));
 	info->init_size = le32(buf + HDR(init_size));
+	info->payload_offset = le32(buf + HDR(payload_offset));
+	info->payload_length = le32(buf + HDR(payload_length));
 	if (info->init_size < info->payload_size)
 		info->init_size = info->payload_size;
 	if (info->kernel_alignment & (info->kernel_alignment - 1)) {
@@ -151,6 +157,44 @@ int bzimage_parse(const uint8_t *buf, size_t buflen, uint64_t file_size,
 		hdr_end = buflen;
 	info->hdr_len = hdr_end - SETUP_HDR_OFFSET;
 	return 0;
+}
+
+int bzimage_payload(const struct bzimage_info *info, uint64_t *off,
+		    uint64_t *len, char *err, size_t errlen)
+{
+	if (!info->payload_length) {
+		snprintf(err, errlen, "the bzImage names no payload");
+		return -ENOEXEC;
+	}
+	if (info->payload_offset > info->payload_size ||
+	    info->payload_length > info->payload_size - info->payload_offset) {
+		snprintf(
+			err, errlen,
+			"the payload (%u bytes at %u) runs past the end of the file",
+			info->payload_length, info->payload_offset);
+		return -ENOEXEC;
+	}
+	*off = info->setup_size + info->payload_offset;
+	*len = info->payload_length;
+	return 0;
+}
+
+bool x86_kaslr_pick(uint64_t lo, uint64_t size, uint64_t top, uint64_t align,
+		    uint64_t r1, uint64_t r2, uint64_t *phys, uint64_t *virt)
+{
+	uint64_t pslots, vslots;
+
+	*phys = lo;
+	*virt = 0;
+	if (!align || (align & (align - 1)) || lo & (align - 1) ||
+	    top < lo + size || lo + size > X86_KERNEL_IMAGE_SIZE ||
+	    size > X86_KERNEL_IMAGE_SIZE)
+		return false;
+	pslots = (top - lo - size) / align + 1;
+	vslots = (X86_KERNEL_IMAGE_SIZE - lo - size) / align + 1;
+	*phys = lo + (r1 % pslots) * align;
+	*virt = (r2 % vslots) * align;
+	return true;
 }
 
 int bzimage_load_addr(const struct bzimage_info *info, uint64_t ram_end,
@@ -314,12 +358,197 @@ int x86_probe_kernel(int fd, const char *path, char *err, size_t errlen)
 	return r;
 }
 
-static int load_bzimage(struct vm *vm, int fd)
+/* Whether the command line (up to a "--") has the word w. */
+static bool cmdline_has(const char *cmdline, const char *w)
+{
+	size_t n = strlen(w);
+	const char *p = cmdline;
+
+	while (p && *p) {
+		size_t len;
+
+		p += strspn(p, " ");
+		len = strcspn(p, " ");
+		if (len == 2 && !strncmp(p, "--", 2))
+			break;
+		if (len == n && !strncmp(p, w, n))
+			return true;
+		p += len;
+	}
+	return false;
+}
+
+/* The ELF image's PT_LOAD segments: lo/hi, the physical range linked. */
+struct vmlinux_img {
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph[ELF_MAX_PHDRS];
+	uint64_t lo, hi, entry;
+};
+
+static int vmlinux_check(const uint8_t *buf, size_t len, struct vmlinux_img *v,
+			 char *why, size_t whylen)
+{
+	unsigned int i;
+	int r;
+
+	r = elf_check_ehdr(buf, len, len, &v->eh, why, whylen);
+	if (r)
+		return r;
+	memcpy(v->ph, buf + v->eh.e_phoff, v->eh.e_phnum * sizeof(Elf64_Phdr));
+	v->lo = UINT64_MAX;
+	v->hi = 0;
+	for (i = 0; i < v->eh.e_phnum; i++) {
+		const Elf64_Phdr *ph = &v->ph[i];
+
+		r = elf_check_phdr(ph, len, why, whylen);
+		if (r)
+			return r;
+		if (ph->p_type != PT_LOAD || !ph->p_memsz)
+			continue;
+		if (ph->p_paddr < v->lo)
+			v->lo = ph->p_paddr;
+		if (ph->p_paddr + ph->p_memsz > v->hi)
+			v->hi = ph->p_paddr + ph->p_memsz;
+	}
+	v->entry = v->eh.e_entry >= X86_START_KERNEL_MAP ?
+			   v->eh.e_entry - X86_START_KERNEL_MAP :
+			   v->eh.e_entry;
+	if (!v->hi || v->lo < X86_HIMEM_START || v->hi - v->lo > KC_MAX_IMAGE ||
+	    v->entry < v->lo || v->entry >= v->hi) {
+		snprintf(
+			why, whylen,
+			"the decompressed kernel's segments or entry are not where a vmlinux has them");
+		return -ENOEXEC;
+	}
+	return 0;
+}
+
+/*
+ * The bzImage's payload, decompressed on the host (from the kernel
+ * cache when it is there, kcache.h), loaded as the kernel's own
+ * decompressor would: at a random physical address and virtual offset
+ * with its relocations applied (KASLR), then entered at startup_64
+ * through the 64-bit boot protocol with the bzImage's setup header.
+ * Returns 0, or an errno with why set: then the bzImage boots as it is.
+ */
+static int load_unpacked(struct vm *vm, const struct bzimage_info *info,
+			 const uint8_t *file, size_t file_len,
+			 uint64_t initrd_room, char *why, size_t whylen)
+{
+	struct arch_vm *a = &vm->arch;
+	uint64_t off, len, size, top, align, phys, virt = 0, rnd[2];
+	struct vmlinux_img *v;
+	struct x86_relocs t;
+	struct kc_image img;
+	bool relocs, kaslr = false;
+	unsigned int i;
+	uint8_t *base;
+	int r;
+
+	r = bzimage_payload(info, &off, &len, why, whylen);
+	if (r)
+		return r;
+	if (unpack_detect(file + off, len) == UNPACK_NONE) {
+		snprintf(why, whylen, "its payload is %s",
+			 unpack_name(file + off, len));
+		return -ENOTSUP;
+	}
+	r = kc_get(NULL, true, file, file_len, "x86_64-vmlinux", file + off,
+		   len, &img, why, whylen);
+	if (r)
+		return r;
+	v = malloc(sizeof(*v));
+	if (!v) {
+		kc_image_release(&img);
+		return -ENOMEM;
+	}
+	r = vmlinux_check(img.data, img.len, v, why, whylen);
+	if (r)
+		goto out;
+	size = v->hi - v->lo;
+	r = x86_relocs_find(img.data, img.len, elf_file_end(img.data, img.len),
+			    &t, why, whylen);
+	relocs = !r;
+	if (!r)
+		r = x86_relocs_apply(&t, NULL, v->lo, size, 0, true, why,
+				     whylen);
+	if (r && r != -ENOENT)
+		goto out;
+	r = 0;
+	/* What the initrd will take at the top of low memory stays free. */
+	top = vm->mem.region[0].size;
+	if (info->initrd_addr_max && info->initrd_addr_max + 1ULL < top)
+		top = info->initrd_addr_max + 1ULL;
+	top = top > initrd_room + 0x1000 ? top - initrd_room - 0x1000 : 0;
+	align = info->kernel_alignment > 0x200000 ? info->kernel_alignment :
+						    0x200000;
+	phys = v->lo;
+	if (info->relocatable && relocs &&
+	    !cmdline_has(vm->cmdline, "nokaslr") &&
+	    getrandom(rnd, sizeof(rnd), 0) == sizeof(rnd))
+		kaslr = x86_kaslr_pick(v->lo, size, top, align, rnd[0], rnd[1],
+				       &phys, &virt);
+	if (phys + size > top) {
+		snprintf(why, whylen, "it does not fit below the initrd");
+		r = -ENOMEM;
+		goto out;
+	}
+	base = gpa_to_hva(vm, phys, size);
+	if (!base) {
+		r = -EFAULT;
+		goto out;
+	}
+	for (i = 0; i < v->eh.e_phnum; i++) {
+		const Elf64_Phdr *ph = &v->ph[i];
+		uint8_t *dst = base + (ph->p_paddr - v->lo);
+
+		if (ph->p_type != PT_LOAD || !ph->p_memsz)
+			continue;
+		memcpy(dst, img.data + ph->p_offset, ph->p_filesz);
+		memset(dst + ph->p_filesz, 0, ph->p_memsz - ph->p_filesz);
+	}
+	if (virt)
+		x86_relocs_apply(&t, base, v->lo, size, virt, false, why,
+				 whylen);
+	a->bzimage = true;
+	a->kaslr = kaslr;
+	a->boot_mode = X86_BOOT_LINUX64;
+	a->entry = phys + (v->entry - v->lo);
+	a->kernel_end = phys + size;
+	pr_debug(
+		"vmlinux (%s, decompressed on the host, %zu MiB%s; %s) at 0x%llx, virtual offset 0x%llx",
+		unpack_name(file + off, len), img.len >> 20,
+		img.from_cache ? ", cached" :
+		img.stored     ? ", now cached" :
+				 "",
+		!info->relocatable ? "not relocatable" :
+		kaslr		   ? "relocatable, KASLR" :
+		!relocs		   ? "relocatable, no relocation table" :
+				     "relocatable, not randomised",
+		(unsigned long long)phys, (unsigned long long)virt);
+out:
+	free(v);
+	kc_image_release(&img);
+	return r;
+}
+
+/* Bytes the initrd will take (rounded as vm_load_initrd does). */
+static uint64_t initrd_room(struct vm *vm, int initrd_fd)
+{
+	struct stat st;
+	uint64_t n = vm->initrd_extra_len;
+
+	if (initrd_fd >= 0 && !fstat(initrd_fd, &st))
+		n += ((uint64_t)st.st_size + 3) & ~3ULL;
+	return (n + 0xfff) & ~0xfffULL;
+}
+
+static int load_bzimage(struct vm *vm, int fd, int initrd_fd)
 {
 	struct arch_vm *a = &vm->arch;
 	uint64_t low_end = vm->mem.region[0].size, load;
 	struct bzimage_info info;
-	uint8_t head[1024];
+	uint8_t head[1024], *file;
 	char why[256];
 	uint64_t size;
 	size_t got;
@@ -339,6 +568,26 @@ static int load_bzimage(struct vm *vm, int fd)
 		pr_err("kernel: %s", why);
 		return r;
 	}
+	a->setup_hdr_len = info.hdr_len;
+	memcpy(a->setup_hdr, head + SETUP_HDR_OFFSET, info.hdr_len);
+	a->cmdline_max = info.version >= 0x0206 ? info.cmdline_size : 255;
+	a->initrd_addr_max = info.initrd_addr_max;
+	file = vm->cfg->no_kernel_cache ?
+		       MAP_FAILED :
+		       mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (file != MAP_FAILED) {
+		r = load_unpacked(vm, &info, file, size,
+				  initrd_room(vm, initrd_fd), why, sizeof(why));
+		munmap(file, size);
+		if (!r)
+			return 0;
+		pr_debug("kernel: booting the bzImage as it is: %s",
+			 r == -ENOEXEC || r == -ENOTSUP || r == -EINVAL ||
+					 r == -EFBIG || r == -ENOMEM ?
+				 why :
+				 strerror(-r));
+	}
+	a->kaslr = false;
 	pr_debug(
 		"bzImage (boot protocol %u.%02u, %srelocatable) at 0x%llx, %u bytes in memory",
 		info.version >> 8, info.version & 0xff,
@@ -357,10 +606,6 @@ static int load_bzimage(struct vm *vm, int fd)
 	/* The 64-bit entry is 0x200 bytes into the protected-mode code. */
 	a->entry = load + 0x200;
 	a->kernel_end = load + info.init_size;
-	a->setup_hdr_len = info.hdr_len;
-	memcpy(a->setup_hdr, head + SETUP_HDR_OFFSET, info.hdr_len);
-	a->cmdline_max = info.version >= 0x0206 ? info.cmdline_size : 255;
-	a->initrd_addr_max = info.initrd_addr_max;
 	return 0;
 }
 
@@ -460,8 +705,9 @@ int x86_load_kernel(struct vm *vm, int kernel_fd, int initrd_fd)
 	int r;
 
 	n = pread(kernel_fd, magic, sizeof(magic), 0);
-	r = is_elf(magic, n > 0 ? n : 0) ? load_elf(vm, kernel_fd) :
-					   load_bzimage(vm, kernel_fd);
+	r = is_elf(magic, n > 0 ? n : 0) ?
+		    load_elf(vm, kernel_fd) :
+		    load_bzimage(vm, kernel_fd, initrd_fd);
 	if (r)
 		return r;
 	if (initrd_fd >= 0 || vm->initrd_extra_len) {
@@ -566,6 +812,11 @@ static int setup_zero_page(struct vm *vm, const struct boot_e820_entry *e820,
 		bp->hdr.cmdline_size = a->cmdline_max;
 	}
 	bp->hdr.type_of_loader = LOADER_TYPE_UNDEFINED;
+	/* The kernel randomises its memory regions only when told. */
+	if (a->kaslr)
+		bp->hdr.loadflags |= KASLR_FLAG;
+	else
+		bp->hdr.loadflags &= ~KASLR_FLAG;
 	bp->hdr.loadflags |= CAN_USE_HEAP;
 	bp->hdr.heap_end_ptr = 0xfe00;
 	bp->hdr.vid_mode = 0xffff; /* "normal" */

@@ -24,6 +24,8 @@ struct bzimage_info {
 	uint64_t setup_size; /* boot sector + real-mode setup, in the file */
 	uint64_t payload_size; /* the protected-mode kernel, in the file */
 	uint32_t hdr_len; /* bytes of setup header from offset 0x1f1 */
+	uint32_t payload_offset; /* the compressed kernel, from setup_size */
+	uint32_t payload_length;
 };
 
 #define BZIMAGE_MIN_VERSION 0x020c /* 2.12: 64-bit entry, xloadflags */
@@ -34,6 +36,24 @@ struct bzimage_info {
  */
 int bzimage_parse(const uint8_t *buf, size_t buflen, uint64_t file_size,
 		  struct bzimage_info *info, char *err, size_t errlen);
+
+/*
+ * The compressed kernel inside the bzImage (payload_offset and
+ * payload_length, checked against the file): 0 with *off (from the
+ * file's start) and *len, or -ENOEXEC with err saying why.
+ */
+int bzimage_payload(const struct bzimage_info *info, uint64_t *off,
+		    uint64_t *len, char *err, size_t errlen);
+
+/*
+ * KASLR as the kernel's decompressor does it, for a kernel of size bytes
+ * linked at physical lo: a physical load address in [lo, top - size] and
+ * a virtual offset in [0, 1 GiB - lo - size], both multiples of align,
+ * chosen by the random numbers r1 and r2. Returns false (and *phys = lo,
+ * *virt = 0) when no range is left.
+ */
+bool x86_kaslr_pick(uint64_t lo, uint64_t size, uint64_t top, uint64_t align,
+		    uint64_t r1, uint64_t r2, uint64_t *phys, uint64_t *virt);
 
 /*
  * Where the protected-mode kernel goes in guest RAM that is usable up to

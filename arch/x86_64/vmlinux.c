@@ -124,3 +124,137 @@ bool elf_note_find(const uint8_t *notes, size_t len, const char *name,
 	}
 	return false;
 }
+
+uint64_t elf_file_end(const uint8_t *buf, size_t len)
+{
+	uint64_t end, e;
+	Elf64_Ehdr eh;
+	unsigned int i;
+
+	if (len < sizeof(eh))
+		return len;
+	memcpy(&eh, buf, sizeof(eh));
+	end = sizeof(eh);
+	e = eh.e_phoff + (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr);
+	if (eh.e_phoff <= len && e <= len && e > end)
+		end = e;
+	e = eh.e_shoff + (uint64_t)eh.e_shnum * eh.e_shentsize;
+	if (eh.e_shoff <= len && e <= len && e > end)
+		end = e;
+	for (i = 0; i < eh.e_phnum && eh.e_phoff <= len &&
+		    (len - eh.e_phoff) / sizeof(Elf64_Phdr) > i;
+	     i++) {
+		Elf64_Phdr ph;
+
+		memcpy(&ph, buf + eh.e_phoff + i * sizeof(ph), sizeof(ph));
+		e = ph.p_offset + ph.p_filesz;
+		if (ph.p_offset <= len && e <= len && e > end)
+			end = e;
+	}
+	return end;
+}
+
+static uint32_t rd32(const uint8_t *buf, size_t off)
+{
+	uint32_t v;
+
+	memcpy(&v, buf + off, 4);
+	return v;
+}
+
+int x86_relocs_find(const uint8_t *buf, size_t len, uint64_t elf_end,
+		    struct x86_relocs *t, char *err, size_t errlen)
+{
+	size_t pos, *counts[3] = { &t->n32, &t->ninv, &t->n64 };
+	unsigned int i;
+
+	memset(t, 0, sizeof(*t));
+	if (elf_end >= len)
+		return -ENOENT;
+	if ((len - elf_end) % 4 || len - elf_end < 12) {
+		snprintf(
+			err, errlen,
+			"%llu bytes after the ELF image are not a relocation table",
+			(unsigned long long)(len - elf_end));
+		return -ENOEXEC;
+	}
+	/* From the last entry back: three runs, each ended by a zero. */
+	pos = len - 4;
+	for (i = 0; i < 3; i++) {
+		while (pos > elf_end && rd32(buf, pos)) {
+			(*counts[i])++;
+			pos -= 4;
+		}
+		if (rd32(buf, pos) || (i < 2 && pos == elf_end)) {
+			snprintf(
+				err, errlen,
+				"the relocation table after the ELF image is malformed");
+			return -ENOEXEC;
+		}
+		if (i < 2)
+			pos -= 4;
+	}
+	if (pos != elf_end) {
+		snprintf(
+			err, errlen,
+			"the relocation table does not start where the ELF image ends");
+		return -ENOEXEC;
+	}
+	t->buf = buf;
+	t->start = elf_end;
+	return 0;
+}
+
+/* The field an entry names, as an offset into the image, or -1. */
+static int64_t reloc_field(uint32_t entry, uint64_t lo, uint64_t size,
+			   unsigned int width)
+{
+	uint64_t va = (uint64_t)(int64_t)(int32_t)entry, pa;
+
+	if (va < X86_START_KERNEL_MAP)
+		return -1;
+	pa = va - X86_START_KERNEL_MAP;
+	if (pa < lo || pa - lo > size || size - (pa - lo) < width)
+		return -1;
+	return pa - lo;
+}
+
+int x86_relocs_apply(const struct x86_relocs *t, uint8_t *img, uint64_t lo,
+		     uint64_t size, uint64_t delta, bool check_only, char *err,
+		     size_t errlen)
+{
+	static const char *const kinds[3] = { "64-bit", "inverse 32-bit",
+					      "32-bit" };
+	size_t n[3] = { t->n64, t->ninv, t->n32 }, off = t->start + 4, i;
+	unsigned int k;
+
+	for (k = 0; k < 3; k++, off += 4) {
+		for (i = 0; i < n[k]; i++, off += 4) {
+			uint32_t e = rd32(t->buf, off);
+			int64_t f = reloc_field(e, lo, size, k ? 4 : 8);
+			uint64_t v64;
+			uint32_t v32;
+
+			if (f < 0) {
+				snprintf(
+					err, errlen,
+					"a %s relocation (0x%08x) is outside the kernel",
+					kinds[k], e);
+				return -ENOEXEC;
+			}
+			if (check_only)
+				continue;
+			if (k == 0) {
+				memcpy(&v64, img + f, 8);
+				v64 += delta;
+				memcpy(img + f, &v64, 8);
+			} else {
+				memcpy(&v32, img + f, 4);
+				v32 = k == 1 ? v32 - (uint32_t)delta :
+					       v32 + (uint32_t)delta;
+				memcpy(img + f, &v32, 4);
+			}
+		}
+	}
+	return 0;
+}

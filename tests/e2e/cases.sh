@@ -49,7 +49,7 @@ matches() { # NAME GLOBS: does NAME match one of the comma-separated globs?
 # the ELF/PVH entry, the e820 hole, ACPI, the stock kernel's modules, and
 # those needing the sanitizer build's hooks or the x86 hostile program).
 if [ -z "${KILN_E2E_CASES:-}" ] && [ "$(uname -m)" = aarch64 ]; then
-	KILN_E2E_CASES="boot-bzimage,smp-2,sigterm,poweroff-reboot,demo-shell,guest-clock,virtio-*,net-tap,net-two-nics,run-*,seccomp-threads,jail,jail-cgroup,hostile,api-*,bad-*,no-kvm-device,not-kvm-device"
+	KILN_E2E_CASES="boot-bzimage,smp-2,sigterm,poweroff-reboot,demo-shell,guest-clock,virtio-*,net-tap,net-two-nics,run-*,seccomp-threads,jail,jail-cgroup,hostile,api-*,bad-*,no-kvm-device,not-kvm-device,boot-image-gz"
 fi
 
 # NAME: should this case run? KILN_E2E_CASES: the cases of this arch,
@@ -155,22 +155,33 @@ if want boot-vmlinux; then
 fi
 
 # --- a kernel built without CONFIG_RELOCATABLE (kiln's own, as tinyconfig
-# makes it) runs where it was linked ---
+# makes it) runs where it was linked: decompressed on the host, and with
+# --kernel-cache=off through its own decompressor ---
 if [ -n "${GKERNEL:-}" ] && want boot-nonreloc; then
 	# The setup header's relocatable_kernel byte (0x234) must say no, or
 	# this case tests nothing.
 	reloc=$(od -An -tu1 -j 564 -N 1 "$GKERNEL" | tr -d ' ')
-	kiln_run boot-nonreloc -v -v --kernel "$GKERNEL" --initrd "$GUEST_INITRD" \
-		--append "$APPEND_BASE kt=boot"
-	at=$(grep -o 'not relocatable) at 0x[0-9a-f]*' "$LOGDIR/boot-nonreloc.err" | sed 's/.* at //')
+	bad=
+	for how in on off; do
+		kiln_run boot-nonreloc-$how -v -v --kernel-cache=$how --kernel "$GKERNEL" \
+			--initrd "$GUEST_INITRD" --append "$APPEND_BASE kt=boot"
+		at=$(grep -o 'not relocatable) at 0x[0-9a-f]*' "$LOGDIR/boot-nonreloc-$how.err" | sed 's/.* at //')
+		path=bzImage
+		grep -q 'decompressed on the host' "$LOGDIR/boot-nonreloc-$how.err" && path=host
+		if [ $RC -ne 0 ] || ! out boot-nonreloc-$how | grep -q '^KILN-GUEST-DONE'; then
+			bad="$bad; --kernel-cache=$how: status $RC, the guest did not run its /init to the end"
+		elif [ "$at" != 0x1000000 ]; then
+			bad="$bad; --kernel-cache=$how: loaded at '$at', want 0x1000000 (where it was linked)"
+		elif [ "$how:$path" != on:host ] && [ "$how:$path" != off:bzImage ]; then
+			bad="$bad; --kernel-cache=$how: booted through the $path path"
+		fi
+	done
 	if [ "$reloc" != 0 ]; then
 		result boot-nonreloc 1 "kiln's guest kernel is relocatable (header byte $reloc): build it without CONFIG_RELOCATABLE"
-	elif [ $RC -ne 0 ] || ! out boot-nonreloc | grep -q '^KILN-GUEST-DONE'; then
-		result boot-nonreloc 1 "status $RC, the guest did not run its /init to the end"
-	elif [ "$at" != 0x1000000 ]; then
-		result boot-nonreloc 1 "loaded at '$at', want 0x1000000 (where it was linked)"
+	elif [ -n "$bad" ]; then
+		result boot-nonreloc 1 "${bad#; }"
 	else
-		result boot-nonreloc 0 "non-relocatable bzImage loaded at $at, ran /init"
+		result boot-nonreloc 0 "non-relocatable bzImage at 0x1000000 where it was linked, decompressed on the host and by itself; ran /init"
 	fi
 fi
 
@@ -737,6 +748,9 @@ if want acpi-debian && [ -c /dev/net/tun ]; then
 		result acpi-debian 0 "Debian's kernel and modules: /dev/vda read, eth0 pings the TAP"
 	fi
 fi
+
+# --- the kernel cache and KASLR (cases-boot.sh) ---
+. "$(dirname "$0")/cases-boot.sh"
 
 # --- kiln run -- CMD (kiln's guest kernel) ---
 if [ -n "${GKERNEL:-}" ]; then

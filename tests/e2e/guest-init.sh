@@ -57,6 +57,11 @@ devices)
 		echo "KILN-GUEST-VDA missing"
 	fi
 	;;
+kaslr)
+	# Where the kernel's text is (KASLR moves it), as root may see it.
+	echo 0 >/proc/sys/kernel/kptr_restrict
+	echo "KILN-GUEST-TEXT $(grep -m1 ' _text$' /proc/kallsyms | cut -d' ' -f1)"
+	;;
 poweroff)
 	echo "KILN-GUEST-POWERING-OFF"
 	poweroff -f

@@ -4,6 +4,8 @@
 # it), runs the job named on the command line
 # (kiln.job=test|demo|bench) and powers off.
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+# root's home, as a login would give it: kiln keeps its kernel cache there.
+export HOME=/root
 # Move off the initramfs onto a tmpfs first: pivot_root (which passt's
 # sandbox uses) does not work with rootfs as the root.
 if [ ! -e /.on-tmpfs ]; then

@@ -50,6 +50,7 @@ int main(void)
 	suite_http();
 	suite_lifecycle();
 	suite_api();
+	suite_unpack();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_tests_failed();

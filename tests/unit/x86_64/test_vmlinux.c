@@ -238,6 +238,131 @@ static void test_read_file(void)
 	free(k);
 }
 
+/* --- The relocation table after the image (KASLR) ----------------------- */
+
+#define KMAP 0xffffffff80000000ULL
+
+/*
+ * A vmlinux whose one segment (linked at 16 MiB, kernel map) holds a
+ * 64-bit pointer at +0x10, a 32-bit one at +0x20 and an inverse one at
+ * +0x30, then the table naming them: 0, 64-bit, 0, inverse, 0, 32-bit.
+ */
+struct rimage {
+	struct image im;
+	uint32_t table[6];
+};
+
+static void make_rimage(struct rimage *r)
+{
+	uint64_t p64 = KMAP + 0x1000040;
+	uint32_t p32 = 0x81000050, inv = 0x7effffb0;
+
+	make_image(&r->im);
+	r->im.ph[0].p_vaddr = KMAP + 0x1000000;
+	/* To the struct's end: the table follows the image's last byte. */
+	r->im.ph[0].p_filesz = sizeof(r->im) - offsetof(struct image, code);
+	r->im.ph[0].p_memsz = r->im.ph[0].p_filesz;
+	memcpy(r->im.code + 0x10, &p64, 8);
+	memcpy(r->im.code + 0x20, &p32, 4);
+	memcpy(r->im.code + 0x30, &inv, 4);
+	r->table[0] = 0;
+	r->table[1] = (uint32_t)(KMAP + 0x1000010);
+	r->table[2] = 0;
+	r->table[3] = (uint32_t)(KMAP + 0x1000030);
+	r->table[4] = 0;
+	r->table[5] = (uint32_t)(KMAP + 0x1000020);
+}
+
+static int rfind(const struct rimage *r, size_t len, struct x86_relocs *t)
+{
+	char err[256] = "";
+	int rc = x86_relocs_find((const uint8_t *)r, len,
+				 elf_file_end((const uint8_t *)r, len), t, err,
+				 sizeof(err));
+
+	if (rc && rc != -ENOENT)
+		CU_ASSERT(err[0] != 0);
+	return rc;
+}
+
+static void test_relocs_find(void)
+{
+	struct x86_relocs t;
+	struct rimage r;
+
+	make_rimage(&r);
+	CU_ASSERT_EQUAL(elf_file_end((uint8_t *)&r.im, sizeof(r.im)),
+			sizeof(r.im));
+	CU_ASSERT_EQUAL(rfind(&r, sizeof(r), &t), 0);
+	CU_ASSERT_EQUAL(t.n64, 1);
+	CU_ASSERT_EQUAL(t.ninv, 1);
+	CU_ASSERT_EQUAL(t.n32, 1);
+	CU_ASSERT_EQUAL(t.start, sizeof(r.im));
+	/* Nothing after the image: no table, not an error. */
+	CU_ASSERT_EQUAL(rfind(&r, sizeof(r.im), &t), -ENOENT);
+	/* Not a multiple of 4, too short, no leading zero, a missing run. */
+	CU_ASSERT_EQUAL(rfind(&r, sizeof(r) - 2, &t), -ENOEXEC);
+	CU_ASSERT_EQUAL(rfind(&r, sizeof(r.im) + 8, &t), -ENOEXEC);
+	r.table[0] = 7;
+	CU_ASSERT_EQUAL(rfind(&r, sizeof(r), &t), -ENOEXEC);
+	make_rimage(&r);
+	r.table[2] = 5;
+	r.table[4] = 5;
+	CU_ASSERT_EQUAL(rfind(&r, sizeof(r), &t), -ENOEXEC);
+	/* Empty runs are fine: three zeros. */
+	memset(r.table, 0, 12);
+	CU_ASSERT_EQUAL(rfind(&r, sizeof(r.im) + 12, &t), 0);
+	CU_ASSERT_EQUAL(t.n64 + t.ninv + t.n32, 0);
+}
+
+static void test_relocs_apply(void)
+{
+	uint64_t delta = 0x2a00000, p64;
+	uint32_t p32, inv;
+	struct x86_relocs t;
+	struct rimage r;
+	uint8_t img[64];
+	char err[256];
+
+	make_rimage(&r);
+	CU_ASSERT_EQUAL_FATAL(rfind(&r, sizeof(r), &t), 0);
+	memcpy(img, r.im.code, sizeof(img));
+	/* The segment is 64 bytes linked at 16 MiB: fields inside it. */
+	CU_ASSERT_EQUAL(x86_relocs_apply(&t, NULL, 0x1000000, sizeof(img),
+					 delta, true, err, sizeof(err)),
+			0);
+	CU_ASSERT_EQUAL(x86_relocs_apply(&t, img, 0x1000000, sizeof(img), delta,
+					 false, err, sizeof(err)),
+			0);
+	memcpy(&p64, img + 0x10, 8);
+	memcpy(&p32, img + 0x20, 4);
+	memcpy(&inv, img + 0x30, 4);
+	CU_ASSERT_EQUAL(p64, KMAP + 0x1000040 + delta);
+	CU_ASSERT_EQUAL(p32, 0x81000050 + (uint32_t)delta);
+	CU_ASSERT_EQUAL(inv, 0x7effffb0 - (uint32_t)delta);
+
+	/* A field past the image, one straddling its end, one below it. */
+	r.table[1] = (uint32_t)(KMAP + 0x1000040);
+	CU_ASSERT_EQUAL(rfind(&r, sizeof(r), &t), 0);
+	CU_ASSERT_EQUAL(x86_relocs_apply(&t, NULL, 0x1000000, sizeof(img),
+					 delta, true, err, sizeof(err)),
+			-ENOEXEC);
+	CU_ASSERT(strstr(err, "64-bit") != NULL);
+	make_rimage(&r);
+	r.table[5] = (uint32_t)(KMAP + 0x100003e);
+	CU_ASSERT_EQUAL(rfind(&r, sizeof(r), &t), 0);
+	CU_ASSERT_EQUAL(x86_relocs_apply(&t, NULL, 0x1000000, sizeof(img),
+					 delta, true, err, sizeof(err)),
+			-ENOEXEC);
+	make_rimage(&r);
+	r.table[3] = 0x00fffff0; /* not a kernel-map address at all */
+	CU_ASSERT_EQUAL(rfind(&r, sizeof(r), &t), 0);
+	CU_ASSERT_EQUAL(x86_relocs_apply(&t, NULL, 0x1000000, sizeof(img),
+					 delta, true, err, sizeof(err)),
+			-ENOEXEC);
+	CU_ASSERT(strstr(err, "inverse") != NULL);
+}
+
 void suite_vmlinux(void)
 {
 	static const CU_TestInfo tests[] = {
@@ -246,6 +371,9 @@ void suite_vmlinux(void)
 		{ "segments", test_segments },
 		{ "notes", test_notes },
 		{ "reading a file", test_read_file },
+		{ "relocation table found or refused", test_relocs_find },
+		{ "relocations applied, out-of-range refused",
+		  test_relocs_apply },
 		CU_TEST_INFO_NULL,
 	};
 	unit_add_suite("vmlinux reader", tests);

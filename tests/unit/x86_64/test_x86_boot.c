@@ -128,6 +128,70 @@ static void test_bzimage_rejects(void)
 	CU_ASSERT_EQUAL(parse_err(b, sizeof(b), 8 << 20, err), -EINVAL);
 }
 
+static void test_bzimage_payload(void)
+{
+	struct bzimage_info info;
+	uint64_t off, len;
+	uint8_t b[1024];
+	char err[256];
+
+	make_header(b);
+	put32(b, HDR(payload_offset), 0x2cc);
+	put32(b, HDR(payload_length), 0x7bf000);
+	CU_ASSERT_EQUAL_FATAL(parse(b, &info, err), 0);
+	CU_ASSERT_EQUAL(bzimage_payload(&info, &off, &len, err, 256), 0);
+	CU_ASSERT_EQUAL(off, 40 * 512 + 0x2cc);
+	CU_ASSERT_EQUAL(len, 0x7bf000);
+	/* Past the end of the file, zero, and a sum that wraps. */
+	put32(b, HDR(payload_length), (8 << 20) - 40 * 512 - 0x2cc + 1);
+	CU_ASSERT_EQUAL(parse(b, &info, err), 0);
+	CU_ASSERT_EQUAL(bzimage_payload(&info, &off, &len, err, 256), -ENOEXEC);
+	CU_ASSERT(strstr(err, "past the end") != NULL);
+	put32(b, HDR(payload_length), 0);
+	CU_ASSERT_EQUAL(parse(b, &info, err), 0);
+	CU_ASSERT_EQUAL(bzimage_payload(&info, &off, &len, err, 256), -ENOEXEC);
+	put32(b, HDR(payload_offset), 0xfffffff0);
+	put32(b, HDR(payload_length), 0x20);
+	CU_ASSERT_EQUAL(parse(b, &info, err), 0);
+	CU_ASSERT_EQUAL(bzimage_payload(&info, &off, &len, err, 256), -ENOEXEC);
+	put32(b, HDR(payload_offset), 0x10);
+	put32(b, HDR(payload_length), 0xfffffff8);
+	CU_ASSERT_EQUAL(parse(b, &info, err), 0);
+	CU_ASSERT_EQUAL(bzimage_payload(&info, &off, &len, err, 256), -ENOEXEC);
+}
+
+static void test_kaslr_pick(void)
+{
+	const uint64_t lo = 0x1000000, size = 58 << 20, al = 0x200000;
+	uint64_t phys, virt, r;
+	bool moved = false;
+
+	for (r = 0; r < 2000; r += 7) {
+		CU_ASSERT_FATAL(x86_kaslr_pick(
+			lo, size, 256 << 20, al, r * 0x9e3779b97f4a7c15ULL,
+			r * 0xc2b2ae3d27d4eb4fULL, &phys, &virt));
+		/* Aligned, inside RAM below the top, inside the 1 GiB map. */
+		CU_ASSERT(phys >= lo && phys + size <= 256 << 20);
+		CU_ASSERT(!(phys & (al - 1)) && !(virt & (al - 1)));
+		CU_ASSERT(lo + virt + size <= 1ULL << 30);
+		moved |= phys != lo && virt != 0;
+	}
+	CU_ASSERT(moved);
+	/* The top slot is reachable, and no room means the link address. */
+	CU_ASSERT(x86_kaslr_pick(lo, size, lo + size + al, al, 1, 0, &phys,
+				 &virt));
+	CU_ASSERT_EQUAL(phys, lo + al);
+	CU_ASSERT_FALSE(x86_kaslr_pick(lo, size, lo + size - 1, al, 1, 1, &phys,
+				       &virt));
+	CU_ASSERT_EQUAL(phys, lo);
+	CU_ASSERT_EQUAL(virt, 0);
+	/* A bad alignment, or a kernel bigger than the kernel map. */
+	CU_ASSERT_FALSE(x86_kaslr_pick(lo, size, 1ULL << 32, 0x300000, 1, 1,
+				       &phys, &virt));
+	CU_ASSERT_FALSE(x86_kaslr_pick(lo, 1ULL << 30, 1ULL << 32, al, 1, 1,
+				       &phys, &virt));
+}
+
 static uint64_t e820_sum(const struct boot_e820_entry *e, int n, uint32_t type)
 {
 	uint64_t s = 0;
@@ -286,6 +350,8 @@ void suite_x86_boot(void)
 		{ "bzImage header valid", test_bzimage_valid },
 		{ "bzImage header rejected", test_bzimage_rejects },
 		{ "bzImage load address", test_bzimage_load_addr },
+		{ "bzImage payload bounds", test_bzimage_payload },
+		{ "KASLR slots", test_kaslr_pick },
 		{ "e820 256M", test_e820_small },
 		{ "e820 3G", test_e820_at_hole },
 		{ "e820 across the MMIO hole", test_e820_across_hole },
