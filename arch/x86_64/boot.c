@@ -378,15 +378,8 @@ static bool cmdline_has(const char *cmdline, const char *w)
 	return false;
 }
 
-/* The ELF image's PT_LOAD segments: lo/hi, the physical range linked. */
-struct vmlinux_img {
-	Elf64_Ehdr eh;
-	Elf64_Phdr ph[ELF_MAX_PHDRS];
-	uint64_t lo, hi, entry;
-};
-
-static int vmlinux_check(const uint8_t *buf, size_t len, struct vmlinux_img *v,
-			 char *why, size_t whylen)
+int x86_vmlinux_check(const uint8_t *buf, size_t len, struct vmlinux_img *v,
+		      char *why, size_t whylen)
 {
 	unsigned int i;
 	int r;
@@ -423,6 +416,35 @@ static int vmlinux_check(const uint8_t *buf, size_t len, struct vmlinux_img *v,
 	return 0;
 }
 
+int x86_vmlinux_relocs(const uint8_t *buf, size_t len,
+		       const struct vmlinux_img *v, struct x86_relocs *t,
+		       char *why, size_t whylen)
+{
+	int r = x86_relocs_find(buf, len, elf_file_end(buf, len), t, why,
+				whylen);
+
+	if (!r)
+		r = x86_relocs_apply(t, NULL, v->lo, v->hi - v->lo, 0, true,
+				     why, whylen);
+	return r;
+}
+
+void x86_vmlinux_place(const uint8_t *buf, const struct vmlinux_img *v,
+		       uint8_t *base)
+{
+	unsigned int i;
+
+	for (i = 0; i < v->eh.e_phnum; i++) {
+		const Elf64_Phdr *ph = &v->ph[i];
+		uint8_t *dst = base + (ph->p_paddr - v->lo);
+
+		if (ph->p_type != PT_LOAD || !ph->p_memsz)
+			continue;
+		memcpy(dst, buf + ph->p_offset, ph->p_filesz);
+		memset(dst + ph->p_filesz, 0, ph->p_memsz - ph->p_filesz);
+	}
+}
+
 /*
  * The bzImage's payload, decompressed on the host (from the kernel
  * cache when it is there, kcache.h), loaded as the kernel's own
@@ -441,7 +463,6 @@ static int load_unpacked(struct vm *vm, const struct bzimage_info *info,
 	struct x86_relocs t;
 	struct kc_image img;
 	bool relocs, kaslr = false;
-	unsigned int i;
 	uint8_t *base;
 	int r;
 
@@ -462,16 +483,12 @@ static int load_unpacked(struct vm *vm, const struct bzimage_info *info,
 		kc_image_release(&img);
 		return -ENOMEM;
 	}
-	r = vmlinux_check(img.data, img.len, v, why, whylen);
+	r = x86_vmlinux_check(img.data, img.len, v, why, whylen);
 	if (r)
 		goto out;
 	size = v->hi - v->lo;
-	r = x86_relocs_find(img.data, img.len, elf_file_end(img.data, img.len),
-			    &t, why, whylen);
+	r = x86_vmlinux_relocs(img.data, img.len, v, &t, why, whylen);
 	relocs = !r;
-	if (!r)
-		r = x86_relocs_apply(&t, NULL, v->lo, size, 0, true, why,
-				     whylen);
 	if (r && r != -ENOENT)
 		goto out;
 	r = 0;
@@ -498,15 +515,7 @@ static int load_unpacked(struct vm *vm, const struct bzimage_info *info,
 		r = -EFAULT;
 		goto out;
 	}
-	for (i = 0; i < v->eh.e_phnum; i++) {
-		const Elf64_Phdr *ph = &v->ph[i];
-		uint8_t *dst = base + (ph->p_paddr - v->lo);
-
-		if (ph->p_type != PT_LOAD || !ph->p_memsz)
-			continue;
-		memcpy(dst, img.data + ph->p_offset, ph->p_filesz);
-		memset(dst + ph->p_filesz, 0, ph->p_memsz - ph->p_filesz);
-	}
+	x86_vmlinux_place(img.data, v, base);
 	if (virt)
 		x86_relocs_apply(&t, base, v->lo, size, virt, false, why,
 				 whylen);

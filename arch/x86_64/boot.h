@@ -8,6 +8,8 @@
 #include <asm/bootparam.h>
 #include <linux/kvm.h>
 
+#include "vmlinux.h"
+
 struct vm;
 
 /* What kiln needs from a bzImage's setup header, validated. */
@@ -54,6 +56,34 @@ int bzimage_payload(const struct bzimage_info *info, uint64_t *off,
  */
 bool x86_kaslr_pick(uint64_t lo, uint64_t size, uint64_t top, uint64_t align,
 		    uint64_t r1, uint64_t r2, uint64_t *phys, uint64_t *virt);
+
+/* A decompressed vmlinux: its headers and the physical range linked. */
+struct vmlinux_img {
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph[ELF_MAX_PHDRS];
+	uint64_t lo, hi; /* the PT_LOAD segments' physical range */
+	uint64_t entry; /* startup_64, physical */
+};
+
+/*
+ * Checks the vmlinux decompressed from a bzImage in buf[0..len): an
+ * x86_64 ELF executable whose segments lie above 1 MiB, its entry among
+ * them. 0, or -ENOEXEC with why set.
+ */
+int x86_vmlinux_check(const uint8_t *buf, size_t len, struct vmlinux_img *v,
+		      char *why, size_t whylen);
+
+/*
+ * Its relocation table (vmlinux.h), every entry checked against the
+ * segments: 0, -ENOENT when there is none, -ENOEXEC with why set.
+ */
+int x86_vmlinux_relocs(const uint8_t *buf, size_t len,
+		       const struct vmlinux_img *v, struct x86_relocs *t,
+		       char *why, size_t whylen);
+
+/* Copies the segments to base, where physical v->lo lands (hi - lo bytes). */
+void x86_vmlinux_place(const uint8_t *buf, const struct vmlinux_img *v,
+		       uint8_t *base);
 
 /*
  * Where the protected-mode kernel goes in guest RAM that is usable up to
