@@ -158,15 +158,19 @@ static bool good_id(const char *id, size_t max)
 int cfgjson_boot_source(struct vm_config *cfg, const struct json_node *o,
 			char *err, size_t errlen)
 {
+	/* kernel_cache is kiln's: false boots the kernel as given. */
 	static const char *const keys[] = { "kernel_image_path", "boot_args",
-					    "initrd_path", NULL };
+					    "initrd_path", "kernel_cache",
+					    NULL };
 	static const char sec[] = "boot-source";
 	const char *kernel, *args, *initrd;
+	bool cache = true;
 
 	if (check_object(sec, o, keys, err, errlen) ||
 	    get_str(sec, o, "kernel_image_path", true, &kernel, err, errlen) ||
 	    get_str(sec, o, "boot_args", false, &args, err, errlen) ||
-	    get_str(sec, o, "initrd_path", false, &initrd, err, errlen))
+	    get_str(sec, o, "initrd_path", false, &initrd, err, errlen) ||
+	    get_bool(sec, o, "kernel_cache", false, &cache, err, errlen))
 		return -EINVAL;
 	if (!*kernel) {
 		set_err(err, errlen, "%s: kernel_image_path is empty", sec);
@@ -182,6 +186,7 @@ int cfgjson_boot_source(struct vm_config *cfg, const struct json_node *o,
 	/* Firecracker's boot_args replace the default command line. */
 	cfg->cmdline = args;
 	cfg->initrd = initrd;
+	cfg->no_kernel_cache = !cache;
 	return 0;
 }
 
@@ -759,6 +764,8 @@ char *cfgjson_dump(const struct vm_config *cfg, bool pretty)
 	out_str_or_null(&o, "kernel_image_path", cfg->kernel);
 	out_str_or_null(&o, "initrd_path", cfg->initrd);
 	out_str_or_null(&o, "boot_args", cfg->cmdline);
+	json_out_key(&o, "kernel_cache");
+	json_out_bool(&o, !cfg->no_kernel_cache);
 	json_out_end_object(&o);
 
 	json_out_key(&o, "drives");

@@ -27,7 +27,7 @@ static void test_file_every_field(void)
 	CU_ASSERT_EQUAL_FATAL(
 		file("{\"boot-source\": {\"kernel_image_path\": \"/k\", "
 		     "\"boot_args\": \"console=ttyS0 reboot=k\", "
-		     "\"initrd_path\": \"/i\"},"
+		     "\"initrd_path\": \"/i\", \"kernel_cache\": false},"
 		     "\"machine-config\": {\"vcpu_count\": 2, \"mem_size_mib\": 512,"
 		     " \"smt\": false, \"track_dirty_pages\": true,"
 		     " \"cpu_template\": \"None\", \"huge_pages\": \"None\"},"
@@ -49,6 +49,7 @@ static void test_file_every_field(void)
 	CU_ASSERT_STRING_EQUAL(cfg.kernel, "/k");
 	CU_ASSERT_STRING_EQUAL(cfg.cmdline, "console=ttyS0 reboot=k");
 	CU_ASSERT_STRING_EQUAL(cfg.initrd, "/i");
+	CU_ASSERT_TRUE(cfg.no_kernel_cache);
 	CU_ASSERT_EQUAL(cfg.cpus, 2);
 	CU_ASSERT_EQUAL(cfg.mem_size, 512ULL << 20);
 	CU_ASSERT_TRUE(cfg.track_dirty_pages);
@@ -126,6 +127,8 @@ static void test_file_errors(void)
 		  "boot-source: kernel_image_path is missing" },
 		{ "{\"boot-source\": {\"kernel_image_path\": \"/k\", \"x\": 1}}",
 		  "boot-source: unknown key 'x'" },
+		{ "{\"boot-source\": {\"kernel_image_path\": \"/k\", \"kernel_cache\": \"off\"}}",
+		  "boot-source: kernel_cache: expected true or false, got a string" },
 		{ "{" BOOT ", \"machine-config\": {\"vcpu_count\": \"2\"}}",
 		  "machine-config: vcpu_count: expected a whole number, got a string" },
 		{ "{" BOOT ", \"machine-config\": {\"vcpu_count\": 1.5}}",
