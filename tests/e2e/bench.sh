@@ -18,6 +18,19 @@ run_kiln() { # APPEND
 		--mem ${MEM}M --append "$1 kiln.boottimer"
 }
 
+# The kernel cache cold (emptied before each boot), and off (the bzImage
+# decompresses itself, as it does under QEMU).
+run_kiln_cold() { # APPEND
+	rm -rf "$W/kc-cold"
+	KILN_CACHE=$W/kc-cold exec "$KILN" run --kernel "$KERNEL" \
+		--initrd "$GUEST_INITRD" --mem ${MEM}M --append "$1"
+}
+
+run_kiln_nocache() { # APPEND
+	exec "$KILN" run --kernel-cache=off --kernel "$KERNEL" \
+		--initrd "$GUEST_INITRD" --mem ${MEM}M --append "$1"
+}
+
 # The same guest through Firecracker's API: the socket open all along.
 run_kiln_api() { # APPEND
 	cat >"$W/api.json" <<EOT
@@ -122,10 +135,12 @@ SELF=$(readlink -f "$0")
 mkdir -p "$W"
 rm -f "$W"/*.t
 
+# kiln's kernel cache warmed once: the plain kiln rows are warm boots.
+(run_kiln 'quiet kt=boot') >/dev/null 2>&1 </dev/null
 i=1
 while [ $i -le "$N" ]; do
 	echo "KILN-BENCH-STEP boot $i"
-	for m in kiln qemu; do
+	for m in kiln qemu kiln_cold kiln_nocache; do
 		timeto KILN-GUEST-INIT --log "$W/$m-$i.log" -- \
 			sh -c "KILN_BENCH_SOURCE=1 . '$SELF'; run_$m 'quiet kt=boot'" \
 			2>>"$W/$m.t" </dev/null
@@ -141,6 +156,19 @@ stats() {
 		      m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
 		      printf "%.0f %.0f %.0f\n", m, v[1], v[NR] }'
 }
+
+# The VMM's share of a boot: wall time to the guest's init minus the
+# guest's own uptime at init (what the guest kernel spent), per run.
+for m in kiln qemu kiln_cold kiln_nocache; do
+	i=1
+	while [ $i -le "$N" ]; do
+		wall=$(sed -n "${i}s/.*marker_ms=\([0-9.]*\).*/\1/p" "$W/$m.t")
+		up=$(tr -d '\r' <"$W/$m-$i.log" | sed -n 's/^KILN-GUEST-INIT uptime=\([0-9.]*\).*/\1/p' | head -n1)
+		[ -n "$wall" ] && [ -n "$up" ] &&
+			awk -v w="$wall" -v u="$up" 'BEGIN { printf "share_ms=%.1f\n", w - u * 1000 }'
+		i=$((i + 1))
+	done >"$W/$m-share.t"
+done
 
 # The boot timer's line in each kiln boot log, in ms.
 for f in "$W"/kiln-[0-9]*.log; do
@@ -225,7 +253,17 @@ echo "KILN-BENCH metric                            kiln (median [min-max])      
 set -- $(stats "$W/kiln-bt.t" bt_ms)
 bt="$1 $2 $3"
 row "start to guest init, boot timer" ms $bt - - - "not the same hook: see the serial row"
-row "start to guest init, serial ($N runs)" ms "$k_init" "$k_min" "$k_max" "$q_init" "$q_min" "$q_max"
+row "start to guest init, serial ($N runs)" ms "$k_init" "$k_min" "$k_max" "$q_init" "$q_min" "$q_max" "kiln: kernel cache warm"
+set -- $(stats "$W/kiln_cold.t" marker_ms)
+row "start to guest init, cold kernel cache" ms "$1" "$2" "$3" "$q_init" "$q_min" "$q_max"
+set -- $(stats "$W/kiln_nocache.t" marker_ms)
+row "start to guest init, --kernel-cache=off" ms "$1" "$2" "$3" "$q_init" "$q_min" "$q_max"
+set -- $(stats "$W/qemu-share.t" share_ms)
+qs1=$1 qs2=$2 qs3=$3
+set -- $(stats "$W/kiln-share.t" share_ms)
+row "VMM's share of boot (wall - guest uptime)" ms "$1" "$2" "$3" "$qs1" "$qs2" "$qs3" "kiln: warm cache"
+set -- $(stats "$W/kiln_nocache-share.t" share_ms)
+row "VMM's share, --kernel-cache=off" ms "$1" "$2" "$3" "$qs1" "$qs2" "$qs3"
 row "start to exit, guest runs true" ms "$k_tot" "$kt_min" "$kt_max" "$q_tot" "$qt_min" "$qt_max"
 set -- $(stats "$W/kiln-bt.t" runcpu_ms)
 row "CPU before the first KVM_RUN" ms "$1" "$2" "$3" - - - "no such hook in QEMU"
