@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -432,6 +433,40 @@ static void test_cache_corrupt(void)
 	free_kfile(&k);
 }
 
+/* Kilns starting at once: each gets the kernel, one whole entry stays. */
+static void test_cache_concurrent(void)
+{
+	char *dir = cache_dir();
+	struct kc_image img;
+	struct kfile k;
+	pid_t pids[4];
+	unsigned int i;
+	int st, ok = 0;
+
+	make_kfile(&k, 1 << 18, 5);
+	for (i = 0; i < 4; i++) {
+		pids[i] = fork();
+		CU_ASSERT_FATAL(pids[i] >= 0);
+		if (!pids[i]) {
+			int r = get(dir, true, &k, &img);
+
+			_exit(!r && same(&img, &k) ? 0 : 1);
+		}
+	}
+	for (i = 0; i < 4; i++)
+		if (waitpid(pids[i], &st, 0) == pids[i] && WIFEXITED(st) &&
+		    !WEXITSTATUS(st))
+			ok++;
+	CU_ASSERT_EQUAL(ok, 4);
+	CU_ASSERT_EQUAL(nr_entries(dir), 1);
+	CU_ASSERT_EQUAL_FATAL(get(dir, true, &k, &img), 0);
+	CU_ASSERT(same(&img, &k) && img.from_cache);
+	kc_image_release(&img);
+	rm_dir(dir);
+	free(dir);
+	free_kfile(&k);
+}
+
 static void test_cache_unusable(void)
 {
 	struct kc_image img;
@@ -525,6 +560,7 @@ void suite_unpack(void)
 		{ "cache cold, warm, off", test_cache_hit },
 		{ "cache entry corrupt or truncated: replaced",
 		  test_cache_corrupt },
+		{ "cache written by several at once", test_cache_concurrent },
 		{ "cache directory unusable", test_cache_unusable },
 		{ "cache size bound (least recently used)", test_cache_bound },
 		{ "cache directory from the environment", test_default_dir },
