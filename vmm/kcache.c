@@ -168,6 +168,11 @@ static int lookup(const char *path, size_t src_len, struct kc_hash src,
 		close(fd);
 		return -EBADMSG;
 	}
+	/* What another user put there is not booted (nor removed). */
+	if (st.st_uid != geteuid()) {
+		close(fd);
+		return -EPERM;
+	}
 	if ((uint64_t)st.st_size < sizeof(h) ||
 	    (uint64_t)st.st_size > KC_MAX_IMAGE + sizeof(h)) {
 		close(fd);
@@ -367,8 +372,11 @@ int kc_get(const char *dir, bool use_cache, const uint8_t *src, size_t src_len,
 				path);
 			unlink(path);
 		} else if (r != -ENOENT) {
-			pr_debug("kernel cache: cannot read %s: %s", path,
+			pr_debug("kernel cache: cannot use %s: %s", path,
 				 strerror(-r));
+			/* Not ours to replace: decoded in memory. */
+			free(path);
+			path = NULL;
 		}
 	}
 	r = unpack(unpack_detect(in, len), in, len, KC_MAX_IMAGE, &out, &outlen,

@@ -11,7 +11,8 @@
  * else $HOME/.cache/kiln/kernels; one file per kernel, named by a hash of
  * the kernel file's whole content and what is kept of it. Each entry
  * carries a checksum of its data, checked on every use: a corrupt or
- * truncated entry is replaced, never booted. Entries are written to a
+ * truncated entry is replaced, never booted; one owned by another user
+ * is neither booted nor replaced. Entries are written to a
  * temporary file and renamed into place, so kilns starting at once see
  * either no entry or a whole one. The directory is kept under a size
  * bound (KILN_KERNEL_CACHE_MAX bytes, 1 GiB by default), the least

@@ -340,6 +340,14 @@ static void test_cache_hit(void)
 	CU_ASSERT(same(&img, &k));
 	CU_ASSERT(img.from_cache && !img.stored);
 	kc_image_release(&img);
+	/* Another user's entry (as root, where it can be made): neither
+	 * booted nor replaced. */
+	if (!chown(e, 65534, 65534)) {
+		CU_ASSERT_EQUAL_FATAL(get(dir, true, &k, &img), 0);
+		CU_ASSERT(same(&img, &k) && !img.from_cache && !img.stored);
+		kc_image_release(&img);
+		CU_ASSERT(!stat(e, &st) && st.st_uid == 65534);
+	}
 	/* Not using the cache: decoded, nothing read or written. */
 	rm_dir(dir);
 	CU_ASSERT_EQUAL_FATAL(get(dir, false, &k, &img), 0);
