@@ -555,7 +555,8 @@ if [ -n "${GKERNEL:-}" ] && [ -c /dev/net/tun ] && command -v tcpxfer >/dev/null
 		to_sum=$(sha256sum "$W/to-guest" | cut -d' ' -f1)
 		tcpxfer recv 5002 "$W/from-guest" >"$LOGDIR/net-tap.recv" 2>&1 &
 		rpid=$!
-		"$KILN" run --kernel "$GKERNEL" --initrd "$GUEST_INITRD" --mem 512M \
+		# -v: a guest that resets mid-transfer says so in net-tap.err.
+		"$KILN" run -v --kernel "$GKERNEL" --initrd "$GUEST_INITRD" --mem 512M \
 			--net tap=ktap0 --append "$APPEND_BASE kt=net-tap" </dev/null \
 			>"$LOGDIR/net-tap.out" 2>"$LOGDIR/net-tap.err" &
 		kpid=$!
