@@ -96,10 +96,13 @@ int net_rx_deliver(struct virtio_net *n)
 	while (off < n->rx_len) {
 		size_t put;
 
-		r = virtq_pop(q, &n->chain);
+		/* A frame spread over a whole queue of tiny buffers: the
+		 * guest's buffers are unusable (checked before taking one,
+		 * so that none is lost). */
+		r = used == NET_QUEUE_SIZE ? -EINVAL : virtq_pop(q, &n->chain);
 		if (r == 0 && virtq_enable_notify(q))
 			continue;
-		if (r == 0 || used == NET_QUEUE_SIZE) {
+		if (r == 0) {
 			/* Not enough room yet: give the buffers back. */
 			q->last_avail -= used;
 			return 0;
@@ -110,7 +113,8 @@ int net_rx_deliver(struct virtio_net *n)
 			/* Unusable buffer: complete it empty, drop the frame. */
 			for (i = 0; i < used; i++)
 				virtq_push(q, heads[i], 0);
-			virtq_push(q, n->chain.head, 0);
+			if (used < NET_QUEUE_SIZE)
+				virtq_push(q, n->chain.head, 0);
 			n->rx_dropped++;
 			virtio_dev_complete(&n->vdev, RXQ);
 			return -1;
