@@ -14,13 +14,18 @@ struct device *device_find(struct device_list *l, const char *name)
 	return NULL;
 }
 
+void device_id_name(char *buf, const char *prefix, const char *id)
+{
+	snprintf(buf, DEVICE_NAME_MAX, "%s-%s", prefix, id);
+}
+
 struct device *device_add(struct device_list *l, const char *kind,
 			  const char *name, const struct device_ops *ops,
 			  void *dev, struct virtio_dev *virtio)
 {
 	struct device *d;
 	unsigned int i, same = 0;
-	char gen[32];
+	char gen[DEVICE_NAME_MAX];
 
 	if (l->nr == DEVICE_MAX)
 		return NULL;

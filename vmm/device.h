@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "metrics.h"
+
 /*
  * The VM's devices, one list: each is registered once, in creation order;
  * virtio-mmio windows and interrupt lines are given in that order, and
@@ -13,6 +15,8 @@
  */
 
 struct virtio_dev;
+
+#define DEVICE_NAME_MAX 72
 
 struct device_ops {
 	/* Back to power-on state (a guest reset is the transport's). */
@@ -24,10 +28,14 @@ struct device_ops {
 	void (*resume)(void *dev);
 	/* Releases the device: its transport first, then the model. */
 	void (*destroy)(void *dev);
+	/* Its counters, one emit each (NULL: none). */
+	void (*metrics)(void *dev, metric_emit_fn emit, void *ctx);
 };
 
 struct device {
-	char name[32]; /* unique: "virtio-blk0", "rootfs", ... */
+	/* Unique: "virtio-blk0", "drive-rootfs" (a drive's id has up to 63
+	 * characters), ... */
+	char name[DEVICE_NAME_MAX];
 	const char *kind; /* "virtio-blk", "virtio-net", ... */
 	const struct device_ops *ops;
 	void *dev; /* the model */
@@ -56,6 +64,12 @@ struct device_list {
 struct device *device_add(struct device_list *l, const char *kind,
 			  const char *name, const struct device_ops *ops,
 			  void *dev, struct virtio_dev *virtio);
+/*
+ * The device name of a drive or NIC given an id by the configuration
+ * ("drive-ID", "iface-ID": the API finds them by it), into buf.
+ */
+void device_id_name(char *buf, const char *prefix, const char *id);
+
 /* The device called name, or NULL. */
 struct device *device_find(struct device_list *l, const char *name);
 

@@ -42,7 +42,7 @@ static const char *exit_name(uint32_t reason)
 	}
 }
 
-enum vcpu_action vcpu_handle_exit(struct vcpu *vcpu, struct kvm_run *run)
+static enum vcpu_action handle_exit(struct vcpu *vcpu, struct kvm_run *run)
 {
 	struct vm *vm = vcpu->vm;
 
@@ -123,6 +123,26 @@ enum vcpu_action vcpu_handle_exit(struct vcpu *vcpu, struct kvm_run *run)
 		return r;
 	}
 	}
+}
+
+enum vcpu_action vcpu_handle_exit(struct vcpu *vcpu, struct kvm_run *run)
+{
+	struct vcpu_metrics *m = &vcpu->vm->vcpu_metrics;
+	enum vcpu_action a;
+
+	if (run->exit_reason == KVM_EXIT_IO)
+		metric_add(run->io.direction == KVM_EXIT_IO_OUT ?
+				   &m->exit_io_out :
+				   &m->exit_io_in,
+			   1);
+	else if (run->exit_reason == KVM_EXIT_MMIO)
+		metric_add(run->mmio.is_write ? &m->exit_mmio_write :
+						&m->exit_mmio_read,
+			   1);
+	a = handle_exit(vcpu, run);
+	if (a == VCPU_FAIL)
+		metric_add(&m->failures, 1);
+	return a;
 }
 
 int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id)

@@ -332,7 +332,7 @@ int vm_state_check(enum vm_state from, enum vm_state to, char *err,
 static int open_disks(struct vm *vm, char *err, size_t errlen)
 {
 	unsigned int i, pass;
-	char name[32];
+	char name[DEVICE_NAME_MAX];
 
 	/* The root device first: it is /dev/vda. */
 	for (pass = 0; pass < 2; pass++)
@@ -348,7 +348,7 @@ static int open_disks(struct vm *vm, char *err, size_t errlen)
 				return -EINVAL;
 			/* Found by its id again (the API's PATCH). */
 			if (d->id)
-				snprintf(name, sizeof(name), "drive-%s", d->id);
+				device_id_name(name, "drive", d->id);
 			if (vm_add_device(vm, "virtio-blk", d->id ? name : NULL,
 					  &virtio_blk_device_ops, b,
 					  &b->vdev)) {
@@ -362,6 +362,7 @@ static int open_disks(struct vm *vm, char *err, size_t errlen)
 /* Opens every NIC's backend (TAP, or passt started). */
 static int open_nics(struct vm *vm, char *err, size_t errlen)
 {
+	char name[DEVICE_NAME_MAX];
 	unsigned int i;
 
 	for (i = 0; i < vm->cfg->nr_nics; i++) {
@@ -378,7 +379,9 @@ static int open_nics(struct vm *vm, char *err, size_t errlen)
 			    virtio_net_new_tap(vm, s->ifname, mac, err, errlen);
 		if (!n)
 			return -EINVAL;
-		if (vm_add_device(vm, "virtio-net", NULL,
+		if (s->id[0])
+			device_id_name(name, "iface", s->id);
+		if (vm_add_device(vm, "virtio-net", s->id[0] ? name : NULL,
 				  &virtio_net_device_ops, n, &n->vdev)) {
 			snprintf(err, errlen, "too many devices");
 			return -ENOSPC;
@@ -390,10 +393,10 @@ static int open_nics(struct vm *vm, char *err, size_t errlen)
 int vm_drive_replace(struct vm *vm, const char *id, const char *path, char *err,
 		     size_t errlen)
 {
-	char name[40];
+	char name[DEVICE_NAME_MAX];
 	struct device *d;
 
-	snprintf(name, sizeof(name), "drive-%s", id);
+	device_id_name(name, "drive", id);
 	d = device_find(&vm->devs, name);
 	if (!d) {
 		set_err(err, errlen, "drives: no drive '%s' in this VM", id);

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "device.h"
 #include "memory.h"
+#include "metrics.h"
 
 #define VM_MAX_MEM_REGIONS GUEST_MEM_MAX_REGIONS
 #define VM_MAX_VIRTIO 32
@@ -58,6 +59,7 @@ struct vm {
 
 	unsigned int nr_vcpus;
 	struct vcpu *vcpus;
+	struct vcpu_metrics vcpu_metrics;
 
 	char *cmdline;
 	/* kiln's own initramfs, appended after the user's initrd (if any). */

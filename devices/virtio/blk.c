@@ -155,7 +155,7 @@ static int do_discard(struct virtio_blk *b, struct virtq_chain *c, bool zeroes)
 
 uint32_t virtio_blk_request(struct virtio_blk *b, struct virtq_chain *c)
 {
-	struct virtio_blk_outhdr hdr;
+	struct virtio_blk_outhdr hdr = { 0 };
 	uint32_t data = 0;
 	uint8_t status;
 
@@ -198,6 +198,23 @@ uint32_t virtio_blk_request(struct virtio_blk *b, struct virtq_chain *c)
 		break;
 	}
 out:
+	if (status == VIRTIO_BLK_S_OK) {
+		if (hdr.type == VIRTIO_BLK_T_IN) {
+			metric_add(&b->read_count, 1);
+			metric_add(&b->read_bytes, data);
+		} else if (hdr.type == VIRTIO_BLK_T_OUT) {
+			metric_add(&b->write_count, 1);
+			metric_add(&b->write_bytes, c->out_len - sizeof(hdr));
+		} else if (hdr.type == VIRTIO_BLK_T_FLUSH) {
+			metric_add(&b->flush_count, 1);
+		}
+	} else {
+		metric_add(status == VIRTIO_BLK_S_IOERR &&
+					   c->out_len >= sizeof(hdr) ?
+				   &b->io_errors :
+				   &b->invalid_reqs_count,
+			   1);
+	}
 	buf_to_iov(c->in, c->n_in, c->in_len - 1, &status, 1);
 	return data + 1;
 }
@@ -370,4 +387,17 @@ void virtio_blk_free(struct virtio_blk *b)
 	free(b);
 }
 
-VIRTIO_DEVICE_OPS(virtio_blk);
+static void virtio_blk_metrics(void *dev, metric_emit_fn emit, void *ctx)
+{
+	struct virtio_blk *b = dev;
+
+	emit(ctx, "read_count", &b->read_count);
+	emit(ctx, "write_count", &b->write_count);
+	emit(ctx, "flush_count", &b->flush_count);
+	emit(ctx, "read_bytes", &b->read_bytes);
+	emit(ctx, "write_bytes", &b->write_bytes);
+	emit(ctx, "invalid_reqs_count", &b->invalid_reqs_count);
+	emit(ctx, "io_errors", &b->io_errors);
+}
+
+VIRTIO_DEVICE_OPS_METRICS(virtio_blk);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <linux/virtio_blk.h>
 
+#include "metrics.h"
 #include "virtio.h"
 
 #define BLK_QUEUE_SIZE 256
@@ -22,6 +23,10 @@ struct virtio_blk {
 	char id[VIRTIO_BLK_ID_BYTES];
 	struct virtio_blk_config cfg;
 	struct virtq_chain chain; /* scratch for the I/O thread */
+	/* Requests that ended well, by kind; refused or failed ones. */
+	struct metric read_count, write_count, flush_count;
+	struct metric read_bytes, write_bytes;
+	struct metric invalid_reqs_count, io_errors;
 };
 
 /*

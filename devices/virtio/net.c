@@ -115,7 +115,7 @@ int net_rx_deliver(struct virtio_net *n)
 				virtq_push(q, heads[i], 0);
 			if (used < NET_QUEUE_SIZE)
 				virtq_push(q, n->chain.head, 0);
-			n->rx_dropped++;
+			metric_add(&n->rx_dropped, 1);
 			virtio_dev_complete(&n->vdev, RXQ);
 			return -1;
 		}
@@ -140,6 +140,8 @@ int net_rx_deliver(struct virtio_net *n)
 	for (i = 0; i < used; i++)
 		virtq_push(q, heads[i], lens[i]);
 	virtio_dev_complete(&n->vdev, RXQ);
+	metric_add(&n->rx_packets_count, 1);
+	metric_add(&n->rx_bytes_count, n->rx_len - NET_HDR_LEN);
 	return 1;
 }
 
@@ -238,7 +240,7 @@ static void net_tx(struct virtio_net *n)
 			any = true;
 			if (r < 0 || len < NET_HDR_LEN + 14 ||
 			    len > NET_HDR_LEN + NET_MAX_FRAME) {
-				n->tx_dropped++;
+				metric_add(&n->tx_dropped, 1);
 				virtq_push(q, n->chain.head, 0);
 				continue;
 			}
@@ -260,8 +262,13 @@ static void net_tx(struct virtio_net *n)
 						 MSG_NOSIGNAL);
 				}
 			}
-			if (w < 0)
-				n->tx_dropped++;
+			if (w < 0) {
+				metric_add(&n->tx_dropped, 1);
+			} else {
+				metric_add(&n->tx_packets_count, 1);
+				metric_add(&n->tx_bytes_count,
+					   len - NET_HDR_LEN);
+			}
 			virtq_push(q, n->chain.head, 0);
 		}
 		if (r == -EIO)
@@ -497,4 +504,16 @@ void virtio_net_free(struct virtio_net *n)
 	free(n);
 }
 
-VIRTIO_DEVICE_OPS(virtio_net);
+static void virtio_net_metrics(void *dev, metric_emit_fn emit, void *ctx)
+{
+	struct virtio_net *n = dev;
+
+	emit(ctx, "rx_packets_count", &n->rx_packets_count);
+	emit(ctx, "rx_bytes_count", &n->rx_bytes_count);
+	emit(ctx, "rx_dropped", &n->rx_dropped);
+	emit(ctx, "tx_packets_count", &n->tx_packets_count);
+	emit(ctx, "tx_bytes_count", &n->tx_bytes_count);
+	emit(ctx, "tx_dropped", &n->tx_dropped);
+}
+
+VIRTIO_DEVICE_OPS_METRICS(virtio_net);

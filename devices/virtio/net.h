@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <linux/virtio_net.h>
 
+#include "metrics.h"
 #include "virtio.h"
 
 /*
@@ -61,7 +62,11 @@ struct virtio_net {
 	uint32_t stream_off, stream_len;
 
 	uint8_t tx[4 + NET_MAX_FRAME];
-	uint64_t tx_dropped, rx_dropped;
+	/* Frames through, and frames dropped (the guest's buffers were
+	 * unusable, or the backend refused). */
+	struct metric rx_packets_count, rx_bytes_count;
+	struct metric tx_packets_count, tx_bytes_count;
+	struct metric tx_dropped, rx_dropped;
 	struct virtq_chain chain;
 };
 

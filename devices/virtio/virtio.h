@@ -139,16 +139,25 @@ void virtio_dev_kick(struct virtio_dev *d, unsigned int q);
  * its virtio device, then calls NAME_free(). For a model struct NAME with
  * its struct virtio_dev in a member called vdev.
  */
+#define VIRTIO_DEVICE_DESTROY(NAME)           \
+	static void NAME##_destroy(void *dev) \
+	{                                     \
+		struct NAME *m = dev;         \
+                                              \
+		virtio_dev_fini(&m->vdev);    \
+		NAME##_free(m);               \
+	}
 #define VIRTIO_DEVICE_OPS(NAME)                       \
-	static void NAME##_destroy(void *dev)         \
-	{                                             \
-		struct NAME *m = dev;                 \
-                                                      \
-		virtio_dev_fini(&m->vdev);            \
-		NAME##_free(m);                       \
-	}                                             \
+	VIRTIO_DEVICE_DESTROY(NAME)                   \
 	const struct device_ops NAME##_device_ops = { \
 		.destroy = NAME##_destroy,            \
+	}
+/* ... and its counters, from NAME##_metrics(dev, emit, ctx). */
+#define VIRTIO_DEVICE_OPS_METRICS(NAME)               \
+	VIRTIO_DEVICE_DESTROY(NAME)                   \
+	const struct device_ops NAME##_device_ops = { \
+		.destroy = NAME##_destroy,            \
+		.metrics = NAME##_metrics,            \
 	}
 
 #endif

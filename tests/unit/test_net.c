@@ -191,7 +191,7 @@ static void test_rx_without_mergeable(void)
 	CU_ASSERT_EQUAL(net_rx_deliver(n), -1);
 	CU_ASSERT_EQUAL(u->idx, 1);
 	CU_ASSERT_EQUAL(u->ring[0].len, 0);
-	CU_ASSERT_EQUAL(n->rx_dropped, 1);
+	CU_ASSERT_EQUAL(n->rx_dropped.v, 1);
 	stage(n, 1514);
 	CU_ASSERT_EQUAL(net_rx_deliver(n), 1);
 	CU_ASSERT_EQUAL(u->ring[1].len, 1526);
