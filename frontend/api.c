@@ -142,6 +142,15 @@ static int apply_logger(struct api *a, char *err, size_t errlen)
 	return 0;
 }
 
+/* PUT /metrics (and the config file's): the file is opened now. */
+static int apply_metrics(struct api *a, char *err, size_t errlen)
+{
+	/* The fuzzer's, and an API without a session: nothing opened. */
+	if (a->no_start || !a->s || !a->cfg->metrics_path)
+		return 0;
+	return metrics_open(&a->s->metrics, a->cfg->metrics_path, err, errlen);
+}
+
 int api_start_vm(struct api *a, char *err, size_t errlen)
 {
 	struct session *s = a->s;
@@ -219,8 +228,17 @@ static int do_action(struct api *a, const struct json_node *root, char *err,
 		return r;
 	}
 	if (!strcmp(t->str, "FlushMetrics")) {
-		set_err(err, errlen, "FlushMetrics: no metrics are configured");
-		return -EINVAL;
+		int fr;
+
+		if (!a->s || a->s->metrics.fd < 0) {
+			set_err(err, errlen,
+				"FlushMetrics: no metrics are configured: PUT /metrics first");
+			return -EINVAL;
+		}
+		fr = metrics_flush(a->s);
+		if (fr)
+			set_err(err, errlen, "FlushMetrics: %s", strerror(-fr));
+		return fr;
 	}
 	set_err(err, errlen,
 		"actions: action_type '%s': give InstanceStart, SendCtrlAltDel or FlushMetrics",
@@ -316,6 +334,7 @@ enum route {
 	R_VM,
 	R_VM_CONFIG,
 	R_LOGGER,
+	R_METRICS,
 	R_ENTROPY,
 	R_VERSION,
 	R_RUN,
@@ -334,6 +353,7 @@ static enum route route_of(const char *path, const char **id)
 		{ "/vm", R_VM },
 		{ "/vm/config", R_VM_CONFIG },
 		{ "/logger", R_LOGGER },
+		{ "/metrics", R_METRICS },
 		{ "/entropy", R_ENTROPY },
 		{ "/version", R_VERSION },
 		{ "/run", R_RUN },
@@ -351,8 +371,24 @@ static enum route route_of(const char *path, const char **id)
 	return R_NONE;
 }
 
+static int handle(struct api *a, const char *method, const char *path,
+		  const char *body, size_t len, char **resp);
+
 int api_handle(struct api *a, const char *method, const char *path,
 	       const char *body, size_t len, char **resp)
+{
+	int status = handle(a, method, path, body, len, resp);
+
+	if (a->s) {
+		metric_add(&a->s->metrics.api_requests, 1);
+		if (status >= 400)
+			metric_add(&a->s->metrics.api_errors, 1);
+	}
+	return status;
+}
+
+static int handle(struct api *a, const char *method, const char *path,
+		  const char *body, size_t len, char **resp)
 {
 	bool get = !strcmp(method, "GET"), put = !strcmp(method, "PUT"),
 	     patch = !strcmp(method, "PATCH");
@@ -412,7 +448,8 @@ int api_handle(struct api *a, const char *method, const char *path,
 	/* Pre-boot only, as with Firecracker. */
 	if (started &&
 	    (rt == R_BOOT || rt == R_MACHINE || (rt == R_DRIVE && !patch) ||
-	     rt == R_NET || rt == R_LOGGER || rt == R_ENTROPY || rt == R_RUN)) {
+	     rt == R_NET || rt == R_LOGGER || rt == R_METRICS ||
+	     rt == R_ENTROPY || rt == R_RUN)) {
 		snprintf(err, sizeof(err),
 			 "%s %s: not allowed after the VM started (state %s)",
 			 method, path, vm_state_name(state_of(a)));
@@ -444,6 +481,11 @@ int api_handle(struct api *a, const char *method, const char *path,
 		r = put ? cfgjson_logger(a->cfg, root, err, sizeof(err)) : 1;
 		if (!r)
 			r = apply_logger(a, err, sizeof(err));
+		break;
+	case R_METRICS:
+		r = put ? cfgjson_metrics(a->cfg, root, err, sizeof(err)) : 1;
+		if (!r)
+			r = apply_metrics(a, err, sizeof(err));
 		break;
 	case R_ENTROPY:
 		r = put ? cfgjson_entropy(a->cfg, root, err, sizeof(err)) : 1;
@@ -1028,6 +1070,8 @@ int api_main(int argc, char **argv)
 		if (apply_logger(a, err, sizeof(err)))
 			goto fail_session;
 	}
+	if (apply_metrics(a, err, sizeof(err)))
+		goto fail_session;
 	if (!no_api && api_listen(a, sock ? sock : "/run/firecracker.socket",
 				  err, sizeof(err)))
 		goto fail_session;

@@ -60,6 +60,8 @@ const char kiln_run_usage[] =
 	"      --seccomp on|off\n"
 	"                      system call filters for every thread (default on;\n"
 	"                      off is for debugging)\n"
+	"      --metrics PATH  counters as JSON lines (Firecracker's metrics),\n"
+	"                      every 60 s and when kiln ends\n"
 	"      --kernel-cache on|off\n"
 	"                      decompress a compressed kernel once on the host\n"
 	"                      and keep it (default on); off boots it as given\n"
@@ -224,6 +226,7 @@ enum {
 	OPT_NO_ACPI,
 	OPT_SECCOMP,
 	OPT_KERNEL_CACHE,
+	OPT_METRICS,
 	OPT_JAIL,
 	OPT_UID,
 	OPT_GID,
@@ -255,6 +258,7 @@ static const struct opt run_opts[] = {
 	{ "no-acpi", 0, false, OPT_NO_ACPI },
 	{ "seccomp", 0, true, OPT_SECCOMP },
 	{ "kernel-cache", 0, true, OPT_KERNEL_CACHE },
+	{ "metrics", 0, true, OPT_METRICS },
 	{ "jail", 0, true, OPT_JAIL },
 	{ "uid", 0, true, OPT_UID },
 	{ "gid", 0, true, OPT_GID },
@@ -536,6 +540,10 @@ enum config_result config_parse_run(struct vm_config *cfg, int argc,
 				return CONFIG_ERROR;
 			}
 			cfg->no_seccomp = !strcmp(val, "off");
+			break;
+		case OPT_METRICS:
+			rc = set_once(&cfg->metrics_path, val, o->longname, err,
+				      errlen);
 			break;
 		case OPT_KERNEL_CACHE:
 			if (strcmp(val, "on") && strcmp(val, "off")) {

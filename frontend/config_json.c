@@ -626,6 +626,27 @@ int cfgjson_logger(struct vm_config *cfg, const struct json_node *o, char *err,
 	return 0;
 }
 
+int cfgjson_metrics(struct vm_config *cfg, const struct json_node *o, char *err,
+		    size_t errlen)
+{
+	static const char *const keys[] = { "metrics_path", NULL };
+	static const char sec[] = "metrics";
+	const char *path;
+
+	if (check_object(sec, o, keys, err, errlen) ||
+	    get_str(sec, o, "metrics_path", true, &path, err, errlen))
+		return -EINVAL;
+	if (!*path) {
+		set_err(err, errlen, "%s: metrics_path is empty", sec);
+		return -EINVAL;
+	}
+	path = config_strdup(cfg, path);
+	if (!path)
+		return -ENOMEM;
+	cfg->metrics_path = path;
+	return 0;
+}
+
 int cfgjson_entropy(struct vm_config *cfg, const struct json_node *o, char *err,
 		    size_t errlen)
 {
@@ -647,6 +668,7 @@ int cfgjson_file(struct vm_config *cfg, const char *text, size_t len, char *err,
 		"machine-config",
 		"network-interfaces",
 		"logger",
+		"metrics",
 		"entropy",
 		"run",
 		NULL,
@@ -705,6 +727,8 @@ int cfgjson_file(struct vm_config *cfg, const char *text, size_t len, char *err,
 	}
 	if (!r && (n = member(root, "logger")))
 		r = cfgjson_logger(cfg, n, err, errlen);
+	if (!r && (n = member(root, "metrics")))
+		r = cfgjson_metrics(cfg, n, err, errlen);
 	if (!r && (n = member(root, "entropy")))
 		r = cfgjson_entropy(cfg, n, err, errlen);
 	if (!r && (n = member(root, "run")))
@@ -875,6 +899,13 @@ char *cfgjson_dump(const struct vm_config *cfg, bool pretty)
 		json_out_str(&o, cfg->log_level >= 1 && cfg->log_level <= 5 ?
 					 lnames[cfg->log_level - 1] :
 					 "Warning");
+		json_out_end_object(&o);
+	}
+	if (cfg->metrics_path) {
+		json_out_key(&o, "metrics");
+		json_out_begin_object(&o);
+		json_out_key(&o, "metrics_path");
+		json_out_str(&o, cfg->metrics_path);
 		json_out_end_object(&o);
 	}
 	json_out_end_object(&o);

@@ -37,6 +37,7 @@ int session_init(struct session *s, bool winch)
 	int r;
 
 	memset(s, 0, sizeof(*s));
+	metrics_init(&s->metrics);
 	s->sfd = -1;
 	s->in.fd = -1;
 	s->in.space_fd = -1;
@@ -199,6 +200,11 @@ static void on_signal(void *opaque, int fd, uint32_t events)
 			send_winsize(s->vm);
 		return;
 	}
+	metric_add(si.ssi_signo == SIGTERM ? &s->metrics.sigterm :
+		   si.ssi_signo == SIGINT  ? &s->metrics.sigint :
+		   si.ssi_signo == SIGHUP  ? &s->metrics.sighup :
+					     &s->metrics.sigquit,
+		   1);
 	pr_info("received signal %u, stopping%s", si.ssi_signo,
 		s->vm ? " the guest" : "");
 	if (s->vm && s->vm->state != VM_STATE_NOT_STARTED) {
@@ -367,6 +373,16 @@ void session_loop(struct session *s)
 			if (wait < 0 || left < wait)
 				wait = left > 1000000 ? 1000000 : left;
 		}
+		if (s->metrics.fd >= 0) {
+			int64_t left = s->metrics.next_ms - now_ms();
+
+			if (left <= 0) {
+				metrics_flush(s);
+				left = METRICS_PERIOD_MS;
+			}
+			if (wait < 0 || left < wait)
+				wait = left;
+		}
 		n = evloop_run_once(&s->loop, wait);
 		if (n < 0) {
 			pr_err("epoll_wait: %s", strerror(-n));
@@ -386,6 +402,9 @@ int session_finish(struct session *s)
 	if (vm) {
 		vm_stop(vm);
 		term_restore();
+		/* The last counts, the VM's devices still there. */
+		if (s->metrics.fd >= 0)
+			metrics_flush(s);
 		status = vm->stop_status;
 		if (vm->run_mode) {
 			int rs = atomic_load(&vm->run_status);
@@ -408,7 +427,10 @@ int session_finish(struct session *s)
 		}
 		vm_destroy(vm);
 		s->vm = NULL;
+	} else if (s->metrics.fd >= 0) {
+		metrics_flush(s);
 	}
+	metrics_close(&s->metrics);
 	evloop_fini(&s->loop);
 	if (s->sfd >= 0)
 		close(s->sfd);
@@ -432,6 +454,14 @@ int vm_run(const struct vm_config *cfg)
 	vm = vm_create(cfg, err, sizeof(err));
 	if (!vm) {
 		pr_err("%s", err);
+		session_finish(&s);
+		return 1;
+	}
+	if (cfg->metrics_path &&
+	    metrics_open(&s.metrics, cfg->metrics_path, err, sizeof(err))) {
+		pr_err("%s", err);
+		s.vm = vm;
+		vm_request_stop(vm, VM_STOP_ERROR, 1);
 		session_finish(&s);
 		return 1;
 	}

@@ -8,6 +8,7 @@
 
 #include "event.h"
 #include "term.h"
+#include "metrics_file.h"
 #include "vm.h"
 
 /*
@@ -48,6 +49,7 @@ struct session {
 	int status; /* kiln's exit status when done before a VM stops */
 	struct session_input in;
 	void *api; /* struct api, with --api-sock */
+	struct session_metrics metrics;
 };
 
 /* Blocks the lifecycle signals into a signalfd. Returns 0 or -errno. */

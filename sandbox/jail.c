@@ -131,6 +131,25 @@ int jail_plan(struct vm_config *cfg, const char *kernel, struct jail_plan *plan,
 	if (add_bind(plan, kernel, "/kernel", 1, err, errlen))
 		goto fail;
 	cfg->kernel = "/kernel";
+	/* The metrics file, made here (a bind needs it), written inside. */
+	if (cfg->metrics_path) {
+		int fd = open(cfg->metrics_path,
+			      O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK |
+				      O_CLOEXEC,
+			      0600);
+
+		if (fd < 0) {
+			set_err(err, errlen,
+				"--metrics '%s': %s (give a writable file or FIFO)",
+				cfg->metrics_path, strerror(errno));
+			goto fail;
+		}
+		close(fd);
+		if (add_bind(plan, cfg->metrics_path, "/metrics", 0, err,
+			     errlen))
+			goto fail;
+		cfg->metrics_path = "/metrics";
+	}
 	if (cfg->initrd) {
 		if (add_bind(plan, cfg->initrd, "/initrd", 1, err, errlen))
 			goto fail;

@@ -76,6 +76,7 @@ struct vm_config {
 	int no_acpi; /* --no-acpi: MP table and command-line devices only */
 	int no_seccomp; /* --seccomp=off */
 	int no_kernel_cache; /* --kernel-cache=off: boot the kernel as given */
+	const char *metrics_path; /* --metrics, PUT /metrics */
 	int boot_timer; /* --boot-timer */
 	const char *jail; /* --jail DIR */
 	long jail_uid, jail_gid; /* --uid, --gid: -1 to keep */

@@ -395,6 +395,83 @@ EOT
 	fi
 fi
 
+# Firecracker's metrics: the config file's "metrics", FlushMetrics while
+# the guest reads a disk, the last line on SIGTERM; kiln run --metrics.
+if want api-metrics; then
+	START=$(now_cs)
+	SOCK=/tmp/kiln-api.sock
+	rm -f "$SOCK" "$W/metrics.json"
+	{ printf 'KILN-DISK-A'; head -c 1048565 /dev/zero; } >"$W/disk-a.img"
+	cat >"$W/metrics-vm.json" <<EOT
+{
+  "boot-source": {
+    "kernel_image_path": "$GKERNEL",
+    "initrd_path": "$GUEST_INITRD",
+    "boot_args": "console=ttyS0 reboot=k panic=1 pci=off $APPEND_BASE kt=drive-watch"
+  },
+  "drives": [{ "drive_id": "data", "path_on_host": "$W/disk-a.img",
+               "is_root_device": false }],
+  "machine-config": { "vcpu_count": 1, "mem_size_mib": 256 },
+  "metrics": { "metrics_path": "$W/metrics.json" }
+}
+EOT
+	timeout -s KILL $T "$KILN" --api-sock "$SOCK" --config-file "$W/metrics-vm.json" </dev/null \
+		>"$LOGDIR/api-metrics.out" 2>"$LOGDIR/api-metrics.err" &
+	kpid=$!
+	bad=
+	wait_sock "$SOCK" $kpid || bad="no socket"
+	[ -n "$bad" ] || wait_out api-metrics '^KILN-GUEST-VDB KILN-DISK-A' $kpid ||
+		bad="the guest did not read its disk"
+	if [ -z "$bad" ]; then
+		r=$(fc "$SOCK" PUT /actions '{"action_type": "FlushMetrics"}')
+		[ "$r" = "204 " ] || bad="FlushMetrics: $r"
+		case $(fc "$SOCK" PUT /metrics "{\"metrics_path\": \"$W/m2.json\"}") in
+		"400 "*"not allowed after the VM started"*) ;;
+		*) bad="$bad; PUT /metrics after the start was not refused" ;;
+		esac
+	fi
+	first=$(head -n1 "$W/metrics.json" 2>/dev/null)
+	reads=$(echo "$first" | sed -n 's/.*"block_data":{"read_count":\([0-9]*\).*/\1/p')
+	exits=$(echo "$first" | sed -n 's/.*"exit_mmio_write":\([0-9]*\).*/\1/p')
+	kill -TERM $kpid
+	wait $kpid
+	RC=$?
+	lines=$(wc -l <"$W/metrics.json" 2>/dev/null)
+	last=$(tail -n1 "$W/metrics.json" 2>/dev/null)
+	[ "${reads:-0}" -gt 0 ] || bad="$bad; no reads of the disk counted: $(echo "$first" | head -c 400)"
+	[ "${exits:-0}" -gt 0 ] || bad="$bad; no MMIO exits counted"
+	# The flush and the end (and one a minute, were it that slow).
+	[ "${lines:-0}" -ge 2 ] || bad="$bad; $lines lines in the metrics file, want the flush's and the end's"
+	case $last in
+	*'"signals":{"sigterm":1,'*'"requests":'*) ;;
+	*'"requests":'*'"signals":{"sigterm":1,'*) ;;
+	*) bad="$bad; the last line has no SIGTERM: $(echo "$last" | head -c 300)" ;;
+	esac
+	rm -f "$W/disk-a.img" "$W/metrics.json" "$W/m2.json"
+	if [ -n "$bad" ]; then
+		result api-metrics 1 "${bad#; }; $(tail -c 300 "$LOGDIR/api-metrics.err")"
+	elif [ $RC -ne 143 ]; then
+		result api-metrics 1 "status $RC on SIGTERM, want 143"
+	else
+		result api-metrics 0 "FlushMetrics: $reads disk reads and $exits MMIO writes counted; a last line at SIGTERM; PUT /metrics refused after the start"
+	fi
+fi
+
+if want metrics-run; then
+	rm -f "$W/run-metrics.json"
+	kiln_run metrics-run --metrics "$W/run-metrics.json" --rootfs "$BBROOT" -- sh -c 'echo hi'
+	line=$(cat "$W/run-metrics.json" 2>/dev/null)
+	outs=$(echo "$line" | sed -n 's/.*"exit_io_out":\([0-9]*\).*/\1/p')
+	if [ $RC -ne 0 ]; then
+		result metrics-run 1 "status $RC: $(tail -n2 "$LOGDIR/metrics-run.err")"
+	elif [ "$(echo "$line" | grep -c .)" != 1 ] || [ -z "$outs" ]; then
+		result metrics-run 1 "want one line with vCPU exits, got: $(echo "$line" | head -c 300)"
+	else
+		result metrics-run 0 "kiln run --metrics: one line at the end ($outs port writes)"
+	fi
+	rm -f "$W/run-metrics.json"
+fi
+
 if want api-run-command; then
 	START=$(now_cs)
 	cat >"$W/run.json" <<EOT

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "metrics_file.h"
 #include "cli.h"
 #include "config_json.h"
 #include "log.h"
@@ -352,6 +353,7 @@ static void test_api_requests(void)
 
 	config_init(&c);
 	memset(&s, 0, sizeof(s));
+	metrics_init(&s.metrics);
 	a = api_new(&s, &c, "vm-1");
 	api_forbid_start(a);
 	CU_ASSERT_EQUAL(req(a, "GET", "/", NULL, &r), 200);

@@ -33,6 +33,7 @@ void suite_http(void);
 void suite_lifecycle(void);
 void suite_api(void);
 void suite_unpack(void);
+void suite_metrics(void);
 
 /* Adds a suite with the given tests; aborts the run if CUnit fails. */
 void unit_add_suite(const char *name, const CU_TestInfo *tests);
