@@ -282,11 +282,14 @@ static int patch_drive(struct api *a, const struct json_node *root,
 {
 	struct disk_spec *d = NULL;
 	const char *did, *path;
+	struct rate_spec rl;
+	bool rl_given;
 	char *copy;
 	unsigned int i;
 	int r;
 
-	r = cfgjson_drive_patch(root, id, &did, &path, err, errlen);
+	r = cfgjson_drive_patch(root, id, &did, &path, &rl, &rl_given, err,
+				errlen);
 	if (r)
 		return r;
 	for (i = 0; i < a->cfg->nr_disks; i++)
@@ -295,6 +298,15 @@ static int patch_drive(struct api *a, const struct json_node *root,
 	if (!d) {
 		set_err(err, errlen, "drives: no drive '%s': PUT it first", id);
 		return -EINVAL;
+	}
+	/* New limits, full buckets, at once (a held-back queue goes on). */
+	if (rl_given) {
+		r = a->s && a->s->vm ?
+			    vm_drive_limits(a->s->vm, id, &rl, err, errlen) :
+			    0;
+		if (r)
+			return r;
+		d->rl = rl;
 	}
 	if (!path)
 		return 0;

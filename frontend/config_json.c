@@ -142,6 +142,61 @@ static int no_rate_limiter(const char *sec, const struct json_node *o,
 	return -EINVAL;
 }
 
+/* One bucket of a rate_limiter: size, one_time_burst, refill_time (ms). */
+static int get_bucket(const char *sec, const struct json_node *o,
+		      const char *key, struct bucket_spec *b, char *err,
+		      size_t errlen)
+{
+	static const char *const keys[] = { "size", "one_time_burst",
+					    "refill_time", NULL };
+	const struct json_node *n = member(o, key);
+	char where[96];
+
+	memset(b, 0, sizeof(*b));
+	if (!n)
+		return 0;
+	snprintf(where, sizeof(where), "%s: %s", sec, key);
+	if (check_object(where, n, keys, err, errlen) ||
+	    get_u64(where, n, "size", true, &b->size, err, errlen) < 0 ||
+	    get_u64(where, n, "one_time_burst", false, &b->one_time_burst, err,
+		    errlen) < 0 ||
+	    get_u64(where, n, "refill_time", true, &b->refill_ms, err, errlen) <
+		    0)
+		return -EINVAL;
+	if (!b->size || !b->refill_ms) {
+		set_err(err, errlen,
+			"%s: size and refill_time must be above 0 (leave the bucket out for no limit)",
+			where);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Firecracker's rate_limiter: {"bandwidth": BUCKET, "ops": BUCKET}, each
+ * optional; absent or null: none. *given says whether it was there.
+ */
+static int get_rate_limiter(const char *sec, const struct json_node *o,
+			    const char *key, struct rate_spec *rs, bool *given,
+			    char *err, size_t errlen)
+{
+	static const char *const keys[] = { "bandwidth", "ops", NULL };
+	const struct json_node *n = member(o, key);
+	char where[64];
+
+	memset(rs, 0, sizeof(*rs));
+	if (given)
+		*given = n != NULL;
+	if (!n)
+		return 0;
+	snprintf(where, sizeof(where), "%s: %s", sec, key);
+	if (check_object(where, n, keys, err, errlen) ||
+	    get_bucket(where, n, "bandwidth", &rs->bw, err, errlen) ||
+	    get_bucket(where, n, "ops", &rs->ops, err, errlen))
+		return -EINVAL;
+	return 0;
+}
+
 static bool good_id(const char *id, size_t max)
 {
 	size_t n = strlen(id), i;
@@ -247,6 +302,7 @@ int cfgjson_drive(struct vm_config *cfg, const struct json_node *o,
 	const char *did, *path, *partuuid;
 	bool root = false, ro = false;
 	struct disk_spec d, *slot = NULL;
+	struct rate_spec rl;
 	unsigned int i;
 
 	if (check_object(sec, o, keys, err, errlen) ||
@@ -257,7 +313,7 @@ int cfgjson_drive(struct vm_config *cfg, const struct json_node *o,
 	    get_str(sec, o, "partuuid", false, &partuuid, err, errlen) ||
 	    get_enum(sec, o, "cache_type", caches, err, errlen) ||
 	    get_enum(sec, o, "io_engine", engines, err, errlen) ||
-	    no_rate_limiter(sec, o, "rate_limiter", err, errlen))
+	    get_rate_limiter(sec, o, "rate_limiter", &rl, NULL, err, errlen))
 		return -EINVAL;
 	if (member(o, "socket")) {
 		set_err(err, errlen,
@@ -300,8 +356,8 @@ int cfgjson_drive(struct vm_config *cfg, const struct json_node *o,
 				.id = strdup(did),
 				.ro = ro,
 				.root = root,
-				.partuuid = partuuid ? strdup(partuuid) :
-						       NULL };
+				.partuuid = partuuid ? strdup(partuuid) : NULL,
+				.rl = rl };
 	if (!d.path || !d.id || (partuuid && !d.partuuid)) {
 		free(d.path);
 		free(d.id);
@@ -323,7 +379,8 @@ int cfgjson_drive(struct vm_config *cfg, const struct json_node *o,
 }
 
 int cfgjson_drive_patch(const struct json_node *o, const char *id,
-			const char **did, const char **path, char *err,
+			const char **did, const char **path,
+			struct rate_spec *rl, bool *rl_given, char *err,
 			size_t errlen)
 {
 	static const char *const keys[] = { "drive_id", "path_on_host",
@@ -333,7 +390,7 @@ int cfgjson_drive_patch(const struct json_node *o, const char *id,
 	if (check_object(sec, o, keys, err, errlen) ||
 	    get_str(sec, o, "drive_id", true, did, err, errlen) ||
 	    get_str(sec, o, "path_on_host", false, path, err, errlen) ||
-	    no_rate_limiter(sec, o, "rate_limiter", err, errlen))
+	    get_rate_limiter(sec, o, "rate_limiter", rl, rl_given, err, errlen))
 		return -EINVAL;
 	if (strcmp(id, *did)) {
 		set_err(err, errlen,
@@ -739,6 +796,31 @@ int cfgjson_file(struct vm_config *cfg, const char *text, size_t len, char *err,
 	return r;
 }
 
+static void out_bucket(struct json_out *o, const char *key,
+		       const struct bucket_spec *b)
+{
+	if (!b->size)
+		return;
+	json_out_key(o, key);
+	json_out_begin_object(o);
+	json_out_key(o, "size");
+	json_out_u64(o, b->size);
+	json_out_key(o, "one_time_burst");
+	json_out_u64(o, b->one_time_burst);
+	json_out_key(o, "refill_time");
+	json_out_u64(o, b->refill_ms);
+	json_out_end_object(o);
+}
+
+static void out_rate_limiter(struct json_out *o, const struct rate_spec *rl)
+{
+	json_out_key(o, "rate_limiter");
+	json_out_begin_object(o);
+	out_bucket(o, "bandwidth", &rl->bw);
+	out_bucket(o, "ops", &rl->ops);
+	json_out_end_object(o);
+}
+
 static void out_mac(struct json_out *o, const uint8_t *m)
 {
 	char s[18];
@@ -805,6 +887,8 @@ char *cfgjson_dump(const struct vm_config *cfg, bool pretty)
 		json_out_key(&o, "is_read_only");
 		json_out_bool(&o, d->ro);
 		out_str_or_null(&o, "partuuid", d->partuuid);
+		if (d->rl.bw.size || d->rl.ops.size)
+			out_rate_limiter(&o, &d->rl);
 		json_out_end_object(&o);
 	}
 	json_out_end_array(&o);

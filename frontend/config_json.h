@@ -39,7 +39,8 @@ int cfgjson_drive(struct vm_config *cfg, const struct json_node *o,
  * pointing into the document.
  */
 int cfgjson_drive_patch(const struct json_node *o, const char *id,
-			const char **did, const char **path, char *err,
+			const char **did, const char **path,
+			struct rate_spec *rl, bool *rl_given, char *err,
 			size_t errlen);
 /* One of "network-interfaces": iface_id, host_dev_name, guest_mac, and
  * kiln's user_net (passt) with port_forwards. Replaces the same id. */

@@ -97,6 +97,7 @@ static const int api_calls[] = {
 	__NR_fstat,
 	__NR_newfstatat,
 	__NR_statx,
+	__NR_timerfd_settime, /* PATCH /drives rate_limiter */
 #ifdef __NR_unlink
 	__NR_unlink,
 #endif
@@ -125,30 +126,48 @@ static const int io_calls[] = {
 #ifdef __NR_epoll_wait
 	__NR_epoll_wait,
 #endif
-	__NR_readv,	  __NR_pread64,
-	__NR_pwrite64,	  __NR_preadv,
-	__NR_pwritev,	  __NR_fdatasync,
-	__NR_fsync,	  __NR_fallocate,
-	__NR_sendto,	  __NR_recvfrom,
-	__NR_getrandom,	  __NR_dup3,
+	__NR_readv,
+	__NR_pread64,
+	__NR_pwrite64,
+	__NR_preadv,
+	__NR_pwritev,
+	__NR_fdatasync,
+	__NR_fsync,
+	__NR_fallocate,
+	__NR_sendto,
+	__NR_recvfrom,
+	__NR_getrandom,
+	__NR_dup3,
 #ifdef __NR_dup2
 	__NR_dup2,
 #endif
-	__NR_openat,	  __NR_openat2,
-	__NR_fstat,	  __NR_newfstatat,
-	__NR_statx,	  __NR_fstatfs,
-	__NR_getdents64,  __NR_lseek,
-	__NR_fcntl,	  __NR_mkdirat,
-	__NR_mknodat,	  __NR_unlinkat,
+	__NR_openat,
+	__NR_openat2,
+	__NR_fstat,
+	__NR_newfstatat,
+	__NR_statx,
+	__NR_fstatfs,
+	__NR_getdents64,
+	__NR_lseek,
+	__NR_fcntl,
+	__NR_mkdirat,
+	__NR_mknodat,
+	__NR_unlinkat,
 	__NR_renameat2,
 #ifdef __NR_renameat
 	__NR_renameat,
 #endif
-	__NR_linkat,	  __NR_symlinkat,
-	__NR_readlinkat,  __NR_fchmod,
-	__NR_fchmodat,	  __NR_fchown,
-	__NR_fchownat,	  __NR_utimensat,
-	__NR_ftruncate,	  -1,
+	__NR_linkat,
+	__NR_symlinkat,
+	__NR_readlinkat,
+	__NR_fchmod,
+	__NR_fchmodat,
+	__NR_fchown,
+	__NR_fchownat,
+	__NR_utimensat,
+	__NR_ftruncate,
+	__NR_timerfd_settime, /* a disk's rate limiter */
+	-1,
 };
 
 /*

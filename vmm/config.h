@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ratelimit.h"
+
 #define KILN_VERSION "0.1.0"
 
 #define KILN_DEFAULT_MEM (256ULL << 20)
@@ -20,6 +22,7 @@ struct disk_spec {
 	int ro;
 	int root; /* the root device: first, and named by root= */
 	char *partuuid; /* root=PARTUUID= instead of /dev/vda (malloc'ed) */
+	struct rate_spec rl; /* its rate limiter (sizes 0: none) */
 };
 
 enum console_kind { CONSOLE_SERIAL, CONSOLE_VIRTIO };

@@ -346,6 +346,13 @@ static int open_disks(struct vm *vm, char *err, size_t errlen)
 					    errlen);
 			if (!b)
 				return -EINVAL;
+			if (d->rl.bw.size || d->rl.ops.size) {
+				struct ratelimit rl;
+
+				ratelimit_from_spec(&rl, &d->rl,
+						    ratelimit_now());
+				virtio_blk_set_limits(b, &rl);
+			}
 			/* Found by its id again (the API's PATCH). */
 			if (d->id)
 				device_id_name(name, "drive", d->id);
@@ -387,6 +394,24 @@ static int open_nics(struct vm *vm, char *err, size_t errlen)
 			return -ENOSPC;
 		}
 	}
+	return 0;
+}
+
+int vm_drive_limits(struct vm *vm, const char *id, const struct rate_spec *s,
+		    char *err, size_t errlen)
+{
+	char name[DEVICE_NAME_MAX];
+	struct ratelimit rl;
+	struct device *d;
+
+	device_id_name(name, "drive", id);
+	d = device_find(&vm->devs, name);
+	if (!d) {
+		set_err(err, errlen, "drives: no drive '%s' in this VM", id);
+		return -ENOENT;
+	}
+	ratelimit_from_spec(&rl, s, ratelimit_now());
+	virtio_blk_set_limits(d->dev, &rl);
 	return 0;
 }
 

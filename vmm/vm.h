@@ -171,6 +171,12 @@ int vm_add_device(struct vm *vm, const char *kind, const char *name,
  * guest sees the new capacity. path must outlive the VM. 0 or -errno with
  * err saying why.
  */
+/*
+ * Sets the rate limiter of the running disk whose drive id is id. 0, or
+ * -ENOENT with err saying so.
+ */
+int vm_drive_limits(struct vm *vm, const char *id, const struct rate_spec *s,
+		    char *err, size_t errlen);
 int vm_drive_replace(struct vm *vm, const char *id, const char *path, char *err,
 		     size_t errlen);
 

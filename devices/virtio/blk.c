@@ -9,9 +9,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "blk.h"
+#include "iothread.h"
 #include "log.h"
 #include "vm.h"
 
@@ -32,11 +34,101 @@ static uint32_t blk_chain(void *dev, struct virtq_chain *c)
 	return virtio_blk_request(dev, c);
 }
 
+/* Bytes a request moves, for the bandwidth bucket. */
+static uint64_t req_bytes(const struct virtq_chain *c)
+{
+	struct virtio_blk_outhdr hdr = { 0 };
+
+	if (c->out_len < sizeof(hdr))
+		return 0;
+	iov_to_buf(c->out, c->n_out, 0, &hdr, sizeof(hdr));
+	if (hdr.type == VIRTIO_BLK_T_IN)
+		return c->in_len ? c->in_len - 1 : 0;
+	if (hdr.type == VIRTIO_BLK_T_OUT)
+		return c->out_len - sizeof(hdr);
+	return 0;
+}
+
+/*
+ * The queue under a rate limiter: each request takes its tokens first;
+ * one that cannot goes back on the ring, and the timer wakes the queue
+ * when there would be enough (no polling while throttled).
+ */
+static void drain_limited(struct virtio_blk *b)
+{
+	struct virtq *q = &b->vdev.vq[0];
+	struct virtq_chain *c = &b->chain;
+	bool any = false;
+	uint64_t wait;
+	int r;
+
+	if (b->throttled)
+		return;
+	do {
+		while ((r = virtq_pop(q, c)) != 0) {
+			if (r == -EIO)
+				break;
+			if (r > 0 && !ratelimit_take(&b->rl, req_bytes(c),
+						     ratelimit_now(), &wait)) {
+				struct itimerspec t = {
+					.it_value = { wait / 1000000000ULL,
+						      wait % 1000000000ULL }
+				};
+
+				q->last_avail--;
+				b->throttled = true;
+				metric_add(&b->throttled_count, 1);
+				timerfd_settime(b->timer_fd, 0, &t, NULL);
+				goto out;
+			}
+			virtq_push(q, c->head,
+				   r > 0 ? virtio_blk_request(b, c) : 0);
+			any = true;
+		}
+		if (r == -EIO)
+			break;
+	} while (virtq_enable_notify(q));
+out:
+	if (any)
+		virtio_dev_complete(&b->vdev, 0);
+}
+
 static void blk_notify(void *dev, unsigned int qi)
 {
 	struct virtio_blk *b = dev;
 
-	virtio_dev_drain(&b->vdev, qi, &b->chain, blk_chain);
+	if (ratelimit_on(&b->rl) && b->timer_fd >= 0)
+		drain_limited(b);
+	else
+		virtio_dev_drain(&b->vdev, qi, &b->chain, blk_chain);
+}
+
+/* The timer: tokens enough for the request held back (I/O thread). */
+static void blk_timer(void *opaque, uint32_t events)
+{
+	struct virtio_blk *b = opaque;
+	uint64_t n;
+
+	(void)events;
+	if (read(b->timer_fd, &n, sizeof(n)) < 0)
+		return;
+	virtio_dev_lock(&b->vdev);
+	b->throttled = false;
+	if (virtio_dev_live(&b->vdev) && b->vdev.vq[0].ready)
+		blk_notify(b, 0);
+	virtio_dev_unlock(&b->vdev);
+}
+
+void virtio_blk_set_limits(struct virtio_blk *b, const struct ratelimit *rl)
+{
+	/* Fires at once: the queue is looked at under the new limits. */
+	struct itimerspec now = { .it_value = { 0, 1 } };
+
+	virtio_dev_lock(&b->vdev);
+	b->rl = *rl;
+	virtio_dev_unlock(&b->vdev);
+	if (b->timer_fd >= 0)
+		timerfd_settime(b->timer_fd, 0, &now, NULL);
 }
 
 static const struct virtio_dev_ops blk_ops = {
@@ -325,9 +417,22 @@ struct virtio_blk *virtio_blk_open(struct vm *vm, const char *path, bool ro,
 	}
 	b->path = path;
 	b->ro = ro;
+	b->timer_fd = -1;
 	b->fd = open_backing(path, ro, &b->sectors, &b->bdev, err, errlen);
 	if (b->fd < 0)
 		goto fail;
+	/* The rate limiter's timer, on the VM's I/O thread (a model made
+	 * without one, in tests, has no limiter). */
+	if (vm->io) {
+		b->timer_fd = timerfd_create(CLOCK_MONOTONIC,
+					     TFD_NONBLOCK | TFD_CLOEXEC);
+		if (b->timer_fd < 0 ||
+		    iothread_add(vm->io, b->timer_fd, blk_timer, b)) {
+			snprintf(err, errlen,
+				 "disk '%s': cannot make its timer", path);
+			goto fail;
+		}
+	}
 	if (id)
 		memcpy(b->id, id, strnlen(id, sizeof(b->id)));
 
@@ -384,6 +489,8 @@ void virtio_blk_free(struct virtio_blk *b)
 		return;
 	if (b->fd >= 0)
 		close(b->fd);
+	if (b->timer_fd >= 0)
+		close(b->timer_fd);
 	free(b);
 }
 
@@ -398,6 +505,7 @@ static void virtio_blk_metrics(void *dev, metric_emit_fn emit, void *ctx)
 	emit(ctx, "write_bytes", &b->write_bytes);
 	emit(ctx, "invalid_reqs_count", &b->invalid_reqs_count);
 	emit(ctx, "io_errors", &b->io_errors);
+	emit(ctx, "rate_limiter_throttled_events", &b->throttled_count);
 }
 
 VIRTIO_DEVICE_OPS_METRICS(virtio_blk);

@@ -9,6 +9,7 @@
 #include <linux/virtio_blk.h>
 
 #include "metrics.h"
+#include "ratelimit.h"
 #include "virtio.h"
 
 #define BLK_QUEUE_SIZE 256
@@ -23,6 +24,12 @@ struct virtio_blk {
 	char id[VIRTIO_BLK_ID_BYTES];
 	struct virtio_blk_config cfg;
 	struct virtq_chain chain; /* scratch for the I/O thread */
+	/* The rate limiter (none when both buckets are 0), and the timer
+	 * that wakes a queue it held back (on the I/O thread). */
+	struct ratelimit rl;
+	int timer_fd;
+	bool throttled;
+	struct metric throttled_count;
 	/* Requests that ended well, by kind; refused or failed ones. */
 	struct metric read_count, write_count, flush_count;
 	struct metric read_bytes, write_bytes;
@@ -37,6 +44,12 @@ struct virtio_blk {
 struct virtio_blk *virtio_blk_open(struct vm *vm, const char *path, bool ro,
 				   const char *id, char *err, size_t errlen);
 void virtio_blk_free(struct virtio_blk *b);
+/*
+ * Sets the disk's rate limiter (a bandwidth bucket in bytes and an ops
+ * bucket, each size/one_time_burst/refill_time ms; size 0: none), full;
+ * a queue it held back is looked at again. Any thread.
+ */
+void virtio_blk_set_limits(struct virtio_blk *b, const struct ratelimit *rl);
 /*
  * Puts another file (or block device) behind a live disk, as opened by
  * virtio_blk_open (same read-only mode, locked), and tells the guest its

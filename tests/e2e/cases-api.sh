@@ -395,6 +395,68 @@ EOT
 	fi
 fi
 
+# A disk's rate limiter: 1 MiB/s makes a 4 MiB write take 3.5 s or more
+# (a bucket of 512 KiB, full at the start); PATCH /drives lifts it, and
+# the metrics show no request held back after that.
+if want api-rate-limit; then
+	START=$(now_cs)
+	SOCK=/tmp/kiln-api.sock
+	rm -f "$SOCK" "$W/rl-metrics.json"
+	head -c 8388608 /dev/zero >"$W/rl.img"
+	cat >"$W/rl-vm.json" <<EOT
+{
+  "boot-source": {
+    "kernel_image_path": "$GKERNEL",
+    "initrd_path": "$GUEST_INITRD",
+    "boot_args": "console=ttyS0 reboot=k panic=1 pci=off $APPEND_BASE kt=blk-rate"
+  },
+  "drives": [{ "drive_id": "data", "path_on_host": "$W/rl.img",
+               "is_root_device": false,
+               "rate_limiter": { "bandwidth": { "size": 524288, "refill_time": 500 } } }],
+  "machine-config": { "vcpu_count": 1, "mem_size_mib": 256 },
+  "metrics": { "metrics_path": "$W/rl-metrics.json" }
+}
+EOT
+	timeout -s KILL $T "$KILN" --api-sock "$SOCK" --config-file "$W/rl-vm.json" </dev/null \
+		>"$LOGDIR/api-rate-limit.out" 2>"$LOGDIR/api-rate-limit.err" &
+	kpid=$!
+	bad=
+	wait_sock "$SOCK" $kpid || bad="no socket"
+	[ -n "$bad" ] || wait_out api-rate-limit '^KILN-GUEST-RATE1' $kpid || bad="the guest did not write"
+	if [ -z "$bad" ]; then
+		fc "$SOCK" PUT /actions '{"action_type": "FlushMetrics"}' >/dev/null
+		r=$(fc "$SOCK" PATCH /drives/data '{"drive_id": "data", "rate_limiter": {}}')
+		[ "$r" = "204 " ] || bad="PATCH: $r"
+		case $(fc "$SOCK" PATCH /drives/data '{"drive_id": "data", "rate_limiter": {"ops": {"size": 0, "refill_time": 1}}}') in
+		"400 "*"must be above 0"*) ;;
+		*) bad="$bad; a bad limiter was not refused" ;;
+		esac
+	fi
+	[ -n "$bad" ] || wait_out api-rate-limit '^KILN-GUEST-RATE2' $kpid || bad="$bad; no second write"
+	[ -n "$bad" ] || fc "$SOCK" PUT /actions '{"action_type": "FlushMetrics"}' >/dev/null
+	kill -TERM $kpid
+	wait $kpid
+	RC=$?
+	t1=$(out api-rate-limit | sed -n 's/^KILN-GUEST-RATE1 //p')
+	t2=$(out api-rate-limit | sed -n 's/^KILN-GUEST-RATE2 //p')
+	held1=$(sed -n '1s/.*"rate_limiter_throttled_events":\([0-9]*\).*/\1/p' "$W/rl-metrics.json" 2>/dev/null)
+	held2=$(sed -n '2s/.*"rate_limiter_throttled_events":\([0-9]*\).*/\1/p' "$W/rl-metrics.json" 2>/dev/null)
+	w2=$(sed -n '2s/.*"write_count":\([0-9]*\).*/\1/p' "$W/rl-metrics.json" 2>/dev/null)
+	rm -f "$W/rl.img" "$W/rl-metrics.json"
+	[ -n "$bad" ] || awk -v t="$t1" 'BEGIN { exit !(t >= 3.0) }' ||
+		bad="4 MiB at 1 MiB/s took $t1 s in the guest, want 3 s or more"
+	[ -n "$bad" ] || [ "${held1:-0}" -gt 0 ] || bad="no request held back under the limit: '$held1'"
+	[ -n "$bad" ] || { [ "$held2" = 0 ] && [ "${w2:-0}" -gt 0 ]; } ||
+		bad="after the PATCH: $held2 requests held back, $w2 written (want 0 and some)"
+	if [ -n "$bad" ]; then
+		result api-rate-limit 1 "${bad#; }; $(tail -c 300 "$LOGDIR/api-rate-limit.err")"
+	elif [ $RC -ne 143 ]; then
+		result api-rate-limit 1 "status $RC on SIGTERM, want 143"
+	else
+		result api-rate-limit 0 "4 MiB at 1 MiB/s: $t1 s ($held1 holds); limit lifted by PATCH: $t2 s, none held"
+	fi
+fi
+
 # Firecracker's metrics: the config file's "metrics", FlushMetrics while
 # the guest reads a disk, the last line on SIGTERM; kiln run --metrics.
 if want api-metrics; then

@@ -227,6 +227,17 @@ shell)
 		'::shutdown:/bin/umount -a -r' >/etc/inittab
 	exec /bin/init
 	;;
+blk-rate)
+	# 4 MiB written to /dev/vda and flushed, timed; then again once the
+	# host has lifted the limit (it has 10 s for its PATCH).
+	for n in 1 2; do
+		t0=$(cut -d' ' -f1 /proc/uptime)
+		dd if=/dev/zero of=/dev/vda bs=64k count=64 conv=fsync 2>/dev/null
+		t1=$(cut -d' ' -f1 /proc/uptime)
+		echo "KILN-GUEST-RATE$n $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')"
+		[ $n = 2 ] || sleep 10
+	done
+	;;
 drive-watch)
 	# A disk whose file the API swaps: what /dev/vda holds, and its size.
 	while :; do

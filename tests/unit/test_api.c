@@ -37,7 +37,9 @@ static void test_file_every_field(void)
 		     " \"cache_type\": \"Unsafe\", \"io_engine\": \"Sync\","
 		     " \"rate_limiter\": null},"
 		     " {\"drive_id\": \"data\", \"path_on_host\": \"/d\","
-		     " \"is_root_device\": false}],"
+		     " \"is_root_device\": false, \"rate_limiter\": {\"bandwidth\":"
+		     " {\"size\": 1048576, \"one_time_burst\": 4096, \"refill_time\": 1000},"
+		     " \"ops\": {\"size\": 100, \"refill_time\": 500}}}],"
 		     "\"network-interfaces\": [{\"iface_id\": \"eth0\","
 		     " \"host_dev_name\": \"tap0\", \"guest_mac\": \"06:00:AC:10:00:02\"},"
 		     " {\"iface_id\": \"u\", \"user_net\": true,"
@@ -61,6 +63,12 @@ static void test_file_every_field(void)
 	CU_ASSERT_TRUE(cfg.disks[0].ro);
 	CU_ASSERT_FALSE(cfg.disks[1].root);
 	CU_ASSERT_FALSE(cfg.disks[1].ro);
+	CU_ASSERT_EQUAL(cfg.disks[0].rl.bw.size, 0);
+	CU_ASSERT_EQUAL(cfg.disks[1].rl.bw.size, 1048576);
+	CU_ASSERT_EQUAL(cfg.disks[1].rl.bw.one_time_burst, 4096);
+	CU_ASSERT_EQUAL(cfg.disks[1].rl.bw.refill_ms, 1000);
+	CU_ASSERT_EQUAL(cfg.disks[1].rl.ops.size, 100);
+	CU_ASSERT_EQUAL(cfg.disks[1].rl.ops.refill_ms, 500);
 	CU_ASSERT_EQUAL_FATAL(cfg.nr_nics, 2);
 	CU_ASSERT_STRING_EQUAL(cfg.nics[0].ifname, "tap0");
 	CU_ASSERT_STRING_EQUAL(cfg.nics[0].id, "eth0");
@@ -81,7 +89,8 @@ static void test_file_round_trip(void)
 		file("{" BOOT ", \"machine-config\": {\"vcpu_count\": 3,"
 		     " \"mem_size_mib\": 300}, \"drives\": [{\"drive_id\": \"r\","
 		     " \"path_on_host\": \"/r\", \"is_root_device\": true,"
-		     " \"partuuid\": \"abcd-01\"}]}",
+		     " \"partuuid\": \"abcd-01\", \"rate_limiter\": {\"ops\":"
+		     " {\"size\": 10, \"refill_time\": 100}}}]}",
 		     err),
 		0);
 	a = cfgjson_dump(&cfg, true);
@@ -90,6 +99,8 @@ static void test_file_round_trip(void)
 	b = cfgjson_dump(&cfg, true);
 	CU_ASSERT_STRING_EQUAL(a, b);
 	CU_ASSERT_STRING_EQUAL(cfg.disks[0].partuuid, "abcd-01");
+	CU_ASSERT_EQUAL(cfg.disks[0].rl.ops.size, 10);
+	CU_ASSERT_PTR_NOT_NULL(strstr(a, "\"rate_limiter\""));
 	free(a);
 	free(b);
 }
@@ -152,8 +163,14 @@ static void test_file_errors(void)
 		  ", \"drives\": [{\"drive_id\": \"a b\", \"path_on_host\": \"/a\", \"is_root_device\": false}]}",
 		  "drives: drive_id 'a b': give 1 to 20" },
 		{ "{" BOOT
-		  ", \"drives\": [{\"drive_id\": \"a\", \"path_on_host\": \"/a\", \"is_root_device\": false, \"rate_limiter\": {}}]}",
-		  "drives: rate_limiter: rate limiters are not supported yet" },
+		  ", \"drives\": [{\"drive_id\": \"a\", \"path_on_host\": \"/a\", \"is_root_device\": false, \"rate_limiter\": {\"bandwidth\": {\"size\": 0, \"refill_time\": 100}}}]}",
+		  "drives: rate_limiter: bandwidth: size and refill_time must be above 0" },
+		{ "{" BOOT
+		  ", \"drives\": [{\"drive_id\": \"a\", \"path_on_host\": \"/a\", \"is_root_device\": false, \"rate_limiter\": {\"ops\": {\"size\": 5}}}]}",
+		  "drives: rate_limiter: ops: refill_time is missing" },
+		{ "{" BOOT
+		  ", \"drives\": [{\"drive_id\": \"a\", \"path_on_host\": \"/a\", \"is_root_device\": false, \"rate_limiter\": {\"iops\": {}}}]}",
+		  "drives: rate_limiter: unknown key 'iops'" },
 		{ "{" BOOT
 		  ", \"drives\": [{\"drive_id\": \"a\", \"path_on_host\": \"/a\", \"is_root_device\": false},"
 		  " {\"drive_id\": \"a\", \"path_on_host\": \"/b\", \"is_root_device\": false}]}",

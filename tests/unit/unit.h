@@ -34,6 +34,7 @@ void suite_lifecycle(void);
 void suite_api(void);
 void suite_unpack(void);
 void suite_metrics(void);
+void suite_ratelimit(void);
 
 /* Adds a suite with the given tests; aborts the run if CUnit fails. */
 void unit_add_suite(const char *name, const CU_TestInfo *tests);
