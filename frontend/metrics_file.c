@@ -132,7 +132,7 @@ char *metrics_line(struct session *s)
 		for (i = 0; i < s->vm->devs.nr; i++) {
 			struct device *d = &s->vm->devs.dev[i];
 
-			if (!d->ops->metrics ||
+			if (!d->ops || !d->ops->metrics ||
 			    !group_name(d, name, sizeof(name)))
 				continue;
 			json_out_key(&o, name);

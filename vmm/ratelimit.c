@@ -16,28 +16,31 @@ void tbucket_set(struct tbucket *b, uint64_t size, uint64_t one_time_burst,
 	b->size = size;
 	b->one_time_burst = one_time_burst;
 	b->refill_ms = refill_ms;
-	b->budget = size;
+	b->budget = (int64_t)size;
 	b->last_ns = now_ns;
 }
 
 /* Tokens earned since last_ns, at size per refill_ms (no overflow). */
 static void refill(struct tbucket *b, uint64_t now_ns)
 {
-	uint64_t el, period = b->refill_ms * NS_PER_MS, add;
+	uint64_t period = b->refill_ms * NS_PER_MS, add, room;
+	unsigned __int128 a;
 
 	if (now_ns <= b->last_ns)
 		return;
-	el = now_ns - b->last_ns;
-	if (el >= period) {
-		b->budget = b->size;
+	a = (unsigned __int128)(now_ns - b->last_ns) * b->size / period;
+	/* Up to the bucket's size; a debt is paid back first. */
+	room = b->budget >= 0 ? b->size - (uint64_t)b->budget :
+				b->size + (uint64_t)-b->budget;
+	if (a >= room) {
+		b->budget = (int64_t)b->size;
 		b->last_ns = now_ns;
 		return;
 	}
-	/* el < period: el * size fits in 128 bits; split to stay in 64. */
-	add = (uint64_t)((unsigned __int128)el * b->size / period);
+	add = (uint64_t)a;
 	if (!add)
 		return;
-	b->budget = b->size - b->budget < add ? b->size : b->budget + add;
+	b->budget += (int64_t)add;
 	/* Only the time those tokens took is spent, not the remainder. */
 	b->last_ns += (uint64_t)((unsigned __int128)add * period / b->size);
 }
@@ -46,7 +49,7 @@ static void refill(struct tbucket *b, uint64_t now_ns)
 static bool can_take(struct tbucket *b, uint64_t n, uint64_t now_ns,
 		     uint64_t *wait_ns)
 {
-	uint64_t need, period, at;
+	uint64_t need, period, at, missing;
 
 	if (!b->size)
 		return true;
@@ -57,15 +60,15 @@ static bool can_take(struct tbucket *b, uint64_t n, uint64_t now_ns,
 	/* Larger than the bucket: when it is full. */
 	if (need > b->size)
 		need = b->size;
-	if (need <= b->budget)
+	if (b->budget >= 0 && need <= (uint64_t)b->budget)
 		return true;
 	/* When the tokens missing will have come, counted from the last
 	 * refill (the time since then is already part of the way). */
+	missing = b->budget >= 0 ? need - (uint64_t)b->budget :
+				   need + (uint64_t)-b->budget;
 	period = b->refill_ms * NS_PER_MS;
 	at = b->last_ns +
-	     (uint64_t)((unsigned __int128)(need - b->budget) * period /
-			b->size) +
-	     1;
+	     (uint64_t)((unsigned __int128)missing * period / b->size) + 1;
 	*wait_ns = at > now_ns ? at - now_ns : 1;
 	return false;
 }
@@ -80,7 +83,10 @@ static void take(struct tbucket *b, uint64_t n)
 	}
 	n -= b->one_time_burst;
 	b->one_time_burst = 0;
-	b->budget = n >= b->budget ? 0 : b->budget - n;
+	/* Beyond what is there: a debt the refill pays back first. */
+	if (n > (uint64_t)INT64_MAX / 4)
+		n = (uint64_t)INT64_MAX / 4;
+	b->budget -= (int64_t)n;
 }
 
 bool ratelimit_take(struct ratelimit *rl, uint64_t bytes, uint64_t now_ns,

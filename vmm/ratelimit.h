@@ -7,15 +7,17 @@
  * ops (requests). A bucket holds up to size tokens and refills at
  * size per refill_time ms; one_time_burst tokens more are spent first
  * and never come back. A request takes from both or neither; one larger
- * than a bucket passes when that bucket is full and leaves it empty, so
- * it goes at the bucket's rate. A bucket with size 0 is no limit.
+ * than a bucket passes when that bucket is full and leaves it in debt
+ * (the tokens it took beyond the bucket are paid back by the refill
+ * before anything else passes), so it still goes at the bucket's rate.
+ * A bucket with size 0 is no limit.
  */
 #include <stdbool.h>
 #include <stdint.h>
 
 struct tbucket {
 	uint64_t size, one_time_burst, refill_ms;
-	uint64_t budget; /* tokens now (at most size) */
+	int64_t budget; /* tokens now (at most size; below 0: in debt) */
 	uint64_t last_ns; /* when budget was last refilled */
 };
 

@@ -70,6 +70,9 @@ static void test_lines(void)
 		&vm->devs, "virtio-net", "iface-eth0", &fake_ops, &net, NULL));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(device_add(&vm->devs, "virtio-blk", NULL,
 						&fake_ops, &blk, NULL));
+	/* A platform device without ops (the RTC): no group, no crash. */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(
+		device_add(&vm->devs, "cmos", "rtc", NULL, &net, NULL));
 	metric_add(&blk.reads, 3);
 	metric_add(&blk.bytes, 4096);
 	metric_add(&vm->vcpu_metrics.exit_mmio_write, 7);
@@ -84,6 +87,7 @@ static void test_lines(void)
 	CU_ASSERT_EQUAL(field(l1, "net_eth0", "read_count"), 0);
 	/* Without an id, by its device name; the same counters, taken. */
 	CU_ASSERT_EQUAL(field(l1, "block_virtio-blk1", "read_count"), 0);
+	CU_ASSERT_EQUAL(field(l1, "cmos_rtc", "read_count"), -1);
 	CU_ASSERT_EQUAL(field(l1, "vcpu", "exit_mmio_write"), 7);
 	CU_ASSERT_EQUAL(field(l1, "api_server", "requests"), 2);
 	CU_ASSERT_EQUAL(field(l1, "signals", "sigterm"), 1);

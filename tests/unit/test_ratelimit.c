@@ -66,12 +66,16 @@ static void test_larger(void)
 	uint64_t w;
 
 	ratelimit_from_spec(&rl, &s, 0);
-	/* Larger than the bucket: passes when full, empties it. */
+	/* Larger than the bucket: passes when full, leaving a debt of 900
+	 * that the refill pays first: the rate holds (1000 in 10 s). */
 	CU_ASSERT_TRUE(take(&rl, 1000, 0, &w));
 	CU_ASSERT_FALSE(take(&rl, 1000, 0, &w));
-	CU_ASSERT(w >= 999 * MS && w <= 1001 * MS);
+	CU_ASSERT(w >= 9999 * MS && w <= 10001 * MS);
 	CU_ASSERT_FALSE(take(&rl, 1, 5 * MS, &w));
-	CU_ASSERT(w >= 4 * MS && w <= 6 * MS);
+	CU_ASSERT(w >= 9004 * MS && w <= 9006 * MS);
+	CU_ASSERT_FALSE(take(&rl, 1, 9000 * MS, &w));
+	CU_ASSERT_TRUE(take(&rl, 1, 9011 * MS, &w));
+	CU_ASSERT_TRUE(take(&rl, 1000, 20000 * MS, &w));
 }
 
 static void test_both(void)
