@@ -348,6 +348,7 @@ enum route {
 	R_LOGGER,
 	R_METRICS,
 	R_ENTROPY,
+	R_VSOCK,
 	R_VERSION,
 	R_RUN,
 };
@@ -367,6 +368,7 @@ static enum route route_of(const char *path, const char **id)
 		{ "/logger", R_LOGGER },
 		{ "/metrics", R_METRICS },
 		{ "/entropy", R_ENTROPY },
+		{ "/vsock", R_VSOCK },
 		{ "/version", R_VERSION },
 		{ "/run", R_RUN },
 	};
@@ -461,7 +463,7 @@ static int handle(struct api *a, const char *method, const char *path,
 	if (started &&
 	    (rt == R_BOOT || rt == R_MACHINE || (rt == R_DRIVE && !patch) ||
 	     rt == R_NET || rt == R_LOGGER || rt == R_METRICS ||
-	     rt == R_ENTROPY || rt == R_RUN)) {
+	     rt == R_ENTROPY || rt == R_VSOCK || rt == R_RUN)) {
 		snprintf(err, sizeof(err),
 			 "%s %s: not allowed after the VM started (state %s)",
 			 method, path, vm_state_name(state_of(a)));
@@ -501,6 +503,9 @@ static int handle(struct api *a, const char *method, const char *path,
 		break;
 	case R_ENTROPY:
 		r = put ? cfgjson_entropy(a->cfg, root, err, sizeof(err)) : 1;
+		break;
+	case R_VSOCK:
+		r = put ? cfgjson_vsock(a->cfg, root, err, sizeof(err)) : 1;
 		break;
 	case R_RUN:
 		r = put ? cfgjson_run(a->cfg, root, err, sizeof(err)) : 1;

@@ -62,6 +62,11 @@ const char kiln_run_usage[] =
 	"                      off is for debugging)\n"
 	"      --metrics PATH  counters as JSON lines (Firecracker's metrics),\n"
 	"                      every 60 s and when kiln ends\n"
+	"      --vsock PATH[,cid=N]\n"
+	"                      a virtio-vsock device (guest CID N, default 3):\n"
+	"                      host programs connect to PATH and send\n"
+	"                      'CONNECT PORT'; the guest's connections to host\n"
+	"                      port P reach PATH_P (Firecracker's scheme)\n"
 	"      --kernel-cache on|off\n"
 	"                      decompress a compressed kernel once on the host\n"
 	"                      and keep it (default on); off boots it as given\n"
@@ -232,6 +237,7 @@ enum {
 	OPT_GID,
 	OPT_CGROUP,
 	OPT_BOOT_TIMER,
+	OPT_VSOCK,
 };
 
 static const struct opt run_opts[] = {
@@ -259,6 +265,7 @@ static const struct opt run_opts[] = {
 	{ "seccomp", 0, true, OPT_SECCOMP },
 	{ "kernel-cache", 0, true, OPT_KERNEL_CACHE },
 	{ "metrics", 0, true, OPT_METRICS },
+	{ "vsock", 0, true, OPT_VSOCK },
 	{ "jail", 0, true, OPT_JAIL },
 	{ "uid", 0, true, OPT_UID },
 	{ "gid", 0, true, OPT_GID },
@@ -293,6 +300,52 @@ static const struct opt *find_opt(const char *arg, const char **val)
 				return &run_opts[i];
 	}
 	return NULL;
+}
+
+/* --vsock PATH[,cid=N] */
+static int cli_vsock(struct vm_config *cfg, const char *val, char *err,
+		     size_t errlen)
+{
+	const char *c = strstr(val, ",cid=");
+	uint64_t cid = 3;
+	char path[128];
+	size_t len = c ? (size_t)(c - val) : strlen(val);
+
+	if (cfg->vsock_uds) {
+		set_err(err, errlen,
+			"--vsock: given twice: a VM has one vsock device");
+		return CONFIG_ERROR;
+	}
+	if (c) {
+		char *end;
+
+		errno = 0;
+		cid = strtoull(c + 5, &end, 10);
+		if (!c[5] || *end || errno || c[5] == '-') {
+			set_err(err, errlen,
+				"--vsock '%s': cid= takes a number from 3 to 4294967295",
+				val);
+			return CONFIG_ERROR;
+		}
+	}
+	if (len >= sizeof(path))
+		len = sizeof(path) - 1; /* too long: the check says so */
+	memcpy(path, val, len);
+	path[len] = 0;
+	if (config_check_vsock(cid, path, err, errlen)) {
+		char why[200];
+
+		snprintf(why, sizeof(why), "%s", err);
+		set_err(err, errlen, "--vsock: %s", why);
+		return CONFIG_ERROR;
+	}
+	cfg->vsock_uds = config_strdup(cfg, path);
+	cfg->vsock_cid = cid;
+	if (!cfg->vsock_uds) {
+		set_err(err, errlen, "out of memory");
+		return CONFIG_ERROR;
+	}
+	return 0;
 }
 
 static int set_once(const char **slot, const char *val, const char *name,
@@ -544,6 +597,9 @@ enum config_result config_parse_run(struct vm_config *cfg, int argc,
 		case OPT_METRICS:
 			rc = set_once(&cfg->metrics_path, val, o->longname, err,
 				      errlen);
+			break;
+		case OPT_VSOCK:
+			rc = cli_vsock(cfg, val, err, errlen);
 			break;
 		case OPT_KERNEL_CACHE:
 			if (strcmp(val, "on") && strcmp(val, "off")) {

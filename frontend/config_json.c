@@ -704,6 +704,31 @@ int cfgjson_metrics(struct vm_config *cfg, const struct json_node *o, char *err,
 	return 0;
 }
 
+int cfgjson_vsock(struct vm_config *cfg, const struct json_node *o, char *err,
+		  size_t errlen)
+{
+	static const char *const keys[] = { "guest_cid", "uds_path", "vsock_id",
+					    NULL };
+	static const char sec[] = "vsock";
+	const char *path, *id;
+	uint64_t cid;
+
+	if (check_object(sec, o, keys, err, errlen) ||
+	    get_u64(sec, o, "guest_cid", true, &cid, err, errlen) < 0 ||
+	    get_str(sec, o, "uds_path", true, &path, err, errlen) ||
+	    get_str(sec, o, "vsock_id", false, &id, err, errlen))
+		return -EINVAL;
+	if (config_check_vsock(cid, path, err, errlen))
+		return -EINVAL;
+	path = config_strdup(cfg, path);
+	if (!path)
+		return -ENOMEM;
+	/* A second PUT replaces the first, as with Firecracker. */
+	cfg->vsock_uds = path;
+	cfg->vsock_cid = cid;
+	return 0;
+}
+
 int cfgjson_entropy(struct vm_config *cfg, const struct json_node *o, char *err,
 		    size_t errlen)
 {
@@ -727,6 +752,7 @@ int cfgjson_file(struct vm_config *cfg, const char *text, size_t len, char *err,
 		"logger",
 		"metrics",
 		"entropy",
+		"vsock",
 		"run",
 		NULL,
 	};
@@ -786,6 +812,8 @@ int cfgjson_file(struct vm_config *cfg, const char *text, size_t len, char *err,
 		r = cfgjson_logger(cfg, n, err, errlen);
 	if (!r && (n = member(root, "metrics")))
 		r = cfgjson_metrics(cfg, n, err, errlen);
+	if (!r && (n = member(root, "vsock")))
+		r = cfgjson_vsock(cfg, n, err, errlen);
 	if (!r && (n = member(root, "entropy")))
 		r = cfgjson_entropy(cfg, n, err, errlen);
 	if (!r && (n = member(root, "run")))
@@ -983,6 +1011,15 @@ char *cfgjson_dump(const struct vm_config *cfg, bool pretty)
 		json_out_str(&o, cfg->log_level >= 1 && cfg->log_level <= 5 ?
 					 lnames[cfg->log_level - 1] :
 					 "Warning");
+		json_out_end_object(&o);
+	}
+	if (cfg->vsock_uds) {
+		json_out_key(&o, "vsock");
+		json_out_begin_object(&o);
+		json_out_key(&o, "guest_cid");
+		json_out_u64(&o, cfg->vsock_cid);
+		json_out_key(&o, "uds_path");
+		json_out_str(&o, cfg->vsock_uds);
 		json_out_end_object(&o);
 	}
 	if (cfg->metrics_path) {

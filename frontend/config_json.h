@@ -46,6 +46,10 @@ int cfgjson_drive_patch(const struct json_node *o, const char *id,
  * kiln's user_net (passt) with port_forwards. Replaces the same id. */
 int cfgjson_net(struct vm_config *cfg, const struct json_node *o,
 		const char *id, char *err, size_t errlen);
+/* PUT /vsock and the config file's "vsock": guest_cid, uds_path (and the
+ * deprecated vsock_id, accepted and ignored). */
+int cfgjson_vsock(struct vm_config *cfg, const struct json_node *o, char *err,
+		  size_t errlen);
 /* PUT /metrics and the config file's "metrics": metrics_path. */
 int cfgjson_metrics(struct vm_config *cfg, const struct json_node *o, char *err,
 		    size_t errlen);

@@ -72,14 +72,24 @@ static const int common_calls[] = {
 /*
  * The main thread after start-up: the event loop (signals, console input,
  * the stop request), then tearing the VM down (passt is stopped with
- * SIGTERM and reaped) and restoring the terminal.
+ * SIGTERM and reaped, the vsock socket removed) and restoring the
+ * terminal.
  */
 static const int main_calls[] = {
-	__NR_epoll_create1, __NR_epoll_ctl,    __NR_epoll_pwait,
+	__NR_epoll_create1,
+	__NR_epoll_ctl,
+	__NR_epoll_pwait,
 #ifdef __NR_epoll_wait
 	__NR_epoll_wait,
 #endif
-	__NR_fcntl,	    __NR_rt_sigaction, __NR_wait4,	 -1,
+	__NR_fcntl,
+	__NR_rt_sigaction,
+	__NR_wait4,
+	__NR_unlinkat,
+#ifdef __NR_unlink
+	__NR_unlink,
+#endif
+	-1,
 };
 
 /*
@@ -167,6 +177,12 @@ static const int io_calls[] = {
 	__NR_utimensat,
 	__NR_ftruncate,
 	__NR_timerfd_settime, /* a disk's rate limiter */
+	/* vsock: host programs' connections and the guest's to them
+	 * (socket: AF_UNIX only, see below). */
+	__NR_accept4,
+	__NR_connect,
+	__NR_sendmsg,
+	__NR_shutdown,
 	-1,
 };
 
@@ -417,6 +433,7 @@ int seccomp_build(enum seccomp_role role, struct sock_filter *prog, size_t max)
 		break;
 	case SECCOMP_IO:
 		allow_list(b, io_calls, COUNT(io_calls));
+		allow_arg_eq(b, __NR_socket, 0, AF_UNIX);
 		allow_ioctls(b, io_ioctls);
 		break;
 	default:

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include "config.h"
 
@@ -71,6 +72,28 @@ int config_check_cpus(uint64_t n, char *err, size_t errlen)
 	set_err(err, errlen, "%" PRIu64 " vCPUs: give a number from 1 to %d", n,
 		KILN_MAX_CPUS);
 	return -EINVAL;
+}
+
+int config_check_vsock(uint64_t cid, const char *uds_path, char *err,
+		       size_t errlen)
+{
+	/* sun_path less the NUL and "_4294967295". */
+	size_t max = sizeof(((struct sockaddr_un *)0)->sun_path) - 12;
+
+	if (cid < 3 || cid > UINT32_MAX) {
+		set_err(err, errlen,
+			"vsock guest CID %" PRIu64
+			": give one from 3 to 4294967295 (0-2 are reserved)",
+			cid);
+		return -EINVAL;
+	}
+	if (!uds_path || !*uds_path || strlen(uds_path) > max) {
+		set_err(err, errlen,
+			"vsock socket path '%.40s': give a path of 1 to %zu characters",
+			uds_path ? uds_path : "", max);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int config_check_mem(uint64_t sz, char *err, size_t errlen)

@@ -80,6 +80,8 @@ struct vm_config {
 	int no_seccomp; /* --seccomp=off */
 	int no_kernel_cache; /* --kernel-cache=off: boot the kernel as given */
 	const char *metrics_path; /* --metrics, PUT /metrics */
+	const char *vsock_uds; /* --vsock, PUT /vsock: NULL for none */
+	uint64_t vsock_cid;
 	int boot_timer; /* --boot-timer */
 	const char *jail; /* --jail DIR */
 	long jail_uid, jail_gid; /* --uid, --gid: -1 to keep */
@@ -131,6 +133,10 @@ void config_init(struct vm_config *cfg);
  */
 int config_check_cpus(uint64_t n, char *err, size_t errlen);
 int config_check_mem(uint64_t bytes, char *err, size_t errlen);
+/* A vsock device: the guest's CID (3 or more, 32 bits) and the host
+ * socket's path (room left for the "_PORT" of guest connections). */
+int config_check_vsock(uint64_t cid, const char *uds_path, char *err,
+		       size_t errlen);
 /* Conflicts between settings, once all are in. */
 int config_validate(const struct vm_config *cfg, char *err, size_t errlen);
 

@@ -29,6 +29,7 @@
 #include "virtio/mmio.h"
 #include "virtio/net.h"
 #include "virtio/rng.h"
+#include "virtio/vsock.h"
 #include "vm.h"
 
 void vm_request_stop(struct vm *vm, enum vm_stop_reason why, int status)
@@ -561,6 +562,20 @@ static int create_devices(struct vm *vm)
 	if (vm_add_device(vm, "virtio-rng", NULL, &virtio_rng_device_ops, rng,
 			  &rng->vdev))
 		return -ENOSPC;
+	if (vm->cfg->vsock_uds) {
+		char err[256];
+		struct virtio_vsock *vs =
+			virtio_vsock_new(vm, vm->cfg->vsock_cid,
+					 vm->cfg->vsock_uds, err, sizeof(err));
+
+		if (!vs) {
+			pr_err("%s", err);
+			return -EINVAL;
+		}
+		if (vm_add_device(vm, "virtio-vsock", "vsock",
+				  &virtio_vsock_device_ops, vs, &vs->vdev))
+			return -ENOSPC;
+	}
 	if (place_devices(vm))
 		return -EINVAL;
 	if (vm->vcon && !vm->run_mode) {

@@ -176,6 +176,12 @@ net-tap)
 	tcpxfer recv 5001 /tmp/in
 	echo "KILN-GUEST-RX-SUM $(sha256sum /tmp/in | cut -d' ' -f1)"
 	;;
+vsock)
+	# cases-vsock.sh: to host listeners first, then the host's to ours.
+	vsockxfer connect-vsock 2 5000 16 4194304
+	vsockxfer refused-vsock 2 5999
+	vsockxfer listen-vsock 6000 16 4194304
+	;;
 netbench)
 	ip link set lo up
 	ip addr add 192.0.2.2/24 dev eth0 && ip link set eth0 up

@@ -159,7 +159,7 @@ make_guest_initrd() {
 		done
 	fi
 	# The guest side of the disk and network tests (make tools).
-	for t in randio tcpxfer blkzero; do
+	for t in randio tcpxfer blkzero vsockxfer; do
 		if [ -x "$ROOT/build/$E2E_ARCH/$t" ]; then
 			cp "$ROOT/build/$E2E_ARCH/$t" "$dir/bin/$t"
 		fi

@@ -53,6 +53,7 @@ int main(void)
 	suite_unpack();
 	suite_metrics();
 	suite_ratelimit();
+	suite_vsock();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_tests_failed();

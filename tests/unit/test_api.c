@@ -130,8 +130,16 @@ static void test_file_errors(void)
 {
 	static const struct bad bad[] = {
 		{ "[]", "the configuration: expected an object, got an array" },
+		{ "{\"boot-source\": {\"kernel_image_path\": \"/k\"}, \"vsocks\": {}}",
+		  "the configuration: unknown key 'vsocks'" },
 		{ "{\"boot-source\": {\"kernel_image_path\": \"/k\"}, \"vsock\": {}}",
-		  "the configuration: unknown key 'vsock'" },
+		  "vsock: guest_cid is missing" },
+		{ "{\"boot-source\": {\"kernel_image_path\": \"/k\"}, \"vsock\": {\"guest_cid\": 2, \"uds_path\": \"/v\"}}",
+		  "vsock guest CID 2: give one from 3" },
+		{ "{\"boot-source\": {\"kernel_image_path\": \"/k\"}, \"vsock\": {\"guest_cid\": 3, \"uds_path\": \"\"}}",
+		  "vsock socket path '': give a path of 1 to 96" },
+		{ "{\"boot-source\": {\"kernel_image_path\": \"/k\"}, \"vsock\": {\"guest_cid\": 3, \"uds_path\": \"/v\", \"x\": 1}}",
+		  "vsock: unknown key 'x'" },
 		{ "{}", "the configuration: boot-source is missing" },
 		{ "{\"boot-source\": {\"kernel_image_path\": 7}}",
 		  "boot-source: kernel_image_path: expected a string, got a number" },
