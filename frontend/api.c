@@ -277,6 +277,42 @@ static int patch_vm(struct api *a, const struct json_node *root, char *err,
  * configuration's; after, the running disk's (the guest is told its
  * capacity changed).
  */
+/* PATCH /network-interfaces/{id}: new rate limiters, also while running. */
+static int patch_net(struct api *a, const struct json_node *root,
+		     const char *id, char *err, size_t errlen)
+{
+	struct net_spec *n = NULL;
+	struct rate_spec rx, tx;
+	bool rx_given, tx_given;
+	unsigned int i;
+	int r;
+
+	r = cfgjson_net_patch(root, id, &rx, &rx_given, &tx, &tx_given, err,
+			      errlen);
+	if (r)
+		return r;
+	for (i = 0; i < a->cfg->nr_nics; i++)
+		if (!strcmp(a->cfg->nics[i].id, id))
+			n = &a->cfg->nics[i];
+	if (!n) {
+		set_err(err, errlen,
+			"network-interfaces: no interface '%s': PUT it first",
+			id);
+		return -EINVAL;
+	}
+	if (a->s && a->s->vm) {
+		r = vm_net_limits(a->s->vm, id, rx_given ? &rx : NULL,
+				  tx_given ? &tx : NULL, err, errlen);
+		if (r)
+			return r;
+	}
+	if (rx_given)
+		n->rx_rl = rx;
+	if (tx_given)
+		n->tx_rl = tx;
+	return 0;
+}
+
 static int patch_drive(struct api *a, const struct json_node *root,
 		       const char *id, char *err, size_t errlen)
 {
@@ -462,7 +498,7 @@ static int handle(struct api *a, const char *method, const char *path,
 	/* Pre-boot only, as with Firecracker. */
 	if (started &&
 	    (rt == R_BOOT || rt == R_MACHINE || (rt == R_DRIVE && !patch) ||
-	     rt == R_NET || rt == R_LOGGER || rt == R_METRICS ||
+	     (rt == R_NET && !patch) || rt == R_LOGGER || rt == R_METRICS ||
 	     rt == R_ENTROPY || rt == R_VSOCK || rt == R_RUN)) {
 		snprintf(err, sizeof(err),
 			 "%s %s: not allowed after the VM started (state %s)",
@@ -483,7 +519,8 @@ static int handle(struct api *a, const char *method, const char *path,
 			  patch_drive(a, root, id, err, sizeof(err));
 		break;
 	case R_NET:
-		r = put ? cfgjson_net(a->cfg, root, id, err, sizeof(err)) : 1;
+		r = put ? cfgjson_net(a->cfg, root, id, err, sizeof(err)) :
+			  patch_net(a, root, id, err, sizeof(err));
 		break;
 	case R_ACTIONS:
 		r = put ? do_action(a, root, err, sizeof(err)) : 1;

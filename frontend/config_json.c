@@ -405,6 +405,32 @@ int cfgjson_drive_patch(const struct json_node *o, const char *id,
 	return 0;
 }
 
+int cfgjson_net_patch(const struct json_node *o, const char *id,
+		      struct rate_spec *rx, bool *rx_given,
+		      struct rate_spec *tx, bool *tx_given, char *err,
+		      size_t errlen)
+{
+	static const char *const keys[] = { "iface_id", "rx_rate_limiter",
+					    "tx_rate_limiter", NULL };
+	static const char sec[] = "network-interfaces";
+	const char *iid;
+
+	if (check_object(sec, o, keys, err, errlen) ||
+	    get_str(sec, o, "iface_id", true, &iid, err, errlen) ||
+	    get_rate_limiter(sec, o, "rx_rate_limiter", rx, rx_given, err,
+			     errlen) ||
+	    get_rate_limiter(sec, o, "tx_rate_limiter", tx, tx_given, err,
+			     errlen))
+		return -EINVAL;
+	if (strcmp(id, iid)) {
+		set_err(err, errlen,
+			"%s: iface_id '%s' does not match the path's '%s'", sec,
+			iid, id);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int cfgjson_net(struct vm_config *cfg, const struct json_node *o,
 		const char *id, char *err, size_t errlen)
 {
@@ -417,6 +443,7 @@ int cfgjson_net(struct vm_config *cfg, const struct json_node *o,
 	static const char sec[] = "network-interfaces";
 	const char *iid, *dev, *mac;
 	const struct json_node *fwd, *f;
+	struct rate_spec rx, tx;
 	char spec[512], e[256];
 	bool user = false;
 	struct net_spec n, *slot = NULL;
@@ -428,8 +455,9 @@ int cfgjson_net(struct vm_config *cfg, const struct json_node *o,
 	    get_bool(sec, o, "user_net", false, &user, err, errlen) ||
 	    get_str(sec, o, "host_dev_name", !user, &dev, err, errlen) ||
 	    get_str(sec, o, "guest_mac", false, &mac, err, errlen) ||
-	    no_rate_limiter(sec, o, "rx_rate_limiter", err, errlen) ||
-	    no_rate_limiter(sec, o, "tx_rate_limiter", err, errlen))
+	    get_rate_limiter(sec, o, "rx_rate_limiter", &rx, NULL, err,
+			     errlen) ||
+	    get_rate_limiter(sec, o, "tx_rate_limiter", &tx, NULL, err, errlen))
 		return -EINVAL;
 	if (id && strcmp(id, iid)) {
 		set_err(err, errlen,
@@ -479,6 +507,8 @@ int cfgjson_net(struct vm_config *cfg, const struct json_node *o,
 		return -EINVAL;
 	}
 	snprintf(n.id, sizeof(n.id), "%s", iid);
+	n.rx_rl = rx;
+	n.tx_rl = tx;
 	for (i = 0; i < cfg->nr_nics; i++)
 		if (!strcmp(cfg->nics[i].id, iid))
 			slot = &cfg->nics[i];
@@ -840,9 +870,10 @@ static void out_bucket(struct json_out *o, const char *key,
 	json_out_end_object(o);
 }
 
-static void out_rate_limiter(struct json_out *o, const struct rate_spec *rl)
+static void out_rate_limiter_key(struct json_out *o, const char *key,
+				 const struct rate_spec *rl)
 {
-	json_out_key(o, "rate_limiter");
+	json_out_key(o, key);
 	json_out_begin_object(o);
 	out_bucket(o, "bandwidth", &rl->bw);
 	out_bucket(o, "ops", &rl->ops);
@@ -916,7 +947,7 @@ char *cfgjson_dump(const struct vm_config *cfg, bool pretty)
 		json_out_bool(&o, d->ro);
 		out_str_or_null(&o, "partuuid", d->partuuid);
 		if (d->rl.bw.size || d->rl.ops.size)
-			out_rate_limiter(&o, &d->rl);
+			out_rate_limiter_key(&o, "rate_limiter", &d->rl);
 		json_out_end_object(&o);
 	}
 	json_out_end_array(&o);
@@ -957,6 +988,10 @@ char *cfgjson_dump(const struct vm_config *cfg, bool pretty)
 			}
 			json_out_end_array(&o);
 		}
+		if (n->rx_rl.bw.size || n->rx_rl.ops.size)
+			out_rate_limiter_key(&o, "rx_rate_limiter", &n->rx_rl);
+		if (n->tx_rl.bw.size || n->tx_rl.ops.size)
+			out_rate_limiter_key(&o, "tx_rate_limiter", &n->tx_rl);
 		json_out_end_object(&o);
 	}
 	json_out_end_array(&o);

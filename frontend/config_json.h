@@ -42,6 +42,14 @@ int cfgjson_drive_patch(const struct json_node *o, const char *id,
 			const char **did, const char **path,
 			struct rate_spec *rl, bool *rl_given, char *err,
 			size_t errlen);
+/*
+ * PATCH /network-interfaces/{id}: iface_id (must be id), rx_rate_limiter,
+ * tx_rate_limiter; *_given say which were there.
+ */
+int cfgjson_net_patch(const struct json_node *o, const char *id,
+		      struct rate_spec *rx, bool *rx_given,
+		      struct rate_spec *tx, bool *tx_given, char *err,
+		      size_t errlen);
 /* One of "network-interfaces": iface_id, host_dev_name, guest_mac, and
  * kiln's user_net (passt) with port_forwards. Replaces the same id. */
 int cfgjson_net(struct vm_config *cfg, const struct json_node *o,

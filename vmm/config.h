@@ -36,6 +36,8 @@ struct net_spec {
 	int has_mac;
 	char fwds[256]; /* passt -t specs, space separated: "8080:80 2222:22" */
 	char id[64]; /* the API's iface_id, "" for none */
+	/* Rate limiters, guest-bound and host-bound (sizes 0: none). */
+	struct rate_spec rx_rl, tx_rl;
 };
 
 /* The MAC a NIC gets when none is given: stable for the same set-up. */

@@ -387,6 +387,15 @@ static int open_nics(struct vm *vm, char *err, size_t errlen)
 			    virtio_net_new_tap(vm, s->ifname, mac, err, errlen);
 		if (!n)
 			return -EINVAL;
+		if (s->rx_rl.bw.size || s->rx_rl.ops.size || s->tx_rl.bw.size ||
+		    s->tx_rl.ops.size) {
+			struct ratelimit rx, tx;
+
+			ratelimit_from_spec(&rx, &s->rx_rl, ratelimit_now());
+			ratelimit_from_spec(&tx, &s->tx_rl, ratelimit_now());
+			n->rx_rl = rx;
+			n->tx_rl = tx;
+		}
 		if (s->id[0])
 			device_id_name(name, "iface", s->id);
 		if (vm_add_device(vm, "virtio-net", s->id[0] ? name : NULL,
@@ -413,6 +422,32 @@ int vm_drive_limits(struct vm *vm, const char *id, const struct rate_spec *s,
 	}
 	ratelimit_from_spec(&rl, s, ratelimit_now());
 	virtio_blk_set_limits(d->dev, &rl);
+	return 0;
+}
+
+int vm_net_limits(struct vm *vm, const char *id, const struct rate_spec *rx,
+		  const struct rate_spec *tx, char *err, size_t errlen)
+{
+	char name[DEVICE_NAME_MAX];
+	struct ratelimit r, t;
+	struct virtio_net *n;
+	struct device *d;
+
+	device_id_name(name, "iface", id);
+	d = device_find(&vm->devs, name);
+	if (!d) {
+		set_err(err, errlen,
+			"network-interfaces: no interface '%s' in this VM", id);
+		return -ENOENT;
+	}
+	n = d->dev;
+	r = n->rx_rl;
+	t = n->tx_rl;
+	if (rx)
+		ratelimit_from_spec(&r, rx, ratelimit_now());
+	if (tx)
+		ratelimit_from_spec(&t, tx, ratelimit_now());
+	virtio_net_set_limits(n, &r, &t);
 	return 0;
 }
 

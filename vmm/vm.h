@@ -167,18 +167,24 @@ int vm_add_device(struct vm *vm, const char *kind, const char *name,
 		  struct virtio_dev *vdev);
 
 /*
- * Puts path behind the running VM's drive id (virtio_blk_replace): the
- * guest sees the new capacity. path must outlive the VM. 0 or -errno with
- * err saying why.
- */
-/*
  * Sets the rate limiter of the running disk whose drive id is id. 0, or
  * -ENOENT with err saying so.
  */
 int vm_drive_limits(struct vm *vm, const char *id, const struct rate_spec *s,
 		    char *err, size_t errlen);
+/*
+ * Puts path behind the running VM's drive id (virtio_blk_replace): the
+ * guest sees the new capacity. path must outlive the VM. 0 or -errno with
+ * err saying why.
+ */
 int vm_drive_replace(struct vm *vm, const char *id, const char *path, char *err,
 		     size_t errlen);
+/*
+ * Sets the rate limiters of the running NIC whose iface_id is id (NULL
+ * leaves that direction as it is). 0, or -ENOENT with err saying so.
+ */
+int vm_net_limits(struct vm *vm, const char *id, const struct rate_spec *rx,
+		  const struct rate_spec *tx, char *err, size_t errlen);
 
 /*
  * The core's KVM wiring for transports: an eventfd that raises interrupt

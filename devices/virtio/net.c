@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -201,6 +202,47 @@ static bool backend_read(struct virtio_net *n)
 	}
 }
 
+/* Arms a rate limiter's timer for wait_ns from now. */
+static void arm(int fd, uint64_t wait_ns)
+{
+	struct itimerspec t = { .it_value = { wait_ns / 1000000000ULL,
+					      wait_ns % 1000000000ULL } };
+
+	if (fd >= 0)
+		timerfd_settime(fd, 0, &t, NULL);
+}
+
+/*
+ * The frame in n->rx towards the guest, under the receive limiter: 1 when
+ * it went (or was dropped), 0 when the guest has no room yet, -1 when the
+ * limiter holds it (the backend is not read until its timer).
+ */
+static int rx_try(struct virtio_net *n)
+{
+	uint64_t wait;
+	int r;
+
+	if (n->rx_throttled)
+		return -1;
+	if (!n->rx_paid && ratelimit_on(&n->rx_rl)) {
+		if (!ratelimit_take(&n->rx_rl, n->rx_len - NET_HDR_LEN,
+				    ratelimit_now(), &wait)) {
+			n->rx_throttled = true;
+			metric_add(&n->rx_throttled_count, 1);
+			set_polling(n, false);
+			arm(n->rx_timer_fd, wait);
+			return -1;
+		}
+		n->rx_paid = true;
+	}
+	r = net_rx_deliver(n);
+	if (r == 0)
+		return 0;
+	n->rx_len = 0;
+	n->rx_paid = false;
+	return 1;
+}
+
 /* The backend fd is readable (I/O thread). */
 static void backend_ready(void *opaque, uint32_t events)
 {
@@ -212,13 +254,14 @@ static void backend_ready(void *opaque, uint32_t events)
 	while (budget--) {
 		if (!n->rx_len && !backend_read(n))
 			break;
-		r = net_rx_deliver(n);
+		r = rx_try(n);
 		if (r == 0) {
 			/* Back-pressure: wait for the guest's buffers. */
 			set_polling(n, false);
 			break;
 		}
-		n->rx_len = 0;
+		if (r < 0)
+			break;
 	}
 	virtio_dev_unlock(&n->vdev);
 }
@@ -227,8 +270,11 @@ static void net_tx(struct virtio_net *n)
 {
 	struct virtq *q = &n->vdev.vq[TXQ];
 	bool any = false;
+	uint64_t wait;
 	int r;
 
+	if (n->tx_throttled)
+		return;
 	do {
 		while ((r = virtq_pop(q, &n->chain)) != 0) {
 			struct virtio_net_hdr_v1 hdr;
@@ -243,6 +289,16 @@ static void net_tx(struct virtio_net *n)
 				metric_add(&n->tx_dropped, 1);
 				virtq_push(q, n->chain.head, 0);
 				continue;
+			}
+			if (ratelimit_on(&n->tx_rl) &&
+			    !ratelimit_take(&n->tx_rl, len - NET_HDR_LEN,
+					    ratelimit_now(), &wait)) {
+				/* Back on the ring until the timer. */
+				q->last_avail--;
+				n->tx_throttled = true;
+				metric_add(&n->tx_throttled_count, 1);
+				arm(n->tx_timer_fd, wait);
+				goto out;
 			}
 			if (n->backend == NET_TAP) {
 				w = writev(n->fd, n->chain.out, n->chain.n_out);
@@ -274,6 +330,7 @@ static void net_tx(struct virtio_net *n)
 		if (r == -EIO)
 			break;
 	} while (virtq_enable_notify(q));
+out:
 	if (any)
 		virtio_dev_complete(&n->vdev, TXQ);
 }
@@ -287,10 +344,55 @@ static void net_notify(void *dev, unsigned int qi)
 		return;
 	}
 	/* New receive buffers: a held frame may fit now. */
-	if (n->rx_len && net_rx_deliver(n) != 0)
-		n->rx_len = 0;
-	if (!n->rx_len)
+	if (n->rx_len)
+		rx_try(n);
+	if (!n->rx_len && !n->rx_throttled)
 		set_polling(n, true);
+}
+
+/* A limiter's timer: tokens enough for what it held back. */
+static void rx_timer(void *opaque, uint32_t events)
+{
+	struct virtio_net *n = opaque;
+	uint64_t v;
+
+	(void)events;
+	if (read(n->rx_timer_fd, &v, sizeof(v)) < 0)
+		return;
+	virtio_dev_lock(&n->vdev);
+	n->rx_throttled = false;
+	if (n->rx_len)
+		rx_try(n);
+	if (!n->rx_len && !n->rx_throttled)
+		set_polling(n, true);
+	virtio_dev_unlock(&n->vdev);
+}
+
+static void tx_timer(void *opaque, uint32_t events)
+{
+	struct virtio_net *n = opaque;
+	uint64_t v;
+
+	(void)events;
+	if (read(n->tx_timer_fd, &v, sizeof(v)) < 0)
+		return;
+	virtio_dev_lock(&n->vdev);
+	n->tx_throttled = false;
+	if (virtio_dev_live(&n->vdev) && n->vdev.vq[TXQ].ready)
+		net_tx(n);
+	virtio_dev_unlock(&n->vdev);
+}
+
+void virtio_net_set_limits(struct virtio_net *n, const struct ratelimit *rx,
+			   const struct ratelimit *tx)
+{
+	virtio_dev_lock(&n->vdev);
+	n->rx_rl = *rx;
+	n->tx_rl = *tx;
+	virtio_dev_unlock(&n->vdev);
+	/* Both fire at once: what waited is looked at under the new ones. */
+	arm(n->rx_timer_fd, 1);
+	arm(n->tx_timer_fd, 1);
 }
 
 static int net_activate(void *dev, uint64_t features)
@@ -312,6 +414,9 @@ static void net_reset(void *dev)
 	struct virtio_net *n = dev;
 
 	n->rx_len = 0;
+	n->rx_paid = false;
+	n->rx_throttled = false;
+	n->tx_throttled = false;
 	n->acked = 0;
 	if (n->vdev.io)
 		set_polling(n, true);
@@ -346,6 +451,7 @@ struct virtio_net *virtio_net_alloc(struct vm *vm, enum net_backend b,
 		return NULL;
 	n->backend = b;
 	n->fd = -1;
+	n->rx_timer_fd = n->tx_timer_fd = -1;
 	memcpy(n->mac, mac, 6);
 	memcpy(n->cfg.mac, mac, 6);
 	n->cfg.status = VIRTIO_NET_S_LINK_UP;
@@ -488,7 +594,22 @@ fail:
 
 int virtio_net_start(struct virtio_net *n)
 {
-	return iothread_add(n->vdev.io, n->fd, backend_ready, n);
+	int r = iothread_add(n->vdev.io, n->fd, backend_ready, n);
+
+	/* The rate limiters' timers, on the same thread. */
+	if (!r) {
+		n->rx_timer_fd = timerfd_create(CLOCK_MONOTONIC,
+						TFD_NONBLOCK | TFD_CLOEXEC);
+		n->tx_timer_fd = timerfd_create(CLOCK_MONOTONIC,
+						TFD_NONBLOCK | TFD_CLOEXEC);
+		if (n->rx_timer_fd < 0 || n->tx_timer_fd < 0)
+			return -errno;
+		r = iothread_add(n->vdev.io, n->rx_timer_fd, rx_timer, n);
+		if (!r)
+			r = iothread_add(n->vdev.io, n->tx_timer_fd, tx_timer,
+					 n);
+	}
+	return r;
 }
 
 void virtio_net_free(struct virtio_net *n)
@@ -497,6 +618,10 @@ void virtio_net_free(struct virtio_net *n)
 		return;
 	if (n->fd >= 0)
 		close(n->fd);
+	if (n->rx_timer_fd >= 0)
+		close(n->rx_timer_fd);
+	if (n->tx_timer_fd >= 0)
+		close(n->tx_timer_fd);
 	if (n->passt > 0) {
 		kill(n->passt, SIGTERM);
 		waitpid(n->passt, NULL, 0);
@@ -514,6 +639,8 @@ static void virtio_net_metrics(void *dev, metric_emit_fn emit, void *ctx)
 	emit(ctx, "tx_packets_count", &n->tx_packets_count);
 	emit(ctx, "tx_bytes_count", &n->tx_bytes_count);
 	emit(ctx, "tx_dropped", &n->tx_dropped);
+	emit(ctx, "rx_rate_limiter_throttled", &n->rx_throttled_count);
+	emit(ctx, "tx_rate_limiter_throttled", &n->tx_throttled_count);
 }
 
 VIRTIO_DEVICE_OPS_METRICS(virtio_net);

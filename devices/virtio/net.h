@@ -10,6 +10,7 @@
 #include <linux/virtio_net.h>
 
 #include "metrics.h"
+#include "ratelimit.h"
 #include "virtio.h"
 
 /*
@@ -62,6 +63,13 @@ struct virtio_net {
 	uint32_t stream_off, stream_len;
 
 	uint8_t tx[4 + NET_MAX_FRAME];
+	/* Rate limiters each way (none when both buckets are 0); a frame
+	 * held back waits for its direction's timer (on the I/O thread).
+	 * rx_paid: the frame in rx has taken its tokens. */
+	struct ratelimit rx_rl, tx_rl;
+	int rx_timer_fd, tx_timer_fd;
+	bool rx_throttled, tx_throttled, rx_paid;
+	struct metric rx_throttled_count, tx_throttled_count;
 	/* Frames through, and frames dropped (the guest's buffers were
 	 * unusable, or the backend refused). */
 	struct metric rx_packets_count, rx_bytes_count;
@@ -93,6 +101,13 @@ struct virtio_net *virtio_net_new_tap(struct vm *vm, const char *ifname,
 struct virtio_net *virtio_net_new_user(struct vm *vm, const char *fwds,
 				       const uint8_t mac[6], char *err,
 				       size_t errlen);
+/*
+ * Sets the NIC's rate limiters (Firecracker's rx_rate_limiter and
+ * tx_rate_limiter: guest-bound and host-bound frames), full; what they
+ * held back is looked at again. Any thread.
+ */
+void virtio_net_set_limits(struct virtio_net *n, const struct ratelimit *rx,
+			   const struct ratelimit *tx);
 /* Registers the backend fd with the I/O thread (after attach). */
 int virtio_net_start(struct virtio_net *n);
 void virtio_net_free(struct virtio_net *n);

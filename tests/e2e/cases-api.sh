@@ -457,6 +457,91 @@ EOT
 	fi
 fi
 
+# A NIC's rate limiters, both ways at 1 MiB/s (buckets of 512 KiB): 4 MiB
+# takes 3.5 s or more each way as the guest sees it; PATCH
+# /network-interfaces lifts them and the metrics show nothing held after.
+if want api-net-rate-limit && [ -c /dev/net/tun ] && command -v tcpxfer >/dev/null; then
+	START=$(now_cs)
+	SOCK=/tmp/kiln-api.sock
+	rm -f "$SOCK" "$W/nl-metrics.json"
+	ip link del ktap3 2>/dev/null
+	tunctl -t ktap3 >/dev/null
+	ip addr add 192.0.2.1/24 dev ktap3
+	ip link set ktap3 up
+	head -c 4194304 /dev/zero >"$W/nl-4m"
+	lim='{ "bandwidth": { "size": 524288, "refill_time": 500 } }'
+	cat >"$W/nl-vm.json" <<EOT
+{
+  "boot-source": {
+    "kernel_image_path": "$GKERNEL",
+    "initrd_path": "$GUEST_INITRD",
+    "boot_args": "console=ttyS0 reboot=k panic=1 pci=off $APPEND_BASE kt=net-limit"
+  },
+  "network-interfaces": [{ "iface_id": "eth0", "host_dev_name": "ktap3",
+                           "rx_rate_limiter": $lim, "tx_rate_limiter": $lim }],
+  "machine-config": { "vcpu_count": 1, "mem_size_mib": 256 },
+  "metrics": { "metrics_path": "$W/nl-metrics.json" }
+}
+EOT
+	tcpxfer recv 5004 /dev/null >"$LOGDIR/api-net-rate-limit.recv1" 2>&1 &
+	rpid=$!
+	timeout -s KILL $T "$KILN" --api-sock "$SOCK" --config-file "$W/nl-vm.json" </dev/null \
+		>"$LOGDIR/api-net-rate-limit.out" 2>"$LOGDIR/api-net-rate-limit.err" &
+	kpid=$!
+	bad=
+	wait_sock "$SOCK" $kpid || bad="no socket"
+	[ -n "$bad" ] || wait_out api-net-rate-limit '^KILN-GUEST-tcpxfer listening' $kpid ||
+		bad="the guest's first send did not end"
+	[ -n "$bad" ] || tcpxfer send 192.0.2.2 5001 "$W/nl-4m" >"$LOGDIR/api-net-rate-limit.send1" 2>&1 ||
+		bad="host to guest, limited: $(cat "$LOGDIR/api-net-rate-limit.send1")"
+	wait $rpid
+	if [ -z "$bad" ]; then
+		fc "$SOCK" PUT /actions '{"action_type": "FlushMetrics"}' >/dev/null
+		r=$(fc "$SOCK" PATCH /network-interfaces/eth0 '{"iface_id": "eth0", "rx_rate_limiter": {}, "tx_rate_limiter": {}}')
+		[ "$r" = "204 " ] || bad="PATCH: $r"
+		case $(fc "$SOCK" PATCH /network-interfaces/eth0 '{"iface_id": "eth1"}') in
+		"400 "*"does not match"*) ;;
+		*) bad="$bad; a PATCH naming another interface was not refused" ;;
+		esac
+	fi
+	tcpxfer recv 5005 /dev/null >"$LOGDIR/api-net-rate-limit.recv2" 2>&1 &
+	rpid=$!
+	j=0
+	while [ -z "$bad" ] && [ $j -lt $((T * 5)) ] && kill -0 $kpid 2>/dev/null &&
+		[ "$(out api-net-rate-limit | grep -c '^KILN-GUEST-tcpxfer listening')" -lt 2 ]; do
+		sleep 0.2
+		j=$((j + 1))
+	done
+	[ -n "$bad" ] || tcpxfer send 192.0.2.2 5003 "$W/nl-4m" >"$LOGDIR/api-net-rate-limit.send2" 2>&1 ||
+		bad="host to guest, lifted: $(cat "$LOGDIR/api-net-rate-limit.send2")"
+	kill $rpid 2>/dev/null
+	wait $rpid 2>/dev/null
+	[ -n "$bad" ] || finish $kpid
+	[ -z "$bad" ] || { kill -TERM $kpid; wait $kpid; }
+	RC=${RC:-1}
+	ip link del ktap3 2>/dev/null
+	# Seconds for 4 MiB from the guest's Mb/s: 33.55 / mbps.
+	secs() { out api-net-rate-limit | sed -n "s/^KILN-GUEST-tcpxfer $1 .*mbps=//p" | sed -n "${2}p" |
+		awk '{ if ($1 > 0) printf "%.2f", 33.554432 / $1 }'; }
+	tx1=$(secs send 1) rx1=$(secs recv 1) tx2=$(secs send 2) rx2=$(secs recv 2)
+	m() { sed -n "$1s/.*\"$2_rate_limiter_throttled\":\([0-9]*\).*/\1/p" "$W/nl-metrics.json" 2>/dev/null; }
+	rxh1=$(m 1 rx) txh1=$(m 1 tx) rxh2=$(m 2 rx) txh2=$(m 2 tx)
+	rm -f "$W/nl-4m" "$W/nl-metrics.json"
+	[ -n "$bad" ] || awk -v a="$tx1" -v b="$rx1" 'BEGIN { exit !(a >= 3.0 && b >= 3.0) }' ||
+		bad="4 MiB at 1 MiB/s took $tx1 s out of the guest, $rx1 s into it, want 3 s or more each"
+	[ -n "$bad" ] || { [ "${rxh1:-0}" -gt 0 ] && [ "${txh1:-0}" -gt 0 ]; } ||
+		bad="frames held back under the limits: '$rxh1' in, '$txh1' out (want some each way)"
+	[ -n "$bad" ] || { [ "$rxh2" = 0 ] && [ "$txh2" = 0 ]; } ||
+		bad="after the PATCH: '$rxh2' frames held back in, '$txh2' out (want 0)"
+	if [ -n "$bad" ]; then
+		result api-net-rate-limit 1 "${bad#; }; $(tail -c 300 "$LOGDIR/api-net-rate-limit.err")"
+	elif [ -z "$tx2" ] || [ -z "$rx2" ] || [ $RC -ne 0 ]; then
+		result api-net-rate-limit 1 "status $RC, after the PATCH: '$tx2' s out, '$rx2' s in (want 0 and times)"
+	else
+		result api-net-rate-limit 0 "4 MiB at 1 MiB/s: $tx1 s out, $rx1 s in ($txh1 and $rxh1 holds); lifted by PATCH: $tx2 s out, $rx2 s in, none held"
+	fi
+fi
+
 # Firecracker's metrics: the config file's "metrics", FlushMetrics while
 # the guest reads a disk, the last line on SIGTERM; kiln run --metrics.
 if want api-metrics; then

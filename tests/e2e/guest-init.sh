@@ -182,6 +182,17 @@ vsock)
 	vsockxfer refused-vsock 2 5999
 	vsockxfer listen-vsock 6000 16 4194304
 	;;
+net-limit)
+	# cases-api.sh's api-net-rate-limit: 4 MiB each way under the NIC's
+	# limiters, then again once the host lifted them.
+	ip link set lo up
+	ip addr add 192.0.2.2/24 dev eth0 && ip link set eth0 up
+	dd if=/dev/zero of=/tmp/out bs=1M count=4 2>/dev/null
+	tcpxfer send 192.0.2.1 5004 /tmp/out
+	tcpxfer recv 5001 /tmp/in
+	tcpxfer send 192.0.2.1 5005 /tmp/out
+	tcpxfer recv 5003 /tmp/in
+	;;
 netbench)
 	ip link set lo up
 	ip addr add 192.0.2.2/24 dev eth0 && ip link set eth0 up

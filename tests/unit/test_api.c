@@ -90,7 +90,13 @@ static void test_file_round_trip(void)
 		     " \"mem_size_mib\": 300}, \"drives\": [{\"drive_id\": \"r\","
 		     " \"path_on_host\": \"/r\", \"is_root_device\": true,"
 		     " \"partuuid\": \"abcd-01\", \"rate_limiter\": {\"ops\":"
-		     " {\"size\": 10, \"refill_time\": 100}}}]}",
+		     " {\"size\": 10, \"refill_time\": 100}}}],"
+		     " \"network-interfaces\": [{\"iface_id\": \"eth0\","
+		     " \"host_dev_name\": \"tap0\", \"tx_rate_limiter\":"
+		     " {\"bandwidth\": {\"size\": 1000, \"one_time_burst\": 5,"
+		     " \"refill_time\": 10}}}],"
+		     " \"vsock\": {\"guest_cid\": 9, \"uds_path\": \"/v.sock\","
+		     " \"vsock_id\": \"v\"}}",
 		     err),
 		0);
 	a = cfgjson_dump(&cfg, true);
@@ -101,6 +107,13 @@ static void test_file_round_trip(void)
 	CU_ASSERT_STRING_EQUAL(cfg.disks[0].partuuid, "abcd-01");
 	CU_ASSERT_EQUAL(cfg.disks[0].rl.ops.size, 10);
 	CU_ASSERT_PTR_NOT_NULL(strstr(a, "\"rate_limiter\""));
+	CU_ASSERT_EQUAL(cfg.nics[0].tx_rl.bw.size, 1000);
+	CU_ASSERT_EQUAL(cfg.nics[0].tx_rl.bw.one_time_burst, 5);
+	CU_ASSERT_EQUAL(cfg.nics[0].rx_rl.bw.size, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(a, "\"tx_rate_limiter\""));
+	CU_ASSERT_PTR_NULL(strstr(a, "\"rx_rate_limiter\""));
+	CU_ASSERT_EQUAL(cfg.vsock_cid, 9);
+	CU_ASSERT_STRING_EQUAL(cfg.vsock_uds, "/v.sock");
 	free(a);
 	free(b);
 }
