@@ -150,6 +150,29 @@ int jail_plan(struct vm_config *cfg, const char *kernel, struct jail_plan *plan,
 			goto fail;
 		cfg->metrics_path = "/metrics";
 	}
+	/* vsock: the socket's directory, where host programs find it and
+	 * the guest's connections find theirs (PATH_PORT). */
+	if (cfg->vsock_uds) {
+		const char *slash = strrchr(cfg->vsock_uds, '/');
+		char *dir = slash ? strndup(cfg->vsock_uds,
+					    slash == cfg->vsock_uds ?
+						    1 :
+						    (size_t)(slash -
+							     cfg->vsock_uds)) :
+				    strdup(".");
+		int r;
+
+		if (!dir)
+			goto oom;
+		r = add_bind(plan, dir, "/vsock", 0, err, errlen);
+		free(dir);
+		if (r)
+			goto fail;
+		if (asprintf(&s, "/vsock/%s",
+			     slash ? slash + 1 : cfg->vsock_uds) < 0)
+			goto oom;
+		cfg->vsock_uds = s; /* lives as long as the process */
+	}
 	if (cfg->initrd) {
 		if (add_bind(plan, cfg->initrd, "/initrd", 1, err, errlen))
 			goto fail;

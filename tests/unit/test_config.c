@@ -429,7 +429,8 @@ static void test_hardening_options(void)
 /* What --jail puts in the jail, and where the VM then finds it. */
 static void test_jail_plan(void)
 {
-	char dir[] = "/tmp/kiln-jail-test.XXXXXX", k[64], d[64], err[256];
+	char dir[] = "/tmp/kiln-jail-test.XXXXXX", k[64], d[64], v[64],
+	     err[256];
 	static char *argv[] = { "true", NULL };
 	struct vm_config c;
 	struct jail_plan plan;
@@ -451,15 +452,19 @@ static void test_jail_plan(void)
 	c.rootfs = dir;
 	c.rootfs_path_len = strlen(dir);
 	c.run_argv = argv;
+	snprintf(v, sizeof(v), "%s/v.sock", dir);
+	c.vsock_uds = v;
 	CU_ASSERT_EQUAL_FATAL(jail_plan(&c, k, &plan, err, sizeof(err)), 0);
+	/* The vsock socket's directory is bound in; kiln makes it there. */
+	CU_ASSERT_STRING_EQUAL(c.vsock_uds, "/vsock/v.sock");
 	CU_ASSERT_STRING_EQUAL(c.kernel, "/kernel");
 	CU_ASSERT_STRING_EQUAL(c.disks[0].path, "/disks/0");
 	CU_ASSERT_STRING_EQUAL(c.rootfs, "/rootfs");
 	CU_ASSERT_EQUAL(c.rootfs_path_len, 7);
 	CU_ASSERT(plan.new_net); /* no NIC: an empty network namespace */
 	CU_ASSERT_STRING_EQUAL(c.disks[1].path, "/disks/1");
-	/* kvm, null, kernel, two disks, rootfs */
-	CU_ASSERT_EQUAL(plan.nr, 6);
+	/* kvm, null, kernel, vsock's directory, two disks, rootfs */
+	CU_ASSERT_EQUAL(plan.nr, 7);
 	for (i = 0; i < plan.nr; i++) {
 		if (!strcmp(plan.binds[i].inside, "/disks/0")) {
 			CU_ASSERT_STRING_EQUAL(plan.binds[i].host, d);
@@ -471,6 +476,10 @@ static void test_jail_plan(void)
 		if (!strcmp(plan.binds[i].inside, "/disks/1") ||
 		    !strcmp(plan.binds[i].inside, "/dev/kvm"))
 			CU_ASSERT_EQUAL(plan.binds[i].dev, 1);
+		if (!strcmp(plan.binds[i].inside, "/vsock")) {
+			CU_ASSERT_STRING_EQUAL(plan.binds[i].host, dir);
+			CU_ASSERT_EQUAL(plan.binds[i].dir, 1);
+		}
 		if (!strcmp(plan.binds[i].inside, "/rootfs")) {
 			CU_ASSERT_EQUAL(plan.binds[i].dir, 1);
 			CU_ASSERT_EQUAL(plan.binds[i].dev, 0);
@@ -480,6 +489,7 @@ static void test_jail_plan(void)
 	free(c.disks[0].path);
 	free(c.disks[1].path);
 	free((char *)c.rootfs);
+	free((char *)c.vsock_uds);
 
 	/* A command needs a root in the jail; passt does not run there. */
 	memset(&c, 0, sizeof(c));
