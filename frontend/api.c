@@ -16,6 +16,7 @@
 #include "http.h"
 #include "json.h"
 #include "log.h"
+#include "virtio/balloon.h"
 
 #define API_MAX_CONNS 32
 /* A client that does not read its answers is dropped past this. */
@@ -277,6 +278,105 @@ static int patch_vm(struct api *a, const struct json_node *root, char *err,
  * configuration's; after, the running disk's (the guest is told its
  * capacity changed).
  */
+static int get_balloon(struct api *a, char **resp)
+{
+	struct json_out o;
+
+	if (!a->cfg->balloon.on)
+		return fault(resp, 400,
+			     "balloon: none is configured: PUT /balloon first");
+	json_out_init(&o, false);
+	cfgjson_balloon_out(&o, &a->cfg->balloon);
+	*resp = json_out_finish(&o, NULL);
+	return *resp ? 200 : 500;
+}
+
+/* Firecracker's names for the statistics tags, 0-9. */
+static const char *const stat_names[BALLOON_NR_STATS] = {
+	"swap_in",	    "swap_out",	   "major_faults",
+	"minor_faults",	    "free_memory", "total_memory",
+	"available_memory", "disk_caches", "hugetlb_allocations",
+	"hugetlb_failures",
+};
+
+static int get_balloon_stats(struct api *a, char **resp)
+{
+	struct balloon_stats st;
+	struct json_out o;
+	char err[200];
+	unsigned int i;
+
+	if (!a->s || !a->s->vm)
+		return fault(resp, 400,
+			     "balloon/statistics: the VM has not started");
+	if (vm_balloon_stats(a->s->vm, &st, err, sizeof(err)))
+		return fault(resp, 400, err);
+	json_out_init(&o, false);
+	json_out_begin_object(&o);
+	json_out_key(&o, "target_pages");
+	json_out_u64(&o, st.target_pages);
+	json_out_key(&o, "actual_pages");
+	json_out_u64(&o, st.actual_pages);
+	json_out_key(&o, "target_mib");
+	json_out_u64(&o, st.target_pages / 256);
+	json_out_key(&o, "actual_mib");
+	json_out_u64(&o, st.actual_pages / 256);
+	for (i = 0; i < BALLOON_NR_STATS; i++) {
+		if (!st.valid[i])
+			continue;
+		json_out_key(&o, stat_names[i]);
+		json_out_u64(&o, st.v[i]);
+	}
+	json_out_end_object(&o);
+	*resp = json_out_finish(&o, NULL);
+	return *resp ? 200 : 500;
+}
+
+/* PATCH /balloon: a new target, told to a running guest at once. */
+static int patch_balloon(struct api *a, const struct json_node *root, char *err,
+			 size_t errlen)
+{
+	uint64_t mib;
+	int r = cfgjson_balloon_patch(root, &mib, err, errlen);
+
+	if (r)
+		return r;
+	if (!a->cfg->balloon.on) {
+		set_err(err, errlen,
+			"balloon: none is configured: PUT /balloon first");
+		return -EINVAL;
+	}
+	r = a->s && a->s->vm ?
+		    vm_balloon_target(a->s->vm, mib, err, errlen) :
+		    config_check_balloon(mib, a->cfg->mem_size, err, errlen);
+	if (!r)
+		a->cfg->balloon.amount_mib = mib;
+	return r;
+}
+
+static int patch_balloon_stats(struct api *a, const struct json_node *root,
+			       char *err, size_t errlen)
+{
+	uint64_t secs;
+	int r = cfgjson_balloon_stats_patch(root, &secs, err, errlen);
+
+	if (r)
+		return r;
+	if (!a->cfg->balloon.on) {
+		set_err(err, errlen,
+			"balloon: none is configured: PUT /balloon first");
+		return -EINVAL;
+	}
+	if (a->s && a->s->vm) {
+		r = vm_balloon_interval(a->s->vm, (unsigned int)secs, err,
+					errlen);
+		if (r)
+			return r;
+	}
+	a->cfg->balloon.stats_interval_s = (unsigned int)secs;
+	return 0;
+}
+
 /* PATCH /network-interfaces/{id}: new rate limiters, also while running. */
 static int patch_net(struct api *a, const struct json_node *root,
 		     const char *id, char *err, size_t errlen)
@@ -385,6 +485,8 @@ enum route {
 	R_METRICS,
 	R_ENTROPY,
 	R_VSOCK,
+	R_BALLOON,
+	R_BALLOON_STATS,
 	R_VERSION,
 	R_RUN,
 };
@@ -405,6 +507,8 @@ static enum route route_of(const char *path, const char **id)
 		{ "/metrics", R_METRICS },
 		{ "/entropy", R_ENTROPY },
 		{ "/vsock", R_VSOCK },
+		{ "/balloon", R_BALLOON },
+		{ "/balloon/statistics", R_BALLOON_STATS },
 		{ "/version", R_VERSION },
 		{ "/run", R_RUN },
 	};
@@ -463,6 +567,10 @@ static int handle(struct api *a, const char *method, const char *path,
 		case R_VM_CONFIG:
 			*resp = cfgjson_dump(a->cfg, false);
 			return *resp ? 200 : 500;
+		case R_BALLOON:
+			return get_balloon(a, resp);
+		case R_BALLOON_STATS:
+			return get_balloon_stats(a, resp);
 		case R_VERSION: {
 			struct json_out o;
 
@@ -499,7 +607,8 @@ static int handle(struct api *a, const char *method, const char *path,
 	if (started &&
 	    (rt == R_BOOT || rt == R_MACHINE || (rt == R_DRIVE && !patch) ||
 	     (rt == R_NET && !patch) || rt == R_LOGGER || rt == R_METRICS ||
-	     rt == R_ENTROPY || rt == R_VSOCK || rt == R_RUN)) {
+	     rt == R_ENTROPY || rt == R_VSOCK || (rt == R_BALLOON && put) ||
+	     rt == R_RUN)) {
 		snprintf(err, sizeof(err),
 			 "%s %s: not allowed after the VM started (state %s)",
 			 method, path, vm_state_name(state_of(a)));
@@ -543,6 +652,13 @@ static int handle(struct api *a, const char *method, const char *path,
 		break;
 	case R_VSOCK:
 		r = put ? cfgjson_vsock(a->cfg, root, err, sizeof(err)) : 1;
+		break;
+	case R_BALLOON:
+		r = put ? cfgjson_balloon(a->cfg, root, err, sizeof(err)) :
+			  patch_balloon(a, root, err, sizeof(err));
+		break;
+	case R_BALLOON_STATS:
+		r = patch ? patch_balloon_stats(a, root, err, sizeof(err)) : 1;
 		break;
 	case R_RUN:
 		r = put ? cfgjson_run(a->cfg, root, err, sizeof(err)) : 1;

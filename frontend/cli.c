@@ -67,6 +67,11 @@ const char kiln_run_usage[] =
 	"                      host programs connect to PATH and send\n"
 	"                      'CONNECT PORT'; the guest's connections to host\n"
 	"                      port P reach PATH_P (Firecracker's scheme)\n"
+	"      --balloon MIB[,deflate-on-oom][,stats=SECS][,reporting]\n"
+	"                      a virtio-balloon: the guest gives MIB back to the\n"
+	"                      host (a target the API can change); statistics\n"
+	"                      every SECS; reporting: free pages go back without\n"
+	"                      a target\n"
 	"      --kernel-cache on|off\n"
 	"                      decompress a compressed kernel once on the host\n"
 	"                      and keep it (default on); off boots it as given\n"
@@ -238,6 +243,7 @@ enum {
 	OPT_CGROUP,
 	OPT_BOOT_TIMER,
 	OPT_VSOCK,
+	OPT_BALLOON,
 };
 
 static const struct opt run_opts[] = {
@@ -266,6 +272,7 @@ static const struct opt run_opts[] = {
 	{ "kernel-cache", 0, true, OPT_KERNEL_CACHE },
 	{ "metrics", 0, true, OPT_METRICS },
 	{ "vsock", 0, true, OPT_VSOCK },
+	{ "balloon", 0, true, OPT_BALLOON },
 	{ "jail", 0, true, OPT_JAIL },
 	{ "uid", 0, true, OPT_UID },
 	{ "gid", 0, true, OPT_GID },
@@ -300,6 +307,56 @@ static const struct opt *find_opt(const char *arg, const char **val)
 				return &run_opts[i];
 	}
 	return NULL;
+}
+
+/* --balloon MIB[,deflate-on-oom][,stats=SECS][,reporting] */
+static int cli_balloon(struct vm_config *cfg, const char *val, char *err,
+		       size_t errlen)
+{
+	char buf[128], *save = NULL, *tok, *end;
+	struct balloon_spec b = { .on = 1 };
+
+	if (cfg->balloon.on) {
+		set_err(err, errlen,
+			"--balloon: given twice: a VM has one balloon");
+		return CONFIG_ERROR;
+	}
+	if (strlen(val) >= sizeof(buf))
+		goto bad;
+	snprintf(buf, sizeof(buf), "%s", val);
+	tok = strtok_r(buf, ",", &save);
+	if (!tok || !isdigit((unsigned char)*tok))
+		goto bad;
+	errno = 0;
+	b.amount_mib = strtoull(tok, &end, 10);
+	if (*end || errno || b.amount_mib > (1ULL << 20))
+		goto bad;
+	while ((tok = strtok_r(NULL, ",", &save))) {
+		if (!strcmp(tok, "deflate-on-oom")) {
+			b.deflate_on_oom = 1;
+		} else if (!strcmp(tok, "reporting")) {
+			b.reporting = 1;
+		} else if (!strncmp(tok, "stats=", 6) &&
+			   isdigit((unsigned char)tok[6])) {
+			unsigned long s = strtoul(tok + 6, &end, 10);
+
+			if (*end || s > 86400)
+				goto bad;
+			b.stats_interval_s = (unsigned int)s;
+		} else {
+			set_err(err, errlen,
+				"--balloon: unknown option '%s': give deflate-on-oom, stats=SECS or reporting",
+				tok);
+			return CONFIG_ERROR;
+		}
+	}
+	cfg->balloon = b;
+	return 0;
+bad:
+	set_err(err, errlen,
+		"--balloon '%s': give the MiB to take back, e.g. --balloon 128[,deflate-on-oom][,stats=5][,reporting]",
+		val);
+	return CONFIG_ERROR;
 }
 
 /* --vsock PATH[,cid=N] */
@@ -600,6 +657,9 @@ enum config_result config_parse_run(struct vm_config *cfg, int argc,
 			break;
 		case OPT_VSOCK:
 			rc = cli_vsock(cfg, val, err, errlen);
+			break;
+		case OPT_BALLOON:
+			rc = cli_balloon(cfg, val, err, errlen);
 			break;
 		case OPT_KERNEL_CACHE:
 			if (strcmp(val, "on") && strcmp(val, "off")) {

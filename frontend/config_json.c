@@ -759,6 +759,72 @@ int cfgjson_vsock(struct vm_config *cfg, const struct json_node *o, char *err,
 	return 0;
 }
 
+int cfgjson_balloon(struct vm_config *cfg, const struct json_node *o, char *err,
+		    size_t errlen)
+{
+	static const char *const keys[] = { "amount_mib", "deflate_on_oom",
+					    "stats_polling_interval_s",
+					    "free_page_reporting", NULL };
+	static const char sec[] = "balloon";
+	struct balloon_spec b = { .on = 1 };
+	bool oom = false, rep = false;
+	uint64_t secs = 0;
+
+	if (check_object(sec, o, keys, err, errlen) ||
+	    get_u64(sec, o, "amount_mib", true, &b.amount_mib, err, errlen) <
+		    0 ||
+	    get_bool(sec, o, "deflate_on_oom", false, &oom, err, errlen) ||
+	    get_u64(sec, o, "stats_polling_interval_s", false, &secs, err,
+		    errlen) < 0 ||
+	    get_bool(sec, o, "free_page_reporting", false, &rep, err, errlen))
+		return -EINVAL;
+	if (config_check_balloon(b.amount_mib, cfg->mem_size, err, errlen))
+		return -EINVAL;
+	b.deflate_on_oom = oom;
+	b.reporting = rep;
+	b.stats_interval_s = (unsigned int)secs;
+	cfg->balloon = b;
+	return 0;
+}
+
+int cfgjson_balloon_patch(const struct json_node *o, uint64_t *mib, char *err,
+			  size_t errlen)
+{
+	static const char *const keys[] = { "amount_mib", NULL };
+
+	if (check_object("balloon", o, keys, err, errlen) ||
+	    get_u64("balloon", o, "amount_mib", true, mib, err, errlen) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+int cfgjson_balloon_stats_patch(const struct json_node *o, uint64_t *secs,
+				char *err, size_t errlen)
+{
+	static const char *const keys[] = { "stats_polling_interval_s", NULL };
+	static const char sec[] = "balloon/statistics";
+
+	if (check_object(sec, o, keys, err, errlen) ||
+	    get_u64(sec, o, "stats_polling_interval_s", true, secs, err,
+		    errlen) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+void cfgjson_balloon_out(struct json_out *o, const struct balloon_spec *b)
+{
+	json_out_begin_object(o);
+	json_out_key(o, "amount_mib");
+	json_out_u64(o, b->amount_mib);
+	json_out_key(o, "deflate_on_oom");
+	json_out_bool(o, b->deflate_on_oom);
+	json_out_key(o, "stats_polling_interval_s");
+	json_out_u64(o, b->stats_interval_s);
+	json_out_key(o, "free_page_reporting");
+	json_out_bool(o, b->reporting);
+	json_out_end_object(o);
+}
+
 int cfgjson_entropy(struct vm_config *cfg, const struct json_node *o, char *err,
 		    size_t errlen)
 {
@@ -783,6 +849,7 @@ int cfgjson_file(struct vm_config *cfg, const char *text, size_t len, char *err,
 		"metrics",
 		"entropy",
 		"vsock",
+		"balloon",
 		"run",
 		NULL,
 	};
@@ -844,6 +911,8 @@ int cfgjson_file(struct vm_config *cfg, const char *text, size_t len, char *err,
 		r = cfgjson_metrics(cfg, n, err, errlen);
 	if (!r && (n = member(root, "vsock")))
 		r = cfgjson_vsock(cfg, n, err, errlen);
+	if (!r && (n = member(root, "balloon")))
+		r = cfgjson_balloon(cfg, n, err, errlen);
 	if (!r && (n = member(root, "entropy")))
 		r = cfgjson_entropy(cfg, n, err, errlen);
 	if (!r && (n = member(root, "run")))
@@ -1047,6 +1116,10 @@ char *cfgjson_dump(const struct vm_config *cfg, bool pretty)
 					 lnames[cfg->log_level - 1] :
 					 "Warning");
 		json_out_end_object(&o);
+	}
+	if (cfg->balloon.on) {
+		json_out_key(&o, "balloon");
+		cfgjson_balloon_out(&o, &cfg->balloon);
 	}
 	if (cfg->vsock_uds) {
 		json_out_key(&o, "vsock");

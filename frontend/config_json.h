@@ -54,6 +54,20 @@ int cfgjson_net_patch(const struct json_node *o, const char *id,
  * kiln's user_net (passt) with port_forwards. Replaces the same id. */
 int cfgjson_net(struct vm_config *cfg, const struct json_node *o,
 		const char *id, char *err, size_t errlen);
+/*
+ * PUT /balloon and the config file's "balloon": amount_mib, deflate_on_oom,
+ * stats_polling_interval_s (0: none), free_page_reporting. The machine's
+ * memory must be set first (the target must fit in it).
+ */
+int cfgjson_balloon(struct vm_config *cfg, const struct json_node *o, char *err,
+		    size_t errlen);
+/* PATCH /balloon (amount_mib) and PATCH /balloon/statistics. */
+int cfgjson_balloon_patch(const struct json_node *o, uint64_t *mib, char *err,
+			  size_t errlen);
+int cfgjson_balloon_stats_patch(const struct json_node *o, uint64_t *secs,
+				char *err, size_t errlen);
+/* GET /balloon's object. */
+void cfgjson_balloon_out(struct json_out *o, const struct balloon_spec *b);
 /* PUT /vsock and the config file's "vsock": guest_cid, uds_path (and the
  * deprecated vsock_id, accepted and ignored). */
 int cfgjson_vsock(struct vm_config *cfg, const struct json_node *o, char *err,

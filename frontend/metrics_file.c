@@ -73,9 +73,10 @@ static bool group_name(const struct device *d, char *buf, size_t len)
 		grp = "net";
 		if (!strncmp(id, "iface-", 6))
 			id += 6;
-	} else if (!strcmp(d->kind, "virtio-vsock")) {
-		/* One a VM: Firecracker's group has no id. */
-		return snprintf(buf, len, "vsock") < (int)len;
+	} else if (!strcmp(d->kind, "virtio-vsock") ||
+		   !strcmp(d->kind, "virtio-balloon")) {
+		/* One a VM: Firecracker's groups have no id. */
+		return snprintf(buf, len, "%s", d->kind + 7) < (int)len;
 	} else {
 		grp = d->kind;
 	}

@@ -74,6 +74,20 @@ int config_check_cpus(uint64_t n, char *err, size_t errlen)
 	return -EINVAL;
 }
 
+int config_check_balloon(uint64_t amount_mib, uint64_t mem_size, char *err,
+			 size_t errlen)
+{
+	if (amount_mib > (mem_size >> 20)) {
+		set_err(err, errlen,
+			"balloon: %" PRIu64
+			" MiB is more than the guest's %" PRIu64
+			" MiB of RAM: give at most that",
+			amount_mib, mem_size >> 20);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int config_check_vsock(uint64_t cid, const char *uds_path, char *err,
 		       size_t errlen)
 {
@@ -122,6 +136,9 @@ int config_validate(const struct vm_config *cfg, char *err, size_t errlen)
 
 	if (config_check_cpus(cfg->cpus, err, errlen) ||
 	    config_check_mem(cfg->mem_size, err, errlen))
+		return -EINVAL;
+	if (cfg->balloon.on && config_check_balloon(cfg->balloon.amount_mib,
+						    cfg->mem_size, err, errlen))
 		return -EINVAL;
 	for (i = 0; i < cfg->nr_disks; i++) {
 		roots += cfg->disks[i].root;

@@ -47,6 +47,15 @@ void net_default_mac(const struct net_spec *n, unsigned int index,
 #define KILN_MAX_SHARES 8
 #define KILN_MAX_ENV 256
 
+/* A virtio-balloon (--balloon, PUT /balloon). */
+struct balloon_spec {
+	int on;
+	uint64_t amount_mib; /* the target: MiB the guest gives back */
+	int deflate_on_oom;
+	unsigned int stats_interval_s; /* 0: no statistics queue */
+	int reporting; /* free page reporting (VIRTIO_BALLOON_F_REPORTING) */
+};
+
 struct share_spec {
 	char *host; /* malloc'ed, like guest */
 	char *guest;
@@ -84,6 +93,7 @@ struct vm_config {
 	const char *metrics_path; /* --metrics, PUT /metrics */
 	const char *vsock_uds; /* --vsock, PUT /vsock: NULL for none */
 	uint64_t vsock_cid;
+	struct balloon_spec balloon;
 	int boot_timer; /* --boot-timer */
 	const char *jail; /* --jail DIR */
 	long jail_uid, jail_gid; /* --uid, --gid: -1 to keep */
@@ -135,6 +145,9 @@ void config_init(struct vm_config *cfg);
  */
 int config_check_cpus(uint64_t n, char *err, size_t errlen);
 int config_check_mem(uint64_t bytes, char *err, size_t errlen);
+/* A balloon target that fits in the guest's RAM. */
+int config_check_balloon(uint64_t amount_mib, uint64_t mem_size, char *err,
+			 size_t errlen);
 /* A vsock device: the guest's CID (3 or more, 32 bits) and the host
  * socket's path (room left for the "_PORT" of guest connections). */
 int config_check_vsock(uint64_t cid, const char *uds_path, char *err,

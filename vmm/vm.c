@@ -24,6 +24,7 @@
 #include "term.h"
 #include "vcpu.h"
 #include "virtio/9p.h"
+#include "virtio/balloon.h"
 #include "virtio/blk.h"
 #include "virtio/console.h"
 #include "virtio/mmio.h"
@@ -425,6 +426,47 @@ int vm_drive_limits(struct vm *vm, const char *id, const struct rate_spec *s,
 	return 0;
 }
 
+static struct virtio_balloon *find_balloon(struct vm *vm, char *err,
+					   size_t errlen)
+{
+	struct device *d = device_find(&vm->devs, "balloon");
+
+	if (!d)
+		set_err(err, errlen,
+			"balloon: this VM has none (PUT /balloon before the start)");
+	return d ? d->dev : NULL;
+}
+
+int vm_balloon_target(struct vm *vm, uint64_t mib, char *err, size_t errlen)
+{
+	struct virtio_balloon *b = find_balloon(vm, err, errlen);
+
+	return b ? virtio_balloon_set_target(b, mib, err, errlen) : -ENOENT;
+}
+
+int vm_balloon_interval(struct vm *vm, unsigned int secs, char *err,
+			size_t errlen)
+{
+	struct virtio_balloon *b = find_balloon(vm, err, errlen);
+
+	return b ? virtio_balloon_set_interval(b, secs, err, errlen) : -ENOENT;
+}
+
+int vm_balloon_stats(struct vm *vm, struct balloon_stats *out, char *err,
+		     size_t errlen)
+{
+	struct virtio_balloon *b = find_balloon(vm, err, errlen);
+
+	if (!b)
+		return -ENOENT;
+	if (!virtio_balloon_stats(b, out)) {
+		set_err(err, errlen,
+			"balloon: statistics are off (stats_polling_interval_s was 0 at the start)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int vm_net_limits(struct vm *vm, const char *id, const struct rate_spec *rx,
 		  const struct rate_spec *tx, char *err, size_t errlen)
 {
@@ -609,6 +651,19 @@ static int create_devices(struct vm *vm)
 		}
 		if (vm_add_device(vm, "virtio-vsock", "vsock",
 				  &virtio_vsock_device_ops, vs, &vs->vdev))
+			return -ENOSPC;
+	}
+	if (vm->cfg->balloon.on) {
+		char err[256];
+		struct virtio_balloon *b = virtio_balloon_new(
+			vm, &vm->cfg->balloon, err, sizeof(err));
+
+		if (!b) {
+			pr_err("%s", err);
+			return -EINVAL;
+		}
+		if (vm_add_device(vm, "virtio-balloon", "balloon",
+				  &virtio_balloon_device_ops, b, &b->vdev))
 			return -ENOSPC;
 	}
 	if (place_devices(vm))

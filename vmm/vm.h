@@ -179,6 +179,14 @@ int vm_drive_limits(struct vm *vm, const char *id, const struct rate_spec *s,
  */
 int vm_drive_replace(struct vm *vm, const char *id, const char *path, char *err,
 		     size_t errlen);
+/* The running VM's balloon: a new target, a new statistics interval, a
+ * statistics snapshot. 0, or -ENOENT (no balloon) / -EINVAL with err. */
+struct balloon_stats;
+int vm_balloon_target(struct vm *vm, uint64_t mib, char *err, size_t errlen);
+int vm_balloon_interval(struct vm *vm, unsigned int secs, char *err,
+			size_t errlen);
+int vm_balloon_stats(struct vm *vm, struct balloon_stats *out, char *err,
+		     size_t errlen);
 /*
  * Sets the rate limiters of the running NIC whose iface_id is id (NULL
  * leaves that direction as it is). 0, or -ENOENT with err saying so.

@@ -177,10 +177,43 @@ net-tap)
 	echo "KILN-GUEST-RX-SUM $(sha256sum /tmp/in | cut -d' ' -f1)"
 	;;
 vsock)
-	# cases-vsock.sh: to host listeners first, then the host's to ours.
+	# cases-devices.sh: to host listeners first, then the host's to ours.
 	vsockxfer connect-vsock 2 5000 16 4194304
 	vsockxfer refused-vsock 2 5999
 	vsockxfer listen-vsock 6000 16 4194304
+	;;
+balloon)
+	# cases-devices.sh's balloon-inflate: memory used and freed, then
+	# the host inflates the balloon by 128 MiB and deflates it again.
+	free_kb() { awk '/^MemFree:/ { print $2 }' /proc/meminfo; }
+	dd if=/dev/zero of=/tmp/fill bs=1M count=160 2>/dev/null
+	rm /tmp/fill
+	base=$(free_kb)
+	echo "KILN-GUEST-FILLED free=${base}kB"
+	i=0
+	while [ $i -lt 1200 ] && [ "$(free_kb)" -gt $((base - 100000)) ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "KILN-GUEST-INFLATED free=$(free_kb)kB"
+	i=0
+	while [ $i -lt 1200 ] && [ "$(free_kb)" -lt $((base - 30000)) ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "KILN-GUEST-DEFLATED free=$(free_kb)kB"
+	dd if=/dev/zero of=/tmp/fill bs=1M count=160 2>/dev/null
+	echo "KILN-GUEST-REFILLED"
+	sleep 10
+	;;
+balloon-report)
+	# balloon-reporting: memory used, then freed with no target set.
+	dd if=/dev/zero of=/tmp/fill bs=1M count=160 2>/dev/null
+	echo "KILN-GUEST-FILLED"
+	sleep 5
+	rm /tmp/fill
+	echo "KILN-GUEST-FREED"
+	sleep 30
 	;;
 net-limit)
 	# cases-api.sh's api-net-rate-limit: 4 MiB each way under the NIC's

@@ -200,7 +200,7 @@ if [ "$JOB" = cmd ]; then
 	done
 fi
 cp "$E2E_DIR/cases.sh" "$E2E_DIR/cases-run.sh" "$E2E_DIR/cases-harden.sh" "$E2E_DIR/cases-api.sh" \
-	"$E2E_DIR/cases-boot.sh" "$E2E_DIR/cases-vsock.sh" \
+	"$E2E_DIR/cases-boot.sh" "$E2E_DIR/cases-devices.sh" \
 	"$E2E_DIR/bench.sh" "$L1/e2e/"
 cp "$E2E_DIR/l1-init.sh" "$L1/init"
 if [ "$JOB" = bench ]; then

@@ -54,6 +54,7 @@ int main(void)
 	suite_metrics();
 	suite_ratelimit();
 	suite_vsock();
+	suite_balloon();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_tests_failed();

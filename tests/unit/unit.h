@@ -36,6 +36,7 @@ void suite_unpack(void);
 void suite_metrics(void);
 void suite_ratelimit(void);
 void suite_vsock(void);
+void suite_balloon(void);
 
 /* Adds a suite with the given tests; aborts the run if CUnit fails. */
 void unit_add_suite(const char *name, const CU_TestInfo *tests);
