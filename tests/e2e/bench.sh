@@ -102,6 +102,63 @@ net_once() {
 	rm -f "$W/net-to-guest" "$W/net-from-guest"
 }
 
+# vsock: one stream guest->host, then one host->guest (64 MiB each),
+# kiln's UNIX-socket host side against QEMU's vhost-vsock-device (L1's
+# vhost_vsock: its host end is an AF_VSOCK socket to CID 3).
+run_kiln_vsock() {
+	exec "$KILN" run --kernel "$GKERNEL" --initrd "$GUEST_INITRD" \
+		--mem ${MEM}M --vsock "$W/bv.sock,cid=3" --append "quiet kt=vsockbench"
+}
+
+run_qemu_vsock() {
+	exec "$QEMU" -accel kvm -M microvm,acpi=off -cpu host -m $MEM -smp 1 \
+		-nographic -no-reboot -nodefaults -serial stdio \
+		-global virtio-mmio.force-legacy=false \
+		-device vhost-vsock-device,guest-cid=3 \
+		-kernel "$GKERNEL" -initrd "$GUEST_INITRD" \
+		-append "console=ttyS0 reboot=t panic=-1 quiet kt=vsockbench" </dev/null
+}
+
+# vsock_once kiln|qemu: appends "up=Mb/s down=Mb/s" (host side) to vs-M.t.
+vsock_once() {
+	rm -f "$W"/bv.sock*
+	if [ "$1" = kiln ]; then
+		set -- kiln "listen-uds $W/bv.sock_5000" "connect-uds $W/bv.sock 6000"
+	else
+		set -- qemu "listen-vsock 5000" "connect-vsock 3 6000"
+	fi
+	# shellcheck disable=SC2086
+	vsockxfer $2 1 0:67108864 >"$W/vs-up.log" 2>&1 &
+	lp=$!
+	("run_${1}_vsock") >"$W/vs-$1.log" 2>&1 </dev/null &
+	vp=$!
+	j=0
+	while [ $j -lt 600 ] && kill -0 $vp 2>/dev/null &&
+		! tr -d '\r' <"$W/vs-$1.log" | grep -q 'vsockxfer listening'; do
+		sleep 0.2
+		j=$((j + 1))
+	done
+	# shellcheck disable=SC2086
+	vsockxfer $3 1 67108864:0 >"$W/vs-down.log" 2>&1
+	wait $lp
+	j=0
+	while [ $j -lt 300 ] && kill -0 $vp 2>/dev/null; do
+		sleep 0.2
+		j=$((j + 1))
+	done
+	kill -KILL $vp 2>/dev/null
+	wait $vp 2>/dev/null
+	echo "up=$(sed -n 's/.* ok mbps=//p' "$W/vs-up.log") down=$(sed -n 's/.* ok mbps=//p' "$W/vs-down.log")" >>"$W/vs-$1.t"
+}
+
+# Every device kiln has, for the resident-memory row: a disk, a NIC on a
+# TAP, vsock, a balloon with statistics, entropy, the serial console.
+run_kiln_all() { # APPEND
+	exec "$KILN" run --kernel "$GKERNEL" --initrd "$GUEST_INITRD" \
+		--mem ${MEM}M --disk "$W/bench.img" --net tap=ktapm \
+		--vsock "$W/ball.sock" --balloon 0,stats=1,reporting --append "$1"
+}
+
 run_qemu() { # APPEND
 	exec "$QEMU" -accel kvm -M microvm,acpi=off -cpu host -m $MEM -smp 1 \
 		-nographic -no-reboot -nodefaults -serial stdio \
@@ -209,6 +266,15 @@ mem_of() { # kiln|qemu: start the guest, wait for init, measure, stop
 }
 
 
+if [ -n "${GKERNEL:-}" ] && [ -c /dev/net/tun ]; then
+	ip link del ktapm 2>/dev/null
+	tunctl -t ktapm >/dev/null
+	dd if=/dev/zero of="$W/bench.img" bs=1M count=16 2>/dev/null
+	rm -f "$W/ball.sock"
+	kallm=$(mem_of kiln_all)
+	cp "$W/kiln_all-mem-top" "$W/kiln-all-top"
+	ip link del ktapm 2>/dev/null
+fi
 km=$(mem_of kiln)
 cp "$W/kiln-mem-top" "$W/kiln-mem-top.run"
 kam=$(mem_of kiln_api)
@@ -272,6 +338,10 @@ row "wall time to the first KVM_RUN" ms "$1" "$2" "$3" - - - "no such hook in QE
 row "resident beyond guest RAM" KiB "$km" "$km" "$km" "$qm" "$qm" "$qm"
 echo "KILN-BENCH note: kiln's resident set by mapping: $(cat "$W/kiln-mem-top")"
 row "resident beyond guest RAM, API socket" KiB "$kam" "$kam" "$kam" "$qm" "$qm" "$qm" "kiln --api-sock --config-file, one connection served"
+if [ -n "${kallm:-}" ]; then
+	row "resident beyond guest RAM, every device" KiB "$kallm" "$kallm" "$kallm" "$qm" "$qm" "$qm" "disk, TAP NIC, vsock, balloon (stats, reporting), rng"
+	echo "KILN-BENCH note: with every device: $(cat "$W/kiln-all-top")"
+fi
 row "binary size" B "$ks" "$ks" "$ks" "$qs" "$qs" "$qs"
 row "shared libraries" libs "$kl" "$kl" "$kl" "$ql" "$ql" "$ql"
 # `kiln run -- true` against QEMU running the same init to the same end.
@@ -368,6 +438,24 @@ if [ -n "${GKERNEL:-}" ] && [ -c /dev/net/tun ] && command -v tcpxfer >/dev/null
 		label="guest->host"
 		[ $what = down ] && label="host->guest"
 		row "virtio-net TCP $label ($IO_N runs)" Mb/s $(med3 "$W/net-kiln.t") $(med3 "$W/net-qemu.t")
+	done
+fi
+# vsock, alternated, when L1 has vhost_vsock for QEMU's side.
+if [ -n "${GKERNEL:-}" ] && command -v vsockxfer >/dev/null && [ -c /dev/vhost-vsock ]; then
+	export TCPXFER_PREFIX=
+	rm -f "$W"/vs-*.t
+	i=1
+	while [ $i -le $IO_N ]; do
+		echo "KILN-BENCH-STEP vsock $i"
+		vsock_once kiln
+		vsock_once qemu
+		i=$((i + 1))
+	done
+	for what in up down; do
+		med3() { sed -n "s/.*$what=\([0-9.]*\).*/\1/p" "$1" | sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] " " v[1] " " v[NR] : "- - -") }'; }
+		label="guest->host"
+		[ $what = down ] && label="host->guest"
+		row "vsock stream $label ($IO_N runs)" Mb/s $(med3 "$W/vs-kiln.t") $(med3 "$W/vs-qemu.t") "QEMU: vhost-vsock-device (in-kernel data path)"
 	done
 fi
 where="$(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs, guest ${MEM} MiB 1 vCPU"

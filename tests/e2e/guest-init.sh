@@ -215,6 +215,10 @@ balloon-report)
 	echo "KILN-GUEST-FREED"
 	sleep 30
 	;;
+vsockbench)
+	vsockxfer connect-vsock 2 5000 1 67108864:0
+	vsockxfer listen-vsock 6000 1 0:67108864
+	;;
 net-limit)
 	# cases-api.sh's api-net-rate-limit: 4 MiB each way under the NIC's
 	# limiters, then again once the host lifted them.

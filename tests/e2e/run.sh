@@ -152,11 +152,12 @@ fi
 mkdir -p "$L1/modules" "$L1/guest" "$L1/e2e"
 MODDIR=$DEB_KDIR/lib/modules/$DEB_KVER/kernel
 # L1's modules, loaded in this order: KVM for AMD SVM (what QEMU's x86 CPU
-# emulates), tun, and loop (host block devices for the disk cases);
+# emulates), tun, loop (host block devices for the disk cases), and
+# vhost_vsock (QEMU's vsock in the benchmark);
 # Debian's arm64 kernel has KVM built in. One the kernel has built in
 # has no file.
 case $E2E_ARCH in
-x86_64) mods="virt/lib/irqbypass arch/x86/kvm/kvm drivers/crypto/ccp/ccp arch/x86/kvm/kvm-amd drivers/net/tun drivers/block/loop" ;;
+x86_64) mods="virt/lib/irqbypass arch/x86/kvm/kvm drivers/crypto/ccp/ccp arch/x86/kvm/kvm-amd drivers/net/tun drivers/block/loop drivers/vhost/vhost_iotlb drivers/vhost/vhost net/vmw_vsock/vsock net/vmw_vsock/vmw_vsock_virtio_transport_common drivers/vhost/vhost_vsock" ;;
 aarch64) mods="drivers/net/tun drivers/block/loop" ;;
 esac
 for m in $mods; do

@@ -13,10 +13,12 @@
  * Each connection carries BYTES both ways at once: the side that opened it
  * sends its index first (4 bytes), then each side writes BYTES of a
  * pattern seeded by the index and its direction, shuts its sending side
- * and reads until the end, checking every byte and the count. Prints
- * "vsockxfer MODE conns=N bytes=B ok mbps=M" (B per direction, all
- * connections) or "vsockxfer MODE FAIL: why", each line preceded by
- * $TCPXFER_PREFIX, and exits 0 only when every connection was exact.
+ * and reads until the end, checking every byte and the count. BYTES may
+ * be SEND:RECV instead, for one direction at a time (the other side then
+ * gives RECV:SEND). Prints "vsockxfer MODE conns=N bytes=B ok mbps=M" (B
+ * the larger direction, all connections) or "vsockxfer MODE FAIL: why",
+ * each line preceded by $TCPXFER_PREFIX, and exits 0 only when every
+ * connection was exact.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -35,7 +37,7 @@
 #define MAX_CONNS 64
 
 static const char *mode;
-static long long per_conn;
+static long long per_conn, per_conn_in; /* bytes sent, bytes expected */
 static int failed;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -109,9 +111,9 @@ static void *reader(void *arg)
 		}
 		if (r == 0)
 			break;
-		if (got + r > per_conn) {
+		if (got + r > per_conn_in) {
 			fail("connection %u: more than %lld bytes", c->idx,
-			     per_conn);
+			     per_conn_in);
 			return NULL;
 		}
 		pattern(want, (size_t)r, (uint64_t)got, seed);
@@ -122,9 +124,9 @@ static void *reader(void *arg)
 		}
 		got += r;
 	}
-	if (got != per_conn)
+	if (got != per_conn_in)
 		fail("connection %u: %lld bytes, want %lld", c->idx, got,
-		     per_conn);
+		     per_conn_in);
 	return NULL;
 }
 
@@ -301,6 +303,7 @@ int main(int argc, char **argv)
 	pthread_t th[MAX_CONNS];
 	int nconn, i, lfd = -1, r;
 	bool vsock, listener;
+	const char *bytes;
 	double t0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -343,14 +346,17 @@ int main(int argc, char **argv)
 	listener = !strncmp(mode, "listen-", 7);
 	if (listener) {
 		nconn = atoi(argv[3]);
-		per_conn = argc > 4 ? atoll(argv[4]) : 0;
+		bytes = argc > 4 ? argv[4] : "0";
 	} else {
 		if (argc < 6)
 			return usage();
 		nconn = atoi(argv[4]);
-		per_conn = atoll(argv[5]);
+		bytes = argv[5];
 	}
-	if (nconn < 1 || nconn > MAX_CONNS || per_conn < 0)
+	per_conn = per_conn_in = atoll(bytes);
+	if (strchr(bytes, ':'))
+		per_conn_in = atoll(strchr(bytes, ':') + 1);
+	if (nconn < 1 || nconn > MAX_CONNS || per_conn < 0 || per_conn_in < 0)
 		return usage();
 	if (listener) {
 		lfd = listen_on(vsock, argv[2],
@@ -414,10 +420,12 @@ int main(int argc, char **argv)
 		return 1;
 	{
 		double dt = now() - t0;
+		long long most = per_conn > per_conn_in ? per_conn :
+							  per_conn_in;
 
 		printf("%svsockxfer %s conns=%d bytes=%lld ok mbps=%.0f\n",
-		       prefix(), mode, nconn, per_conn * nconn,
-		       dt > 0 ? per_conn * nconn * 8 / dt / 1e6 : 0);
+		       prefix(), mode, nconn, most * nconn,
+		       dt > 0 ? most * nconn * 8 / dt / 1e6 : 0);
 	}
 	return 0;
 }
