@@ -332,6 +332,14 @@ static int get_balloon_stats(struct api *a, char **resp)
 	return *resp ? 200 : 500;
 }
 
+static int balloon_configured(struct api *a, char *err, size_t errlen)
+{
+	if (a->cfg->balloon.on)
+		return 0;
+	set_err(err, errlen, "balloon: none is configured: PUT /balloon first");
+	return -EINVAL;
+}
+
 /* PATCH /balloon: a new target, told to a running guest at once. */
 static int patch_balloon(struct api *a, const struct json_node *root, char *err,
 			 size_t errlen)
@@ -339,13 +347,8 @@ static int patch_balloon(struct api *a, const struct json_node *root, char *err,
 	uint64_t mib;
 	int r = cfgjson_balloon_patch(root, &mib, err, errlen);
 
-	if (r)
+	if (r || (r = balloon_configured(a, err, errlen)))
 		return r;
-	if (!a->cfg->balloon.on) {
-		set_err(err, errlen,
-			"balloon: none is configured: PUT /balloon first");
-		return -EINVAL;
-	}
 	r = a->s && a->s->vm ?
 		    vm_balloon_target(a->s->vm, mib, err, errlen) :
 		    config_check_balloon(mib, a->cfg->mem_size, err, errlen);
@@ -360,13 +363,8 @@ static int patch_balloon_stats(struct api *a, const struct json_node *root,
 	uint64_t secs;
 	int r = cfgjson_balloon_stats_patch(root, &secs, err, errlen);
 
-	if (r)
+	if (r || (r = balloon_configured(a, err, errlen)))
 		return r;
-	if (!a->cfg->balloon.on) {
-		set_err(err, errlen,
-			"balloon: none is configured: PUT /balloon first");
-		return -EINVAL;
-	}
 	if (a->s && a->s->vm) {
 		r = vm_balloon_interval(a->s->vm, (unsigned int)secs, err,
 					errlen);

@@ -408,21 +408,33 @@ static int open_nics(struct vm *vm, char *err, size_t errlen)
 	return 0;
 }
 
+/* The model of the drive or NIC the configuration named id, or NULL with
+ * err saying there is none. */
+static void *find_by_id(struct vm *vm, const char *prefix, const char *id,
+			char *err, size_t errlen)
+{
+	char name[DEVICE_NAME_MAX];
+	struct device *d;
+
+	device_id_name(name, prefix, id);
+	d = device_find(&vm->devs, name);
+	if (!d)
+		set_err(err, errlen, "%s: no %s '%s' in this VM",
+			*prefix == 'd' ? "drives" : "network-interfaces",
+			*prefix == 'd' ? "drive" : "interface", id);
+	return d ? d->dev : NULL;
+}
+
 int vm_drive_limits(struct vm *vm, const char *id, const struct rate_spec *s,
 		    char *err, size_t errlen)
 {
-	char name[DEVICE_NAME_MAX];
+	struct virtio_blk *b = find_by_id(vm, "drive", id, err, errlen);
 	struct ratelimit rl;
-	struct device *d;
 
-	device_id_name(name, "drive", id);
-	d = device_find(&vm->devs, name);
-	if (!d) {
-		set_err(err, errlen, "drives: no drive '%s' in this VM", id);
+	if (!b)
 		return -ENOENT;
-	}
 	ratelimit_from_spec(&rl, s, ratelimit_now());
-	virtio_blk_set_limits(d->dev, &rl);
+	virtio_blk_set_limits(b, &rl);
 	return 0;
 }
 
@@ -470,19 +482,11 @@ int vm_balloon_stats(struct vm *vm, struct balloon_stats *out, char *err,
 int vm_net_limits(struct vm *vm, const char *id, const struct rate_spec *rx,
 		  const struct rate_spec *tx, char *err, size_t errlen)
 {
-	char name[DEVICE_NAME_MAX];
+	struct virtio_net *n = find_by_id(vm, "iface", id, err, errlen);
 	struct ratelimit r, t;
-	struct virtio_net *n;
-	struct device *d;
 
-	device_id_name(name, "iface", id);
-	d = device_find(&vm->devs, name);
-	if (!d) {
-		set_err(err, errlen,
-			"network-interfaces: no interface '%s' in this VM", id);
+	if (!n)
 		return -ENOENT;
-	}
-	n = d->dev;
 	r = n->rx_rl;
 	t = n->tx_rl;
 	if (rx)
@@ -496,16 +500,9 @@ int vm_net_limits(struct vm *vm, const char *id, const struct rate_spec *rx,
 int vm_drive_replace(struct vm *vm, const char *id, const char *path, char *err,
 		     size_t errlen)
 {
-	char name[DEVICE_NAME_MAX];
-	struct device *d;
+	struct virtio_blk *b = find_by_id(vm, "drive", id, err, errlen);
 
-	device_id_name(name, "drive", id);
-	d = device_find(&vm->devs, name);
-	if (!d) {
-		set_err(err, errlen, "drives: no drive '%s' in this VM", id);
-		return -ENOENT;
-	}
-	return virtio_blk_replace(d->dev, path, err, errlen);
+	return b ? virtio_blk_replace(b, path, err, errlen) : -ENOENT;
 }
 
 int vm_irqfd(struct vm *vm, uint32_t gsi)
