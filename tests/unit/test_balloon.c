@@ -7,6 +7,7 @@
 #include <linux/virtio_config.h>
 
 #include "unit.h"
+#include "vq.h"
 #include "virtio/balloon.h"
 #include "vm.h"
 
@@ -61,10 +62,7 @@ static struct virtio_balloon *balloon(uint64_t mib, unsigned int stats,
 	if (!ram)
 		ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	memset(ram, 0, RAM_SIZE);
-	memset(&vm, 0, sizeof(vm));
-	vm.mem.nr = 1;
-	vm.mem.region[0] = (struct mem_region){ 0, RAM_SIZE, ram };
+	unit_vm(&vm, ram, RAM_SIZE);
 	return virtio_balloon_new(&vm, &s, err, sizeof(err));
 }
 
@@ -138,14 +136,7 @@ static void test_inflate_returns_pages(void)
 	unsigned int i, resident = 0;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
-	b->vdev.status = VIRTIO_CONFIG_S_DRIVER_OK |
-			 VIRTIO_CONFIG_S_FEATURES_OK;
-	b->vdev.vq[0].num = QN;
-	b->vdev.vq[0].desc_gpa = DESC;
-	b->vdev.vq[0].avail_gpa = AVAIL;
-	b->vdev.vq[0].used_gpa = USED;
-	CU_ASSERT_EQUAL(virtq_enable(&vm.mem, &b->vdev.vq[0], 256), 0);
-	b->vdev.vq[0].ready = true;
+	unit_queue_on(&b->vdev, &vm.mem, 0, QN, DESC, AVAIL, USED);
 	/* The guest used pages 256-511 (the second MiB). */
 	memset(ram + (1 << 20), 0xab, 1 << 20);
 	pfn = (uint32_t *)(ram + PFNS);

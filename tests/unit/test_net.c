@@ -8,6 +8,7 @@
 #include <linux/virtio_config.h>
 
 #include "unit.h"
+#include "vq.h"
 #include "virtio/net.h"
 #include "vm.h"
 
@@ -113,20 +114,10 @@ static struct virtio_net *net_with_buffers(bool mrg, unsigned int nbufs,
 
 	if (!ram)
 		ram = calloc(1, RAM_SIZE);
-	memset(ram, 0, RAM_SIZE);
-	memset(&vm, 0, sizeof(vm));
-	vm.mem.nr = 1;
-	vm.mem.region[0] = (struct mem_region){ 0, RAM_SIZE, ram };
+	unit_vm(&vm, ram, RAM_SIZE);
 	n = virtio_net_alloc(&vm, NET_TAP, mac, 0);
 	n->acked = mrg ? F(MRG_RXBUF) : 0;
-	n->vdev.status = VIRTIO_CONFIG_S_DRIVER_OK |
-			 VIRTIO_CONFIG_S_FEATURES_OK;
-	n->vdev.vq[0].num = QN;
-	n->vdev.vq[0].desc_gpa = DESC;
-	n->vdev.vq[0].avail_gpa = AVAIL;
-	n->vdev.vq[0].used_gpa = USED;
-	CU_ASSERT_EQUAL(virtq_enable(&vm.mem, &n->vdev.vq[0], 256), 0);
-	n->vdev.vq[0].ready = true;
+	unit_queue_on(&n->vdev, &vm.mem, 0, QN, DESC, AVAIL, USED);
 	a = (void *)(ram + AVAIL);
 	for (i = 0; i < nbufs; i++) {
 		struct vring_desc *d = (void *)(ram + DESC + 16 * i);
@@ -221,23 +212,13 @@ static void test_tx_rate_limiter(void)
 
 	if (!ram)
 		ram = calloc(1, RAM_SIZE);
-	memset(ram, 0, RAM_SIZE);
-	memset(&vm, 0, sizeof(vm));
-	vm.mem.nr = 1;
-	vm.mem.region[0] = (struct mem_region){ 0, RAM_SIZE, ram };
+	unit_vm(&vm, ram, RAM_SIZE);
 	CU_ASSERT_EQUAL_FATAL(
 		socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
 	n = virtio_net_alloc(&vm, NET_USER, mac, 0);
 	n->fd = sv[0];
 	ratelimit_from_spec(&n->tx_rl, &spec, ratelimit_now());
-	n->vdev.status = VIRTIO_CONFIG_S_DRIVER_OK |
-			 VIRTIO_CONFIG_S_FEATURES_OK;
-	n->vdev.vq[1].num = QN;
-	n->vdev.vq[1].desc_gpa = DESC;
-	n->vdev.vq[1].avail_gpa = AVAIL;
-	n->vdev.vq[1].used_gpa = USED;
-	CU_ASSERT_EQUAL(virtq_enable(&vm.mem, &n->vdev.vq[1], 256), 0);
-	n->vdev.vq[1].ready = true;
+	unit_queue_on(&n->vdev, &vm.mem, 1, QN, DESC, AVAIL, USED);
 	a = (void *)(ram + AVAIL);
 	u = (void *)(ram + USED);
 	for (i = 0; i < 3; i++) {

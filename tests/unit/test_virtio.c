@@ -10,6 +10,7 @@
 #include <linux/virtio_mmio.h>
 
 #include "unit.h"
+#include "vq.h"
 #include "virtio/blk.h"
 #include "virtio/console.h"
 #include "virtio/mmio.h"
@@ -36,10 +37,7 @@ static void fake_vm(void)
 {
 	if (!ram)
 		ram = calloc(1, RAM_SIZE);
-	memset(ram, 0, RAM_SIZE);
-	memset(&vm, 0, sizeof(vm));
-	vm.mem.nr = 1;
-	vm.mem.region[0] = (struct mem_region){ 0, RAM_SIZE, ram };
+	unit_vm(&vm, ram, RAM_SIZE);
 	vm.stop_efd = -1;
 }
 

@@ -11,6 +11,7 @@
 #include <linux/virtio_config.h>
 
 #include "unit.h"
+#include "vq.h"
 #include "virtio/vsock.h"
 #include "vm.h"
 
@@ -125,12 +126,8 @@ static uint64_t ring_base(unsigned int q)
 
 static void queue_on(struct virtio_vsock *v, unsigned int q)
 {
-	v->vdev.vq[q].num = QN;
-	v->vdev.vq[q].desc_gpa = ring_base(q);
-	v->vdev.vq[q].avail_gpa = ring_base(q) + 0x1000;
-	v->vdev.vq[q].used_gpa = ring_base(q) + 0x2000;
-	CU_ASSERT_EQUAL(virtq_enable(&vm.mem, &v->vdev.vq[q], 256), 0);
-	v->vdev.vq[q].ready = true;
+	unit_queue_on(&v->vdev, &vm.mem, q, QN, ring_base(q),
+		      ring_base(q) + 0x1000, ring_base(q) + 0x2000);
 }
 
 static struct vring_used *used(unsigned int q)
@@ -200,17 +197,12 @@ static struct virtio_vsock *vsock_up(void)
 
 	if (!ram)
 		ram = calloc(1, RAM_SIZE);
-	memset(ram, 0, RAM_SIZE);
-	memset(&vm, 0, sizeof(vm));
-	vm.mem.nr = 1;
-	vm.mem.region[0] = (struct mem_region){ 0, RAM_SIZE, ram };
+	unit_vm(&vm, ram, RAM_SIZE);
 	snprintf(dir, sizeof(dir), "/tmp/kiln-vsock-XXXXXX");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
 	snprintf(uds, sizeof(uds), "%s/v.sock", dir);
 	v = virtio_vsock_new(&vm, 3, uds, err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
-	v->vdev.status = VIRTIO_CONFIG_S_DRIVER_OK |
-			 VIRTIO_CONFIG_S_FEATURES_OK;
 	queue_on(v, 0);
 	queue_on(v, 1);
 	tx_next = 0;
