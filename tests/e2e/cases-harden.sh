@@ -175,6 +175,40 @@ if want jail; then
 	rm -rf "$J" /tmp/kiln-jail-disk /tmp/kiln-jail-bdev
 fi
 
+# vsock from a jailed kiln: the socket made in its directory (bound into
+# the jail) for host programs, a CONNECT answered through the guest (no
+# listener there: closed without OK), the socket gone at the end.
+if want jail-vsock && command -v vsockxfer >/dev/null; then
+	START=$(now_cs)
+	J=/tmp/kiln-jail
+	V=/tmp/kiln-jail-vsock
+	rm -rf "$J" "$V" && mkdir -p "$J" "$V"
+	timeout -s KILL $T "$KILN" run --jail "$J" --kernel "$GKERNEL" --rootfs "$BBROOT,ro" \
+		--vsock "$V/v.sock" -- sh -c 'sleep 8' \
+		</dev/null >"$LOGDIR/jail-vsock.out" 2>"$LOGDIR/jail-vsock.err" &
+	bg=$!
+	bad=
+	j=0
+	while [ $j -lt $((T * 5)) ] && [ ! -S "$V/v.sock" ] && kill -0 $bg 2>/dev/null; do
+		sleep 0.2
+		j=$((j + 1))
+	done
+	[ -S "$V/v.sock" ] || bad="no socket at $V/v.sock"
+	[ -n "$bad" ] || vsockxfer refused-uds "$V/v.sock" 9 >"$LOGDIR/jail-vsock.host" 2>&1 ||
+		bad="a CONNECT to the jailed kiln: $(cat "$LOGDIR/jail-vsock.host")"
+	wait $bg
+	RC=$?
+	[ $RC -eq 0 ] || bad="$bad; status $RC"
+	[ ! -e "$V/v.sock" ] || bad="$bad; the socket was left behind"
+	[ -z "$(ls -A "$J")" ] || bad="$bad; left in the jail's root: $(ls -A "$J")"
+	if [ -n "$bad" ]; then
+		result jail-vsock 1 "${bad#; }; $(tail -c 300 "$LOGDIR/jail-vsock.err")"
+	else
+		result jail-vsock 0 "the socket made in a directory bound into the jail; a host CONNECT answered by the guest; removed at the end"
+	fi
+	rm -rf "$J" "$V"
+fi
+
 if want jail-cgroup; then
 	START=$(now_cs)
 	J=/tmp/kiln-jail
