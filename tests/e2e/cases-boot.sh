@@ -139,8 +139,9 @@ if want kernel-cache-off; then
 fi
 
 # --- aarch64: a gzip-compressed Image (Image.gz, what some distributions
-# ship as vmlinuz) is decompressed on the host ---
-if want boot-image-gz; then
+# ship as vmlinuz) is decompressed on the host (x86 kernels come as
+# bzImages: the cases above) ---
+if [ "$(uname -m)" = aarch64 ] && want boot-image-gz; then
 	gzip -c "$KERNEL" >/tmp/Image.gz
 	rm -rf $KC
 	KILN_CACHE=$KC kiln_run boot-image-gz -v -v --kernel /tmp/Image.gz \
