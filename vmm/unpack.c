@@ -271,12 +271,9 @@ static int unlz4(const uint8_t *in, size_t len, struct obuf *o, char *err,
 	return 0;
 }
 
-int unpack(enum unpack_fmt fmt, const uint8_t *in, size_t len, size_t max,
-	   uint8_t **out, size_t *outlen, char *err, size_t errlen)
+static int decode(enum unpack_fmt fmt, const uint8_t *in, size_t len,
+		  struct obuf *o, char *err, size_t errlen)
 {
-	struct obuf o = { NULL, 0, 0, max };
-	int r;
-
 	if (unpack_detect(in, len) != fmt || fmt == UNPACK_NONE) {
 		snprintf(err, errlen, "%s is not a format kiln decompresses",
 			 unpack_name(in, len));
@@ -284,18 +281,43 @@ int unpack(enum unpack_fmt fmt, const uint8_t *in, size_t len, size_t max,
 	}
 	switch (fmt) {
 	case UNPACK_GZIP:
-		r = gunzip(in, len, &o, err, errlen);
-		break;
+		return gunzip(in, len, o, err, errlen);
 	case UNPACK_XZ:
-		r = unxz(in, len, &o, err, errlen);
-		break;
+		return unxz(in, len, o, err, errlen);
 	case UNPACK_ZSTD:
-		r = unzstd(in, len, &o, err, errlen);
-		break;
+		return unzstd(in, len, o, err, errlen);
 	default:
-		r = unlz4(in, len, &o, err, errlen);
-		break;
+		return unlz4(in, len, o, err, errlen);
 	}
+}
+
+int unpack_head(enum unpack_fmt fmt, const uint8_t *in, size_t len,
+		uint8_t *head, size_t want, size_t *got, char *err,
+		size_t errlen)
+{
+	struct obuf o = { NULL, 0, 0, want };
+	int r = decode(fmt, in, len, &o, err, errlen);
+
+	/* Full before the end of the stream: that is the point. */
+	if (r == -EFBIG)
+		r = 0;
+	if (!r) {
+		if (o.len)
+			memcpy(head, o.p, o.len);
+		*got = o.len;
+	}
+	free(o.p);
+	return r;
+}
+
+int unpack(enum unpack_fmt fmt, const uint8_t *in, size_t len, size_t max,
+	   uint8_t **out, size_t *outlen, char *err, size_t errlen)
+{
+	struct obuf o = { NULL, 0, 0, max };
+	int r = decode(fmt, in, len, &o, err, errlen);
+
+	if (r == -ENOTSUP)
+		return r;
 	if (!r && !o.len) {
 		snprintf(err, errlen, "%s data decodes to nothing",
 			 unpack_name(in, len));

@@ -37,4 +37,13 @@ const char *unpack_name(const uint8_t *in, size_t len);
 int unpack(enum unpack_fmt fmt, const uint8_t *in, size_t len, size_t max,
 	   uint8_t **out, size_t *outlen, char *err, size_t errlen);
 
+/*
+ * The first want bytes of what in[0..len) decodes to, into head: 0 with
+ * *got (fewer when the data is shorter; for lz4, whose blocks decode
+ * whole, possibly 0), or a negative errno with err as unpack() says.
+ */
+int unpack_head(enum unpack_fmt fmt, const uint8_t *in, size_t len,
+		uint8_t *head, size_t want, size_t *got, char *err,
+		size_t errlen);
+
 #endif

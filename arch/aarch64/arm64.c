@@ -177,9 +177,32 @@ int arch_probe_kernel(int fd, const char *path, char *err, size_t errlen)
 		return -errno;
 	}
 	n = pread(fd, hdr, sizeof(hdr), 0);
-	/* A compressed Image (Image.gz): looked into when it is loaded. */
-	if (n > 0 && unpack_detect(hdr, n) != UNPACK_NONE)
-		return 0;
+	/* A compressed Image (Image.gz): its header, decoded here. */
+	if (n > 0 && unpack_detect(hdr, n) != UNPACK_NONE) {
+		enum unpack_fmt fmt = unpack_detect(hdr, n);
+		void *map =
+			mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		size_t got = 0;
+		int r;
+
+		if (map == MAP_FAILED) {
+			snprintf(err, errlen, "kernel '%s': %s", path,
+				 strerror(errno));
+			return -errno;
+		}
+		r = unpack_head(fmt, map, st.st_size, hdr, sizeof(hdr), &got,
+				why, sizeof(why));
+		munmap(map, st.st_size);
+		/* lz4 decodes whole blocks only: looked into at load. */
+		if (!r && !got && fmt == UNPACK_LZ4)
+			return 0;
+		if (r) {
+			snprintf(err, errlen, "kernel '%s': %s", path, why);
+			return -EINVAL;
+		}
+		n = (ssize_t)got;
+		st.st_size = ARM64_IMAGE_HDR_LEN; /* of the Image, unknown */
+	}
 	if (arm64_image_parse(hdr, n > 0 ? (size_t)n : 0, st.st_size, &img, why,
 			      sizeof(why))) {
 		snprintf(err, errlen, "kernel '%s': %s", path, why);

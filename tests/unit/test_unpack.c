@@ -140,6 +140,31 @@ static void roundtrip(enum unpack_fmt fmt, size_t len)
 	c[clen / 2 + 7] ^= 0x33;
 	/* Larger than the caller allows. */
 	CU_ASSERT_EQUAL(decode(c, clen, len / 3, &out, &olen), -EFBIG);
+	/* Just the head (what a probe reads): the first bytes, exactly;
+	 * lz4 decodes whole blocks, so it may give none. */
+	{
+		uint8_t head[64];
+		size_t got = 99;
+		char err[256];
+
+		CU_ASSERT_EQUAL(unpack_head(fmt, c, clen, head, sizeof(head),
+					    &got, err, sizeof(err)),
+				0);
+		if (fmt != UNPACK_LZ4 || got)
+			CU_ASSERT(got == sizeof(head) &&
+				  !memcmp(head, data, sizeof(head)));
+		/* Shorter than asked: all of it. */
+		free(c);
+		c = pack(fmt, data, 10, &clen);
+		CU_ASSERT_EQUAL(unpack_head(fmt, c, clen, head, sizeof(head),
+					    &got, err, sizeof(err)),
+				0);
+		CU_ASSERT(got == 10 && !memcmp(head, data, 10));
+		/* Not that format: refused. */
+		CU_ASSERT_EQUAL(unpack_head(fmt, data, 10, head, sizeof(head),
+					    &got, err, sizeof(err)),
+				-ENOTSUP);
+	}
 	free(c);
 	free(data);
 }

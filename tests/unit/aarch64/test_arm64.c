@@ -3,6 +3,8 @@
 #include <libfdt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <zlib.h>
 
 #include "../unit.h"
 #include "arch.h"
@@ -366,6 +368,50 @@ static void test_virtio_slots(void)
 	CU_ASSERT_EQUAL(arch_virtio_slot(32, &base, &irq), -ENOSPC);
 }
 
+/* gzip of n bytes at data into a temporary file: its fd. */
+static int gz_file(const uint8_t *data, size_t n)
+{
+	char path[] = "/tmp/kiln-probe-XXXXXX";
+	int fd = mkstemp(path);
+	gzFile g;
+
+	CU_ASSERT_FATAL(fd >= 0);
+	unlink(path);
+	g = gzdopen(dup(fd), "wb");
+	CU_ASSERT_FATAL(g != NULL);
+	CU_ASSERT_EQUAL(gzwrite(g, data, (unsigned int)n), (int)n);
+	gzclose(g);
+	return fd;
+}
+
+/* A compressed kernel is looked into before anything is made: an
+ * Image.gz passes, a gzip'ed something else (an initrd) is named. */
+static void test_probe_compressed(void)
+{
+	static uint8_t img[8192];
+	char err[256] = "";
+	int fd;
+
+	make_header(img, 0, sizeof(img), 0);
+	fd = gz_file(img, sizeof(img));
+	CU_ASSERT_EQUAL(arch_probe_kernel(fd, "Image.gz", err, sizeof(err)), 0);
+	close(fd);
+	memset(img, 0, sizeof(img));
+	memcpy(img, "070701", 6); /* a cpio archive */
+	fd = gz_file(img, sizeof(img));
+	CU_ASSERT_NOT_EQUAL(
+		arch_probe_kernel(fd, "initrd.gz", err, sizeof(err)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "not a Linux kernel"));
+	close(fd);
+	/* Truncated gzip: the reason is given. */
+	fd = gz_file(img, sizeof(img));
+	CU_ASSERT_EQUAL(ftruncate(fd, 12), 0);
+	CU_ASSERT_NOT_EQUAL(arch_probe_kernel(fd, "bad.gz", err, sizeof(err)),
+			    0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "bad.gz"));
+	close(fd);
+}
+
 void suite_arm64(void)
 {
 	static const CU_TestInfo tests[] = {
@@ -380,6 +426,8 @@ void suite_arm64(void)
 		{ "device tree: GICv2, no initrd, errors",
 		  test_fdt_gicv2_and_limits },
 		{ "virtio slots and SPIs", test_virtio_slots },
+		{ "kernel probe: Image.gz, a gzip'ed initrd, truncated",
+		  test_probe_compressed },
 		CU_TEST_INFO_NULL,
 	};
 
