@@ -186,8 +186,17 @@ balloon)
 	# cases-devices.sh's balloon-inflate: memory used and freed, then
 	# the host inflates the balloon by 128 MiB and deflates it again.
 	free_kb() { awk '/^MemFree:/ { print $2 }' /proc/meminfo; }
-	dd if=/dev/zero of=/tmp/fill bs=1M count=160 2>/dev/null
-	rm /tmp/fill
+	# Every free page touched (8 MiB files in /tmp until 40 MiB are
+	# left), then freed: whatever the balloon takes was resident.
+	fill() {
+		i=0
+		while [ "$(free_kb)" -gt 40000 ] && [ $i -lt 64 ]; do
+			dd if=/dev/zero of=/tmp/fill.$i bs=1M count=8 2>/dev/null || break
+			i=$((i + 1))
+		done
+	}
+	fill
+	rm -f /tmp/fill.*
 	base=$(free_kb)
 	echo "KILN-GUEST-FILLED free=${base}kB"
 	i=0
@@ -202,7 +211,7 @@ balloon)
 		i=$((i + 1))
 	done
 	echo "KILN-GUEST-DEFLATED free=$(free_kb)kB"
-	dd if=/dev/zero of=/tmp/fill bs=1M count=160 2>/dev/null
+	fill
 	echo "KILN-GUEST-REFILLED"
 	sleep 10
 	;;
