@@ -186,11 +186,11 @@ balloon)
 	# cases-devices.sh's balloon-inflate: memory used and freed, then
 	# the host inflates the balloon by 128 MiB and deflates it again.
 	free_kb() { awk '/^MemFree:/ { print $2 }' /proc/meminfo; }
-	# Every free page touched (8 MiB files in /tmp until 40 MiB are
+	# Every free page touched (8 MiB files in /tmp until 24 MiB are
 	# left), then freed: whatever the balloon takes was resident.
 	fill() {
 		i=0
-		while [ "$(free_kb)" -gt 40000 ] && [ $i -lt 64 ]; do
+		while [ "$(free_kb)" -gt 24000 ] && [ $i -lt 64 ]; do
 			dd if=/dev/zero of=/tmp/fill.$i bs=1M count=8 2>/dev/null || break
 			i=$((i + 1))
 		done
