@@ -186,17 +186,21 @@ balloon)
 	# cases-devices.sh's balloon-inflate: memory used and freed, then
 	# the host inflates the balloon by 128 MiB and deflates it again.
 	free_kb() { awk '/^MemFree:/ { print $2 }' /proc/meminfo; }
-	# Every free page touched (8 MiB files in /tmp until 24 MiB are
-	# left), then freed: whatever the balloon takes was resident.
+	# Every free page touched (8 MiB files until 24 MiB are left, in a
+	# tmpfs of its own: the root's stops at half of RAM), then freed:
+	# whatever the balloon takes was resident.
+	mkdir -p /fill
+	mount -t tmpfs -o size=1g fill /fill
 	fill() {
 		i=0
 		while [ "$(free_kb)" -gt 24000 ] && [ $i -lt 64 ]; do
-			dd if=/dev/zero of=/tmp/fill.$i bs=1M count=8 2>/dev/null || break
+			dd if=/dev/zero of=/fill/$i bs=1M count=8 2>/dev/null || break
 			i=$((i + 1))
 		done
+		echo "KILN-GUEST-FILL $((i * 8)) MiB"
 	}
 	fill
-	rm -f /tmp/fill.*
+	rm -f /fill/*
 	base=$(free_kb)
 	echo "KILN-GUEST-FILLED free=${base}kB"
 	i=0
