@@ -220,11 +220,14 @@ balloon)
 	sleep 10
 	;;
 balloon-report)
-	# balloon-reporting: memory used, then freed with no target set.
-	dd if=/dev/zero of=/tmp/fill bs=1M count=160 2>/dev/null
-	echo "KILN-GUEST-FILLED"
+	# balloon-reporting: memory used (in a tmpfs of its own: the root's
+	# stops at half of RAM), then freed with no target set.
+	mkdir -p /fill
+	mount -t tmpfs -o size=1g fill /fill
+	dd if=/dev/zero of=/fill/x bs=1M count=160 2>/dev/null
+	echo "KILN-GUEST-FILLED $(($(stat -c %s /fill/x) >> 20)) MiB"
 	sleep 5
-	rm /tmp/fill
+	rm /fill/x
 	echo "KILN-GUEST-FREED"
 	sleep 30
 	;;
