@@ -146,10 +146,9 @@ static int do_rw(struct virtio_blk *b, struct virtq_chain *c, bool write,
 {
 	struct iovec iov[VIRTQ_MAX_CHAIN];
 	const struct iovec *src = write ? c->out : c->in;
-	unsigned int n = write ? c->n_out : c->n_in, k = 0, i;
+	unsigned int n = write ? c->n_out : c->n_in, k, i;
 	uint64_t skip = write ? sizeof(struct virtio_blk_outhdr) : 0;
 	uint64_t len = write ? c->out_len - skip : c->in_len - 1;
-	uint64_t left = len;
 	ssize_t r;
 	off_t off;
 
@@ -157,20 +156,7 @@ static int do_rw(struct virtio_blk *b, struct virtq_chain *c, bool write,
 	    len / SECTOR > b->sectors - sector)
 		return VIRTIO_BLK_S_IOERR;
 	/* The data: past the header (writes), short of the status byte. */
-	for (i = 0; i < n && left; i++) {
-		size_t l = src[i].iov_len;
-
-		if (skip >= l) {
-			skip -= l;
-			continue;
-		}
-		iov[k].iov_base = (uint8_t *)src[i].iov_base + skip;
-		l -= skip;
-		skip = 0;
-		iov[k].iov_len = l < left ? l : left;
-		left -= iov[k].iov_len;
-		k++;
-	}
+	k = iov_slice(src, n, skip, len, iov);
 	off = sector * SECTOR;
 	for (i = 0; i < k;) {
 		r = write ? pwritev(b->fd, iov + i, k - i, off) :

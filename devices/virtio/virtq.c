@@ -260,3 +260,25 @@ size_t buf_to_iov(const struct iovec *iov, unsigned int n, size_t skip,
 	/* Only read from buf in this direction. */
 	return iov_copy(iov, n, skip, (uint8_t *)buf, len, true);
 }
+
+unsigned int iov_slice(const struct iovec *iov, unsigned int n, size_t skip,
+		       size_t len, struct iovec *dst)
+{
+	unsigned int i, k = 0;
+
+	for (i = 0; i < n && len; i++) {
+		size_t l = iov[i].iov_len;
+
+		if (skip >= l) {
+			skip -= l;
+			continue;
+		}
+		l -= skip;
+		dst[k].iov_base = (uint8_t *)iov[i].iov_base + skip;
+		dst[k].iov_len = l < len ? l : len;
+		len -= dst[k].iov_len;
+		skip = 0;
+		k++;
+	}
+	return k;
+}

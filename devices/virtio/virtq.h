@@ -87,5 +87,9 @@ size_t iov_to_buf(const struct iovec *iov, unsigned int n, size_t skip,
 		  void *buf, size_t len);
 size_t buf_to_iov(const struct iovec *iov, unsigned int n, size_t skip,
 		  const void *buf, size_t len);
+/* The part of an iovec array from byte skip, at most len bytes, as
+ * iovecs into dst (room for n): returns how many. */
+unsigned int iov_slice(const struct iovec *iov, unsigned int n, size_t skip,
+		       size_t len, struct iovec *dst);
 
 #endif

@@ -329,29 +329,6 @@ static void rx_complete(struct virtio_vsock *v)
 	}
 }
 
-/* The iovecs of the buffer taken past its header, up to len bytes. */
-static unsigned int rx_payload_iov(struct virtio_vsock *v, uint32_t len)
-{
-	unsigned int i, k = 0;
-	size_t skip = VSOCK_HDR_LEN;
-
-	for (i = 0; i < v->rxc.n_in && len; i++) {
-		size_t l = v->rxc.in[i].iov_len;
-
-		if (skip >= l) {
-			skip -= l;
-			continue;
-		}
-		l -= skip;
-		v->iov[k].iov_base = (uint8_t *)v->rxc.in[i].iov_base + skip;
-		v->iov[k].iov_len = l < len ? l : len;
-		len -= (uint32_t)v->iov[k].iov_len;
-		skip = 0;
-		k++;
-	}
-	return k;
-}
-
 /* Host to guest: what the host socket has, as far as the guest's credit
  * and buffers go. */
 static void rx_data(struct virtio_vsock *v, struct vconn *c)
@@ -373,7 +350,9 @@ static void rx_data(struct virtio_vsock *v, struct vconn *c)
 			room = (uint32_t)(v->rxc.in_len - VSOCK_HDR_LEN);
 		if (room > VSOCK_MAX_PAYLOAD)
 			room = VSOCK_MAX_PAYLOAD;
-		n = rx_payload_iov(v, room);
+		/* The buffer past its header, up to room bytes. */
+		n = iov_slice(v->rxc.in, v->rxc.n_in, VSOCK_HDR_LEN, room,
+			      v->iov);
 		if (!n) {
 			/* A buffer with room for a header only: for control
 			 * packets; data waits for the next kick. */
@@ -479,24 +458,11 @@ static void ring_flush(struct virtio_vsock *v, struct vconn *c)
 static void conn_write(struct virtio_vsock *v, struct vconn *c,
 		       struct virtq_chain *ch, uint32_t len)
 {
-	unsigned int i, k = 0;
-	size_t skip = VSOCK_HDR_LEN, left = len, off = 0;
+	unsigned int k =
+		iov_slice(ch->out, ch->n_out, VSOCK_HDR_LEN, len, v->iov);
+	size_t off = 0;
 	ssize_t w = 0;
 
-	for (i = 0; i < ch->n_out && left; i++) {
-		size_t l = ch->out[i].iov_len;
-
-		if (skip >= l) {
-			skip -= l;
-			continue;
-		}
-		l -= skip;
-		v->iov[k].iov_base = (uint8_t *)ch->out[i].iov_base + skip;
-		v->iov[k].iov_len = l < left ? l : left;
-		left -= v->iov[k].iov_len;
-		skip = 0;
-		k++;
-	}
 	if (!c->ring_len && k) {
 		w = host_send(c, v->iov, k);
 		if (w < 0) {

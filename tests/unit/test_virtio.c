@@ -795,10 +795,32 @@ static void test_console_status_before_reset(void)
 	virtio_console_device_ops.destroy(c);
 }
 
+/* A slice of an iovec array: from a byte inside its second entry, cut
+ * short inside its fourth; past the end, nothing. */
+static void test_iov_slice(void)
+{
+	static uint8_t a[10], b[20], c[30], d[40];
+	struct iovec src[4] = { { a, 10 }, { b, 20 }, { c, 30 }, { d, 40 } };
+	struct iovec dst[4];
+
+	CU_ASSERT_EQUAL(iov_slice(src, 4, 15, 50, dst), 3);
+	CU_ASSERT_PTR_EQUAL(dst[0].iov_base, b + 5);
+	CU_ASSERT_EQUAL(dst[0].iov_len, 15);
+	CU_ASSERT_PTR_EQUAL(dst[1].iov_base, c);
+	CU_ASSERT_EQUAL(dst[1].iov_len, 30);
+	CU_ASSERT_PTR_EQUAL(dst[2].iov_base, d);
+	CU_ASSERT_EQUAL(dst[2].iov_len, 5);
+	CU_ASSERT_EQUAL(iov_slice(src, 4, 10, 20, dst), 1);
+	CU_ASSERT_EQUAL(dst[0].iov_len, 20);
+	CU_ASSERT_EQUAL(iov_slice(src, 4, 100, 5, dst), 0);
+	CU_ASSERT_EQUAL(iov_slice(src, 4, 0, 0, dst), 0);
+}
+
 void suite_virtio(void)
 {
 	static const CU_TestInfo tests[] = {
 		{ "queue set-up checks", test_enable_checks },
+		{ "iovec slices", test_iov_slice },
 		{ "direct chain", test_direct_chain },
 		{ "indirect table", test_indirect },
 		{ "indirect loops", test_indirect_loop },
