@@ -289,17 +289,13 @@ static uint64_t ram_pages_of(const struct guest_mem *m)
 	return p;
 }
 
+/* The configuration's own check, against the RAM this VM has (at most
+ * 1 TiB, so num_pages, 32 bits, always holds the target). */
 static int check_target(const struct virtio_balloon *b, uint64_t mib, char *err,
 			size_t errlen)
 {
-	if (mib > UINT32_MAX / 256 || mib * 256 > b->ram_pages) {
-		set_err(err, errlen,
-			"balloon: %llu MiB is more than the guest's %llu MiB of RAM",
-			(unsigned long long)mib,
-			(unsigned long long)(b->ram_pages / 256));
-		return -EINVAL;
-	}
-	return 0;
+	return config_check_balloon(mib, b->ram_pages * BALLOON_PAGE, err,
+				    errlen);
 }
 
 static void arm(struct virtio_balloon *b)
