@@ -10,6 +10,7 @@
 #include "config.h"
 #include "jail.h"
 #include "log.h"
+#include "oci.h"
 #include "run.h"
 #include "vm.h"
 
@@ -35,6 +36,9 @@ int main(int argc, char **argv)
 	/* Firecracker's flags: kiln is its API server. */
 	if (api_is_fc_flag(argv[1]))
 		return api_main(argc, argv);
+	/* runc's command line: kiln is an OCI runtime. */
+	if (oci_is_command(argv[1]))
+		return oci_main(argc, argv);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		fputs(kiln_usage, stdout);
 		return 0;

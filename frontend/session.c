@@ -179,12 +179,50 @@ static void send_winsize(struct vm *vm)
 	char line[48];
 	int n;
 
-	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws))
+	if (!vm->vcon || ioctl(STDIN_FILENO, TIOCGWINSZ, &ws))
 		return;
 	n = snprintf(line, sizeof(line), "winsize %u %u\n", ws.ws_row,
 		     ws.ws_col);
 	virtio_console_port_receive(vm->vcon, RUN_PORT_STATUS,
 				    (const uint8_t *)line, n);
+}
+
+void session_send_winsize(struct session *s)
+{
+	if (s->vm && s->vm->run_mode)
+		send_winsize(s->vm);
+}
+
+void session_signal_guest(struct session *s, int sig)
+{
+	char line[32];
+	int n;
+
+	if (!s->vm || !s->vm->run_mode || !s->vm->vcon)
+		return;
+	n = snprintf(line, sizeof(line), "signal %d\n", sig);
+	virtio_console_port_receive(s->vm->vcon, RUN_PORT_STATUS,
+				    (const uint8_t *)line, n);
+}
+
+int session_forward_signals(struct session *s)
+{
+	sigset_t sigs;
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGQUIT);
+	sigaddset(&sigs, SIGUSR1);
+	sigaddset(&sigs, SIGUSR2);
+	if (s->winch)
+		sigaddset(&sigs, SIGWINCH);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	if (signalfd(s->sfd, &sigs, SFD_CLOEXEC | SFD_NONBLOCK) < 0)
+		return -errno;
+	s->forward_signals = true;
+	return 0;
 }
 
 static void on_signal(void *opaque, int fd, uint32_t events)
@@ -198,6 +236,15 @@ static void on_signal(void *opaque, int fd, uint32_t events)
 	if (si.ssi_signo == SIGWINCH) {
 		if (s->vm && s->vm->run_mode && s->winch)
 			send_winsize(s->vm);
+		return;
+	}
+	if (s->forward_signals && s->vm &&
+	    s->vm->state != VM_STATE_NOT_STARTED) {
+		/* A paused VM takes nothing in: the signal waits for it. */
+		if (s->vm->state == VM_STATE_PAUSED)
+			s->pending_signal = si.ssi_signo;
+		else
+			session_signal_guest(s, si.ssi_signo);
 		return;
 	}
 	metric_add(si.ssi_signo == SIGTERM ? &s->metrics.sigterm :
@@ -330,6 +377,10 @@ int session_resume(struct session *s, char *err, size_t errlen)
 	r = vm_resume(s->vm, err, errlen);
 	if (r)
 		return r;
+	if (s->pending_signal) {
+		session_signal_guest(s, s->pending_signal);
+		s->pending_signal = 0;
+	}
 	if (s->in.held) {
 		s->in.held = false;
 		if (s->in.fd >= 0 && !s->in.file && !s->in.blocked)

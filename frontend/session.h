@@ -49,6 +49,12 @@ struct session {
 	int status; /* kiln's exit status when done before a VM stops */
 	struct session_input in;
 	void *api; /* struct api, with --api-sock */
+	/*
+	 * An OCI container's VM: once started, the lifecycle signals (and
+	 * SIGUSR1, SIGUSR2) kiln receives go to the container's process.
+	 */
+	bool forward_signals;
+	int pending_signal; /* received while paused: sent on resume */
 	struct session_metrics metrics;
 };
 
@@ -58,6 +64,15 @@ int session_init(struct session *s, bool winch);
 int session_attach(struct session *s, struct vm *vm);
 /* The main thread's own filter (after vm_start: threads inherit it). */
 int session_seccomp(struct session *s, bool api);
+/*
+ * From now on, lifecycle signals and SIGUSR1/2 are the container's
+ * (s->forward_signals). Returns 0 or -errno.
+ */
+int session_forward_signals(struct session *s);
+/* Signal sig to the command's process in the guest (run mode). */
+void session_signal_guest(struct session *s, int sig);
+/* -t: the terminal's size (kiln's stdin) to the guest. */
+void session_send_winsize(struct session *s);
 /* Runs until the VM stops or s->done. */
 void session_loop(struct session *s);
 /* vm_pause / vm_resume, holding console input while paused. */

@@ -24,6 +24,9 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -33,6 +36,9 @@
 
 #define MAX_ARGS 1024
 #define MAX_SHARES 16
+#define MAX_OPS 64
+#define MAX_GROUPS 64
+#define MAX_LIMITS 16
 
 static int err_fd = -1; /* the stderr port once found, else the console */
 
@@ -77,6 +83,16 @@ struct share {
 	bool ro;
 };
 
+/* A mount an OCI bundle asks for, made by the guest: see mount_ops(). */
+struct mount_op {
+	enum { OP_SHARE, OP_FILE, OP_MOUNT } kind;
+	const char *dest;
+	int index; /* OP_SHARE: shares[]; OP_FILE: /kiln/files/N */
+	bool ro;
+	const char *type, *data; /* OP_MOUNT */
+	unsigned long flags;
+};
+
 struct config {
 	char *argv[MAX_ARGS + 1];
 	int argc;
@@ -90,7 +106,37 @@ struct config {
 	bool stdin_on, tty;
 	unsigned long long boot_timer; /* its address, 0 for none */
 	unsigned short rows, cols;
+	/* An OCI bundle's (oci=1): its mounts instead of kiln run's. */
+	bool oci, root_ro, no_new_privs;
+	struct mount_op ops[MAX_OPS];
+	int nr_ops;
+	gid_t groups[MAX_GROUPS];
+	int nr_groups;
+	struct {
+		const char *name;
+		unsigned long long soft, hard;
+	} limits[MAX_LIMITS];
+	int nr_limits;
+	const char *hostname;
+	long umask_v;
+	const char *sysctls[MAX_OPS];
+	int nr_sysctls;
 };
+
+/* Splits v at its \x1f separators into at most n fields; returns the count. */
+static int fields(char *v, char **f, int n)
+{
+	int i = 0;
+
+	while (i < n) {
+		f[i++] = v;
+		v = strchr(v, 0x1f);
+		if (!v)
+			break;
+		*v++ = 0;
+	}
+	return i;
+}
 
 static void read_config(struct config *c)
 {
@@ -107,6 +153,7 @@ static void read_config(struct config *c)
 	buf[len] = 0;
 	memset(c, 0, sizeof(*c));
 	c->uid = c->gid = -1;
+	c->umask_v = -1;
 	for (p = buf; p < buf + len; p = next) {
 		char *v = strchr(p, '=');
 
@@ -137,19 +184,70 @@ static void read_config(struct config *c)
 			c->rows = atoi(v);
 		else if (!strcmp(p, "cols"))
 			c->cols = atoi(v);
-		else if (!strcmp(p, "share") && c->nr_shares < MAX_SHARES) {
+		else if (!strcmp(p, "share") && c->nr_shares < MAX_SHARES &&
+			 c->nr_ops < MAX_OPS) {
 			/* TAG \x1f ro|rw \x1f PATH */
 			struct share *s = &c->shares[c->nr_shares];
-			char *a = strchr(v, 0x1f),
-			     *b = a ? strchr(a + 1, 0x1f) : NULL;
+			char *f[3];
 
-			if (!b)
+			if (fields(v, f, 3) != 3)
 				continue;
-			*a = *b = 0;
-			s->tag = v;
-			s->ro = !strcmp(a + 1, "ro");
-			s->path = b + 1;
-			c->nr_shares++;
+			s->tag = f[0];
+			s->ro = !strcmp(f[1], "ro");
+			s->path = f[2];
+			c->ops[c->nr_ops++] =
+				(struct mount_op){ .kind = OP_SHARE,
+						   .dest = s->path,
+						   .index = c->nr_shares++,
+						   .ro = s->ro };
+		} else if (!strcmp(p, "file") && c->nr_ops < MAX_OPS) {
+			/* N \x1f ro|rw \x1f PATH */
+			char *f[3];
+
+			if (fields(v, f, 3) != 3)
+				continue;
+			c->ops[c->nr_ops++] =
+				(struct mount_op){ .kind = OP_FILE,
+						   .dest = f[2],
+						   .index = atoi(f[0]),
+						   .ro = !strcmp(f[1], "ro") };
+		} else if (!strcmp(p, "mount") && c->nr_ops < MAX_OPS) {
+			/* TYPE \x1f PATH \x1f FLAGS \x1f DATA */
+			char *f[4];
+
+			if (fields(v, f, 4) != 4)
+				continue;
+			c->ops[c->nr_ops++] = (struct mount_op){
+				.kind = OP_MOUNT,
+				.type = f[0],
+				.dest = f[1],
+				.flags = strtoul(f[2], NULL, 10),
+				.data = f[3]
+			};
+		} else if (!strcmp(p, "group") && c->nr_groups < MAX_GROUPS) {
+			c->groups[c->nr_groups++] = strtoul(v, NULL, 10);
+		} else if (!strcmp(p, "rlimit") && c->nr_limits < MAX_LIMITS) {
+			/* NAME \x1f SOFT \x1f HARD (NAME without RLIMIT_) */
+			char *f[3];
+
+			if (fields(v, f, 3) != 3)
+				continue;
+			c->limits[c->nr_limits].name = f[0];
+			c->limits[c->nr_limits].soft = strtoull(f[1], NULL, 10);
+			c->limits[c->nr_limits++].hard =
+				strtoull(f[2], NULL, 10);
+		} else if (!strcmp(p, "sysctl") && c->nr_sysctls < MAX_OPS) {
+			c->sysctls[c->nr_sysctls++] = v;
+		} else if (!strcmp(p, "oci")) {
+			c->oci = *v == '1';
+		} else if (!strcmp(p, "rootro")) {
+			c->root_ro = *v == '1';
+		} else if (!strcmp(p, "nonewprivs")) {
+			c->no_new_privs = *v == '1';
+		} else if (!strcmp(p, "hostname")) {
+			c->hostname = v;
+		} else if (!strcmp(p, "umask")) {
+			c->umask_v = strtol(v, NULL, 10);
 		}
 	}
 }
@@ -242,23 +340,94 @@ static void setup_root(struct config *c)
 	}
 }
 
-static void setup_shares(struct config *c)
+static int depth(const char *p)
 {
-	int i;
+	int n = 0;
 
-	for (i = 0; i < c->nr_shares; i++) {
-		struct share *s = &c->shares[i];
-		char dst[4096], lower[64];
+	for (; *p; p++)
+		n += *p == '/' && p[1] && p[1] != '/';
+	return n;
+}
 
-		snprintf(dst, sizeof(dst), "/newroot%s", s->path);
-		if (!s->ro) {
-			mount_9p(s->tag, dst, false);
-			continue;
+/* A bind mount's target: a file, made (with its directory) if missing. */
+static void file_target(const char *dst)
+{
+	char dir[4096], *slash;
+	struct stat st;
+	int fd;
+
+	if (!lstat(dst, &st) && S_ISLNK(st.st_mode) && stat(dst, &st))
+		unlink(dst); /* a dangling link: the file replaces it */
+	snprintf(dir, sizeof(dir), "%s", dst);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		mkdirs(dir);
+	}
+	fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * The shares, files and mounts, parents before children (a stable sort by
+ * depth: a bundle lists /dev/pts after /dev, a volume may sit in another).
+ * kiln run makes a read-only share writable by a throw-away layer; an OCI
+ * bundle's read-only volume stays read-only, as in a container.
+ */
+static void mount_ops(struct config *c)
+{
+	struct mount_op *o[MAX_OPS], *t;
+	int i, j, n = c->nr_ops;
+
+	for (i = 0; i < n; i++)
+		o[i] = &c->ops[i];
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && depth(o[j - 1]->dest) > depth(o[j]->dest);
+		     j--) {
+			t = o[j];
+			o[j] = o[j - 1];
+			o[j - 1] = t;
 		}
-		snprintf(lower, sizeof(lower), "/kiln/lower/%d", i + 1);
-		mount_9p(s->tag, lower, true);
-		mkdirs(dst);
-		overlay(lower, dst, i + 1);
+	for (i = 0; i < n; i++) {
+		char dst[4096], src[64];
+
+		snprintf(dst, sizeof(dst), "/newroot%s", o[i]->dest);
+		if (o[i]->kind == OP_SHARE) {
+			struct share *s = &c->shares[o[i]->index];
+
+			if (!s->ro || c->oci) {
+				mount_9p(s->tag, dst, s->ro);
+				continue;
+			}
+			snprintf(src, sizeof(src), "/kiln/lower/%d",
+				 o[i]->index + 1);
+			mount_9p(s->tag, src, true);
+			mkdirs(dst);
+			overlay(src, dst, o[i]->index + 1);
+		} else if (o[i]->kind == OP_FILE) {
+			snprintf(src, sizeof(src), "/kiln/files/%d",
+				 o[i]->index);
+			file_target(dst);
+			if (mount(src, dst, NULL, MS_BIND, NULL))
+				fail(dst);
+			if (o[i]->ro &&
+			    mount(NULL, dst, NULL,
+				  MS_REMOUNT | MS_BIND | MS_RDONLY, NULL))
+				fail(dst);
+		} else {
+			bool optional = !strcmp(o[i]->type, "cgroup2") ||
+					!strcmp(o[i]->type, "mqueue");
+
+			mkdirs(dst);
+			if (mount(o[i]->type, dst, o[i]->type, o[i]->flags,
+				  *o[i]->data ? o[i]->data : NULL)) {
+				if (!optional)
+					fail(dst);
+				say("mount %s on %s: %s (left out)", o[i]->type,
+				    o[i]->dest, strerror(errno));
+			}
+		}
 	}
 }
 
@@ -273,6 +442,44 @@ static void setup_system(void)
 	must_mount("tmpfs", "/newroot/dev/shm", "tmpfs", 0, "mode=1777");
 	must_mount("tmpfs", "/newroot/tmp", "tmpfs", 0, "mode=1777");
 	must_mount("tmpfs", "/newroot/run", "tmpfs", 0, "mode=0755");
+}
+
+/*
+ * An OCI bundle lists its own mounts; the guest's /dev is its kernel's,
+ * and a terminal needs a devpts the bundle may not list.
+ */
+static void setup_oci(struct config *c)
+{
+	struct stat a, b;
+	int i;
+
+	must_mount("devtmpfs", "/newroot/dev", "devtmpfs", 0, NULL);
+	mount_ops(c);
+	if (stat("/newroot/dev", &a) || stat("/newroot/dev/pts", &b) ||
+	    a.st_dev == b.st_dev)
+		must_mount("devpts", "/newroot/dev/pts", "devpts", 0,
+			   "newinstance,ptmxmode=0666,mode=0620");
+	for (i = 0; i < c->nr_sysctls; i++) {
+		char *f[2], path[512], *p;
+		int fd;
+
+		if (fields((char *)c->sysctls[i], f, 2) != 2)
+			continue;
+		snprintf(path, sizeof(path), "/proc/sys/%s", f[0]);
+		for (p = path + 10; *p; p++)
+			if (*p == '.')
+				*p = '/';
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, f[1], strlen(f[1])) < 0)
+			say("sysctl %s: %s", f[0], strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+	if (c->hostname && sethostname(c->hostname, strlen(c->hostname)))
+		say("hostname %s: %s", c->hostname, strerror(errno));
+	if (c->root_ro && mount(NULL, "/newroot", NULL,
+				MS_REMOUNT | MS_BIND | MS_RDONLY, NULL))
+		fail("make the root read-only");
 }
 
 /* Waits for kiln's named ports; opens them by name. */
@@ -378,7 +585,43 @@ static void child(struct config *c, int ports[4], int pty_slave)
 	}
 	if (c->boot_timer)
 		boot_timer_signal(c->boot_timer);
-	if (c->gid >= 0 && (setgroups(0, NULL) || setgid(c->gid))) {
+	for (i = 0; i < c->nr_limits; i++) {
+		static const struct {
+			const char *name;
+			int res;
+		} res[] = {
+			{ "AS", RLIMIT_AS },
+			{ "CORE", RLIMIT_CORE },
+			{ "CPU", RLIMIT_CPU },
+			{ "DATA", RLIMIT_DATA },
+			{ "FSIZE", RLIMIT_FSIZE },
+			{ "LOCKS", RLIMIT_LOCKS },
+			{ "MEMLOCK", RLIMIT_MEMLOCK },
+			{ "MSGQUEUE", RLIMIT_MSGQUEUE },
+			{ "NICE", RLIMIT_NICE },
+			{ "NOFILE", RLIMIT_NOFILE },
+			{ "NPROC", RLIMIT_NPROC },
+			{ "RSS", RLIMIT_RSS },
+			{ "RTPRIO", RLIMIT_RTPRIO },
+			{ "RTTIME", RLIMIT_RTTIME },
+			{ "SIGPENDING", RLIMIT_SIGPENDING },
+			{ "STACK", RLIMIT_STACK },
+		};
+		struct rlimit rl = { c->limits[i].soft, c->limits[i].hard };
+		size_t k;
+
+		for (k = 0; k < sizeof(res) / sizeof(res[0]); k++)
+			if (!strcmp(res[k].name, c->limits[i].name))
+				break;
+		if (k == sizeof(res) / sizeof(res[0]) ||
+		    setrlimit(res[k].res, &rl))
+			say("RLIMIT_%s: %s", c->limits[i].name,
+			    strerror(errno));
+	}
+	if (c->umask_v >= 0)
+		umask(c->umask_v);
+	if (c->gid >= 0 &&
+	    (setgroups(c->nr_groups, c->groups) || setgid(c->gid))) {
 		say("cannot set group %ld: %s", c->gid, strerror(errno));
 		_exit(126);
 	}
@@ -386,49 +629,80 @@ static void child(struct config *c, int ports[4], int pty_slave)
 		say("cannot set user %ld: %s", c->uid, strerror(errno));
 		_exit(126);
 	}
+	if (c->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
+		say("no_new_privs: %s", strerror(errno));
+		_exit(126);
+	}
 	signal(SIGPIPE, SIG_DFL);
+	{
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+	}
 	execvp(c->argv[0], c->argv);
 	say("%s: %s", c->argv[0], strerror(errno));
 	_exit(errno == ENOENT ? 127 : 126);
 }
 
-/* -t: copies between the terminal and the ports until the command ends. */
-static void relay(int master, int ports[4], pid_t pid, int *status)
+/* A line from kiln on the status port: "winsize ROWS COLS", "signal N". */
+static void control(const char *line, int master, pid_t pid)
+{
+	unsigned int r, c;
+	int sig;
+
+	if (sscanf(line, "winsize %u %u", &r, &c) == 2 && master >= 0) {
+		struct winsize ws = { .ws_row = r, .ws_col = c };
+
+		ioctl(master, TIOCSWINSZ, &ws);
+	} else if (sscanf(line, "signal %d", &sig) == 1 && sig > 0 &&
+		   sig < 65) {
+		kill(pid, sig);
+	}
+}
+
+/*
+ * Until the command ends: reaps every orphan (PID 1's job), keeps the
+ * command's status, takes kiln's control lines and, with -t, copies
+ * between the terminal and the ports.
+ */
+static void supervise(int sfd, int master, int ports[4], pid_t pid, int *status)
 {
 	char buf[4096], line[64];
 	size_t llen = 0;
-	bool in_open = true;
+	bool in_open = master >= 0, ctl_open = true, done = false;
 
-	for (;;) {
-		struct pollfd p[3] = {
+	while (!done) {
+		struct pollfd p[4] = {
+			{ sfd, POLLIN, 0 },
+			{ ctl_open ? ports[3] : -1, POLLIN, 0 },
 			{ master, POLLIN, 0 },
 			{ in_open ? ports[0] : -1, POLLIN, 0 },
-			{ ports[3], POLLIN, 0 },
 		};
 		ssize_t n;
 
-		if (waitpid(pid, status, WNOHANG) == pid)
-			break;
-		if (poll(p, 3, 100) < 0)
+		if (poll(p, 4, -1) < 0)
 			continue;
 		if (p[0].revents & POLLIN) {
-			n = read(master, buf, sizeof(buf));
-			if (n > 0 && write(ports[1], buf, n) < 0)
-				break;
+			struct signalfd_siginfo si;
+			int st;
+			pid_t w;
+
+			if (read(sfd, &si, sizeof(si)) < 0) {
+				/* The waitpid loop below is what counts. */
+			}
+			while ((w = waitpid(-1, &st, WNOHANG)) > 0)
+				if (w == pid) {
+					*status = st;
+					done = true;
+				}
 		}
-		if (p[1].revents & (POLLIN | POLLHUP)) {
-			n = read(ports[0], buf, sizeof(buf));
-			if (n > 0 && write(master, buf, n) < 0)
-				break;
-			if (n == 0)
-				in_open = false;
-		}
-		if (p[2].revents & POLLIN) {
-			/* "winsize ROWS COLS" lines from kiln. */
+		if ((p[1].revents & (POLLHUP | POLLERR)) &&
+		    !(p[1].revents & POLLIN))
+			ctl_open = false;
+		if (p[1].revents & POLLIN) {
 			n = read(ports[3], buf, sizeof(buf));
 			for (ssize_t i = 0; i < n; i++) {
-				unsigned int r, c;
-
 				if (buf[i] != '\n') {
 					if (llen < sizeof(line) - 1)
 						line[llen++] = buf[i];
@@ -436,18 +710,24 @@ static void relay(int master, int ports[4], pid_t pid, int *status)
 				}
 				line[llen] = 0;
 				llen = 0;
-				if (sscanf(line, "winsize %u %u", &r, &c) ==
-				    2) {
-					struct winsize ws = { .ws_row = r,
-							      .ws_col = c };
-
-					ioctl(master, TIOCSWINSZ, &ws);
-				}
+				control(line, master, pid);
 			}
+		}
+		if (p[2].revents & POLLIN) {
+			n = read(master, buf, sizeof(buf));
+			if (n > 0 && write(ports[1], buf, n) < 0)
+				break;
+		}
+		if (p[3].revents & (POLLIN | POLLHUP)) {
+			n = read(ports[0], buf, sizeof(buf));
+			if (n > 0 && write(master, buf, n) < 0)
+				break;
+			if (n == 0)
+				in_open = false;
 		}
 	}
 	/* What the command wrote last is still in the terminal. */
-	for (;;) {
+	while (master >= 0) {
 		struct pollfd p = { master, POLLIN, 0 };
 		ssize_t n;
 
@@ -462,8 +742,9 @@ static void relay(int master, int ports[4], pid_t pid, int *status)
 int main(void)
 {
 	struct config c;
-	int ports[4], master = -1, slave = -1, status = 0, i;
+	int ports[4], master = -1, slave = -1, status = 0, i, sfd;
 	char line[32];
+	sigset_t chld;
 	pid_t pid;
 
 	mkdirs("/proc");
@@ -480,8 +761,12 @@ int main(void)
 	open_ports(ports);
 	err_fd = ports[2];
 	setup_root(&c);
-	setup_shares(&c);
-	setup_system();
+	if (c.oci) {
+		setup_oci(&c);
+	} else {
+		mount_ops(&c);
+		setup_system();
+	}
 	umount2("/dev", MNT_DETACH);
 	umount2("/sys", MNT_DETACH);
 	umount2("/proc", MNT_DETACH);
@@ -503,6 +788,13 @@ int main(void)
 		if (ws.ws_row && ws.ws_col)
 			ioctl(slave, TIOCSWINSZ, &ws);
 	}
+	/* SIGCHLD to a signalfd, so one poll waits for the command too. */
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	sfd = signalfd(-1, &chld, SFD_CLOEXEC);
+	if (sfd < 0)
+		fail("signalfd");
 	pid = fork();
 	if (pid < 0)
 		fail("fork");
@@ -516,22 +808,7 @@ int main(void)
 			close(ports[i]);
 		err_fd = -1;
 	}
-	if (c.tty) {
-		relay(master, ports, pid, &status);
-	} else {
-		/* PID 1 reaps every orphan; the command's status is kept. */
-		for (;;) {
-			int st;
-			pid_t w = waitpid(-1, &st, 0);
-
-			if (w == pid) {
-				status = st;
-				break;
-			}
-			if (w < 0 && errno != EINTR)
-				break;
-		}
-	}
+	supervise(sfd, master, ports, pid, &status);
 	snprintf(line, sizeof(line), "exit %d\n",
 		 WIFEXITED(status)   ? WEXITSTATUS(status) :
 		 WIFSIGNALED(status) ? 128 + WTERMSIG(status) :

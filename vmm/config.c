@@ -182,6 +182,15 @@ void config_free(struct vm_config *cfg)
 	}
 	cfg->nr_shares = 0;
 
+	free(cfg->init_extra);
+	cfg->init_extra = NULL;
+	cfg->init_extra_len = 0;
+	for (i = 0; i < cfg->nr_files; i++) {
+		free(cfg->files[i].guest);
+		free(cfg->files[i].data);
+	}
+	cfg->nr_files = 0;
+
 	for (i = 0; i < cfg->nr_disks; i++) {
 		free(cfg->disks[i].path);
 		free(cfg->disks[i].id);

@@ -46,6 +46,17 @@ void net_default_mac(const struct net_spec *n, unsigned int index,
 
 #define KILN_MAX_SHARES 8
 #define KILN_MAX_ENV 256
+/* Host files copied into the guest (an OCI bundle's file bind mounts). */
+#define KILN_MAX_FILES 16
+#define KILN_MAX_FILE_SIZE (4U << 20)
+
+/* A host file's content, put in the guest at guest (owned). */
+struct file_spec {
+	char *guest;
+	void *data;
+	size_t len;
+	int ro;
+};
 
 /* A virtio-balloon (--balloon, PUT /balloon). */
 struct balloon_spec {
@@ -117,6 +128,15 @@ struct vm_config {
 	int interactive; /* -i */
 	int tty; /* -t */
 	const char *console_log;
+	/*
+	 * An OCI bundle's more: records for the guest init appended to the
+	 * ones the run mode writes (NUL-terminated "key=value"; malloc'ed,
+	 * freed by config_free), and files copied into the guest.
+	 */
+	char *init_extra;
+	size_t init_extra_len;
+	struct file_spec files[KILN_MAX_FILES];
+	unsigned int nr_files;
 
 	/* Firecracker's logger ("logger", PUT /logger); NULL: stderr. */
 	const char *log_path;

@@ -12,12 +12,56 @@
 /* Process-wide, written once during start-up (see log.h). */
 static enum log_level max_level = LOG_WARN;
 static int log_fd = STDERR_FILENO;
+static bool log_json;
 /* The last error this thread logged: what an API request answers with. */
 static __thread char last_error[512];
 
 void log_set_fd(int fd)
 {
 	log_fd = fd;
+}
+
+void log_set_json(bool json)
+{
+	log_json = json;
+}
+
+/*
+ * One JSON line as OCI runtimes log (what containerd's shim reports):
+ * {"level":"error","msg":"...","time":"2026-12-07T19:00:00Z"}.
+ */
+static int json_line(char *out, size_t cap, enum log_level level,
+		     const char *msg)
+{
+	static const char *const names[] = { "error", "warning", "info",
+					     "debug" };
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
+	int k;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	k = snprintf(out, cap, "{\"level\":\"%s\",\"msg\":\"",
+		     names[level < 0 ? 0 :
+			   level > 3 ? 3 :
+				       level]);
+	n = k;
+	for (; *msg && n + 8 < cap - 40; msg++) {
+		unsigned char ch = *msg;
+
+		if (ch == '"' || ch == '\\') {
+			out[n++] = '\\';
+			out[n++] = ch;
+		} else if (ch < 0x20) {
+			n += snprintf(out + n, cap - n, "\\u%04x", ch);
+		} else {
+			out[n++] = ch;
+		}
+	}
+	n += strftime(out + n, cap - n, "\",\"time\":\"%Y-%m-%dT%H:%M:%SZ\"}",
+		      &tm);
+	return n;
 }
 
 const char *log_last_error(void)
@@ -40,10 +84,22 @@ enum log_level log_get_level(void)
 	return max_level;
 }
 
-static void log_line(const char *fmt, va_list ap)
+static void log_line(enum log_level level, const char *fmt, va_list ap)
 {
 	char buf[1024];
 	int n;
+
+	if (log_json) {
+		char msg[1024];
+
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		n = json_line(buf, sizeof(buf) - 1, level, msg);
+		buf[n++] = '\n';
+		if (write(log_fd, buf, n) < 0) {
+			/* Nowhere left to report this. */
+		}
+		return;
+	}
 
 	memcpy(buf, "kiln: ", 6);
 	n = vsnprintf(buf + 6, sizeof(buf) - 8, fmt, ap);
@@ -74,7 +130,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	if (level > max_level)
 		return;
 	va_start(ap, fmt);
-	log_line(fmt, ap);
+	log_line(level, fmt, ap);
 	va_end(ap);
 }
 
@@ -92,7 +148,7 @@ static void say(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_line(fmt, ap);
+	log_line(LOG_WARN, fmt, ap);
 	va_end(ap);
 }
 
@@ -130,7 +186,7 @@ void log_guest(const char *fmt, ...)
 		say("(%lu more warnings about the guest were dropped)",
 		    dropped);
 	va_start(ap, fmt);
-	log_line(fmt, ap);
+	log_line(LOG_WARN, fmt, ap);
 	va_end(ap);
 }
 

@@ -2,6 +2,8 @@
 #ifndef KILN_LOG_H
 #define KILN_LOG_H
 
+#include <stdbool.h>
+
 enum log_level { LOG_QUIET = -1, LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 /*
@@ -13,6 +15,11 @@ enum log_level log_get_level(void);
 
 /* Where messages go (stderr by default); set before threads start. */
 void log_set_fd(int fd);
+/*
+ * Messages as JSON lines ({"level":"error","msg":...,"time":...}), as the
+ * OCI runtimes' --log-format json; set before threads start.
+ */
+void log_set_json(bool json);
 /*
  * The last error (LOG_ERR) message this thread logged, without the
  * "kiln: " prefix, whatever the level lets out; "" after log_clear_error.

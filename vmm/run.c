@@ -67,16 +67,7 @@ char *kernel_find(const char *given, const char *exe_dir, char *err,
 	return NULL;
 }
 
-struct blob {
-	char *buf;
-	size_t len, cap;
-	bool failed;
-};
-
-static void rec(struct blob *b, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void rec(struct blob *b, const char *key, const char *fmt, ...)
+void run_rec(struct run_blob *b, const char *key, const char *fmt, ...)
 {
 	va_list ap;
 	char *v;
@@ -118,37 +109,49 @@ char *run_config_blob(const struct vm_config *cfg, const char *root,
 		      const char *cwd, const char *term, unsigned int rows,
 		      unsigned int cols, size_t *len)
 {
-	struct blob b = { 0 };
+	struct run_blob b = { 0 };
 	unsigned int i;
 	int a;
 
 	for (a = 0; a < cfg->run_argc; a++)
-		rec(&b, "arg", "%s", cfg->run_argv[a]);
+		run_rec(&b, "arg", "%s", cfg->run_argv[a]);
 	if (term)
-		rec(&b, "env", "TERM=%s", term);
+		run_rec(&b, "env", "TERM=%s", term);
 	for (i = 0; i < cfg->nr_env; i++)
-		rec(&b, "env", "%s", cfg->env[i]);
-	rec(&b, "root", "%s", root);
+		run_rec(&b, "env", "%s", cfg->env[i]);
+	run_rec(&b, "root", "%s", root);
 	for (i = 0; i < cfg->nr_shares; i++)
 		if (strcmp(cfg->shares[i].guest,
 			   "/")) /* that one is the root */
-			rec(&b, "share", "kiln.share.%u\x1f%s\x1f%s", i,
-			    cfg->shares[i].ro ? "ro" : "rw",
-			    cfg->shares[i].guest);
+			run_rec(&b, "share", "kiln.share.%u\x1f%s\x1f%s", i,
+				cfg->shares[i].ro ? "ro" : "rw",
+				cfg->shares[i].guest);
 	if (cwd)
-		rec(&b, "cwd", "%s", cwd);
+		run_rec(&b, "cwd", "%s", cwd);
 	if (cfg->uid >= 0) {
-		rec(&b, "uid", "%ld", cfg->uid);
-		rec(&b, "gid", "%ld", cfg->gid);
+		run_rec(&b, "uid", "%ld", cfg->uid);
+		run_rec(&b, "gid", "%ld", cfg->gid);
 	}
-	rec(&b, "stdin", "%d", run_stdin_forwarded(cfg));
-	rec(&b, "tty", "%d", cfg->tty);
+	run_rec(&b, "stdin", "%d", run_stdin_forwarded(cfg));
+	run_rec(&b, "tty", "%d", cfg->tty);
 	if (cfg->boot_timer)
-		rec(&b, "boottimer", "0x%llx",
-		    (unsigned long long)arch_boot_timer_addr());
+		run_rec(&b, "boottimer", "0x%llx",
+			(unsigned long long)arch_boot_timer_addr());
 	if (rows && cols) {
-		rec(&b, "rows", "%u", rows);
-		rec(&b, "cols", "%u", cols);
+		run_rec(&b, "rows", "%u", rows);
+		run_rec(&b, "cols", "%u", cols);
+	}
+	if (cfg->init_extra_len && !b.failed) {
+		char *nb = realloc(b.buf, b.len + cfg->init_extra_len);
+
+		if (!nb) {
+			b.failed = true;
+		} else {
+			memcpy(nb + b.len, cfg->init_extra,
+			       cfg->init_extra_len);
+			b.buf = nb;
+			b.len += cfg->init_extra_len;
+		}
 	}
 	if (b.failed) {
 		free(b.buf);
@@ -173,15 +176,26 @@ static void drop_file_pages(const void *p, size_t len)
 }
 
 int run_initramfs(const void *init, size_t init_len, const char *conf,
-		  size_t conf_len, uint8_t **out, size_t *out_len)
+		  size_t conf_len, const struct file_spec *files,
+		  unsigned int nr_files, uint8_t **out, size_t *out_len)
 {
 	struct cpio c = { 0 };
+	unsigned int i;
 
 	cpio_add(&c, "dev", S_IFDIR | 0755, NULL, 0, 0, 0);
 	cpio_add(&c, "dev/console", S_IFCHR | 0600, NULL, 0, 5, 1);
 	cpio_add(&c, "kiln", S_IFDIR | 0755, NULL, 0, 0, 0);
 	cpio_add(&c, "kiln/init", S_IFREG | 0755, init, init_len, 0, 0);
 	cpio_add(&c, "kiln/config", S_IFREG | 0600, conf, conf_len, 0, 0);
+	if (nr_files)
+		cpio_add(&c, "kiln/files", S_IFDIR | 0755, NULL, 0, 0, 0);
+	for (i = 0; i < nr_files; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "kiln/files/%u", i);
+		cpio_add(&c, name, S_IFREG | 0644, files[i].data, files[i].len,
+			 0, 0);
+	}
 	if (cpio_finish(&c)) {
 		cpio_free(&c);
 		return -ENOMEM;
@@ -367,8 +381,8 @@ int run_prepare(struct vm *vm)
 	if (!conf)
 		return -ENOMEM;
 	r = run_initramfs(kiln_init_start, kiln_init_end - kiln_init_start,
-			  conf, conf_len, &vm->initrd_extra,
-			  &vm->initrd_extra_len);
+			  conf, conf_len, cfg->files, cfg->nr_files,
+			  &vm->initrd_extra, &vm->initrd_extra_len);
 	free(conf);
 	if (r)
 		return r;

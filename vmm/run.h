@@ -33,9 +33,21 @@ char *kernel_find(const char *given, const char *exe_dir, char *err,
  */
 bool run_stdin_forwarded(const struct vm_config *cfg);
 
+/* A growing run of NUL-terminated "key=value" records. */
+struct run_blob {
+	char *buf;
+	size_t len, cap;
+	bool failed; /* out of memory: later records are dropped */
+};
+
+/* Appends "key=<fmt...>" and a NUL to b. */
+void run_rec(struct run_blob *b, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /*
  * The guest init's configuration: NUL-terminated "key=value" records.
  * root is "9p:TAG:ro|rw" or "blk:DEV"; share tags are kiln.share.N.
+ * cfg's init_extra records (an OCI bundle's) come last.
  * Returns a malloc'ed buffer (length in *len) or NULL.
  */
 char *run_config_blob(const struct vm_config *cfg, const char *root,
@@ -43,11 +55,14 @@ char *run_config_blob(const struct vm_config *cfg, const char *root,
 		      unsigned int cols, size_t *len);
 
 /*
- * The initramfs: /dev/console, /kiln/init (init, init_len bytes) and
- * /kiln/config. Returns 0 and a malloc'ed archive, or -ENOMEM.
+ * The initramfs: /dev/console, /kiln/init (init, init_len bytes),
+ * /kiln/config and /kiln/files/N for each of the nr_files files (their
+ * data; the records name where they go). Returns 0 and a malloc'ed
+ * archive, or -ENOMEM.
  */
 int run_initramfs(const void *init, size_t init_len, const char *conf,
-		  size_t conf_len, uint8_t **out, size_t *out_len);
+		  size_t conf_len, const struct file_spec *files,
+		  unsigned int nr_files, uint8_t **out, size_t *out_len);
 
 /*
  * kiln's exit status: the reported one (-1 for none) when the guest ended

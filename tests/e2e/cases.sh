@@ -49,7 +49,7 @@ matches() { # NAME GLOBS: does NAME match one of the comma-separated globs?
 # the ELF/PVH entry, the e820 hole, ACPI, the stock kernel's modules, and
 # those needing the sanitizer build's hooks or the x86 hostile program).
 if [ -z "${KILN_E2E_CASES:-}" ] && [ "$(uname -m)" = aarch64 ]; then
-	KILN_E2E_CASES="boot-bzimage,smp-2,sigterm,poweroff-reboot,demo-shell,guest-clock,virtio-*,net-tap,net-two-nics,run-*,seccomp-threads,jail,jail-cgroup,jail-vsock,hostile,api-*,bad-*,no-kvm-device,not-kvm-device,boot-image-gz,metrics-run,vsock-*,balloon-*"
+	KILN_E2E_CASES="boot-bzimage,smp-2,sigterm,poweroff-reboot,demo-shell,guest-clock,virtio-*,net-tap,net-two-nics,run-*,seccomp-threads,jail,jail-cgroup,jail-vsock,hostile,api-*,bad-*,no-kvm-device,not-kvm-device,boot-image-gz,metrics-run,vsock-*,balloon-*,oci-*"
 fi
 
 # NAME: should this case run? KILN_E2E_CASES: the cases of this arch,
@@ -759,6 +759,7 @@ if [ -n "${GKERNEL:-}" ]; then
 	. "$(dirname "$0")/cases-harden.sh"
 	. "$(dirname "$0")/cases-api.sh"
 	. "$(dirname "$0")/cases-devices.sh"
+	. "$(dirname "$0")/cases-oci.sh"
 fi
 
 # --- (6) bad input: one clear line, non-zero status, no VM created ---

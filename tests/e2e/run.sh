@@ -166,7 +166,7 @@ for m in $mods; do
 	echo "$(basename "$m")" >>"$L1/modules/order"
 done
 # Test tools, passt for user-mode networking, and an unprivileged user.
-for t in tcpxfer timeto ptyrun hostile blkzero locktest fcreq vsockxfer; do
+for t in tcpxfer timeto ptyrun hostile blkzero locktest fcreq vsockxfer ocishim; do
 	cp "$ROOT/build/$E2E_ARCH/$t" "$L1/bin/" 2>/dev/null || true
 done
 if command -v passt >/dev/null && [ -z "$CROSS_ARCH" ]; then
@@ -201,7 +201,7 @@ if [ "$JOB" = cmd ]; then
 	done
 fi
 cp "$E2E_DIR/cases.sh" "$E2E_DIR/cases-run.sh" "$E2E_DIR/cases-harden.sh" "$E2E_DIR/cases-api.sh" \
-	"$E2E_DIR/cases-boot.sh" "$E2E_DIR/cases-devices.sh" \
+	"$E2E_DIR/cases-boot.sh" "$E2E_DIR/cases-devices.sh" "$E2E_DIR/cases-oci.sh" \
 	"$E2E_DIR/bench.sh" "$L1/e2e/"
 cp "$E2E_DIR/l1-init.sh" "$L1/init"
 if [ "$JOB" = bench ]; then

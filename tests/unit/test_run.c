@@ -37,7 +37,7 @@ static void test_cpio_roundtrip(void)
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
 	CU_ASSERT_EQUAL_FATAL(run_initramfs(data, sizeof(data) - 1, "a=1\0b=2",
-					    8, &buf, &len),
+					    8, NULL, 0, &buf, &len),
 			      0);
 	CU_ASSERT_EQUAL(len % 4, 0);
 	CU_ASSERT_EQUAL(memcmp(buf, "070701", 6), 0);

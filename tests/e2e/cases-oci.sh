@@ -1,0 +1,294 @@
+# shellcheck shell=sh
+# kiln as an OCI runtime (create/start/state/kill/delete), driven as conmon
+# and containerd's shim drive runc: by ocishim (tests/tools/ocishim.c), a
+# child subreaper that waits for the pid create leaves. Sourced by
+# cases.sh after cases-run.sh (its busybox root, BBROOT).
+
+OCIROOT=/tmp/kiln-oci-root
+OCI_SHIM=$(command -v ocishim || echo /bin/ocishim)
+
+# bundle NAME ARGS_JSON [MORE_JSON_MEMBERS]: a bundle in /tmp/oci-NAME with
+# a copy of the busybox root; MORE goes into the top-level object.
+# PROCESS= replaces the process's settings, MOUNTS= and LINUX= add to
+# theirs, ROOTRO=1 makes the root read-only.
+bundle() {
+	b=/tmp/oci-$1
+	rm -rf "$b"
+	mkdir -p "$b"
+	cp -a "$BBROOT" "$b/rootfs"
+	proc=${PROCESS:-"\"terminal\": false, \"user\": {\"uid\": 0, \"gid\": 0}, \"cwd\": \"/\", \"env\": [\"PATH=/bin\"]"}
+	cat >"$b/config.json" <<EOF
+{
+  "ociVersion": "1.0.2-dev",
+  "process": { $proc, "args": $2 },
+  "root": { "path": "rootfs"${ROOTRO:+, "readonly": true} },
+  "hostname": "kiln-oci",
+  "mounts": [
+    { "destination": "/proc", "type": "proc", "source": "proc" },
+    { "destination": "/dev", "type": "tmpfs", "source": "tmpfs",
+      "options": ["nosuid", "strictatime", "mode=755", "size=65536k"] },
+    { "destination": "/dev/pts", "type": "devpts", "source": "devpts",
+      "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"] },
+    { "destination": "/sys", "type": "sysfs", "source": "sysfs",
+      "options": ["nosuid", "noexec", "nodev", "ro"] },
+    { "destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
+      "options": ["nosuid", "noexec", "nodev"] },
+    { "destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
+      "options": ["nosuid", "noexec", "nodev", "relatime", "ro"] }
+    ${MOUNTS:-}
+  ],
+  "linux": { "namespaces": [ { "type": "pid" }, { "type": "mount" } ] ${LINUX:-} }
+  ${3:-}
+}
+EOF
+}
+
+# oci NAME ARGS...: kiln's runtime command line on OCIROOT; output to
+# NAME.oci (appended); sets RC.
+oci() {
+	n=$1
+	shift
+	"$KILN" --root "$OCIROOT" "$@" >>"$LOGDIR/$n.oci" 2>&1
+	RC=$?
+}
+
+# shim NAME [tty RxC]: runs bundle NAME's container to its end; stdin from
+# $KIN, stdout NAME.out, stderr NAME.err; sets RC.
+shim() {
+	n=$1
+	shift
+	START=$(now_cs)
+	timeout -s KILL $T "$OCI_SHIM" "$KILN" "$OCIROOT" "/tmp/oci-$n" "$n" "$@" \
+		<"${KIN:-/dev/null}" >"$LOGDIR/$n.out" 2>"$LOGDIR/$n.err"
+	RC=$?
+}
+
+# gone NAME: nothing of container NAME is left under OCIROOT.
+gone() { [ ! -e "$OCIROOT/$1" ]; }
+
+if want oci-status-streams; then
+	bundle oci-status-streams '["sh", "-c", "echo out; echo err >&2; exit 7"]'
+	shim oci-status-streams
+	rc=$RC
+	oci oci-status-streams state oci-status-streams
+	st=$(grep '"status"' "$LOGDIR/oci-status-streams.oci")
+	oci oci-status-streams delete oci-status-streams
+	d=$RC
+	if [ $rc -ne 7 ]; then
+		result oci-status-streams 1 "status $rc, want 7"
+	elif [ "$(cat "$LOGDIR/oci-status-streams.out")" != out ]; then
+		result oci-status-streams 1 "stdout is '$(cat "$LOGDIR/oci-status-streams.out")', want 'out'"
+	elif [ "$(grep -v '^ocishim: pid' "$LOGDIR/oci-status-streams.err")" != err ]; then
+		result oci-status-streams 1 "stderr is not just 'err'"
+	elif ! echo "$st" | grep -q '"stopped"'; then
+		result oci-status-streams 1 "state after the end: $st"
+	elif [ $d -ne 0 ] || ! gone oci-status-streams; then
+		result oci-status-streams 1 "delete gave $d or left $OCIROOT/oci-status-streams"
+	else
+		result oci-status-streams 0 "stdout and stderr apart and exact, status 7, then stopped, delete leaves nothing"
+	fi
+fi
+
+if want oci-stdin; then
+	head -c 1048576 /dev/urandom >/tmp/oci-stdin.in
+	bundle oci-stdin '["cat"]'
+	KIN=/tmp/oci-stdin.in shim oci-stdin
+	oci oci-stdin delete oci-stdin
+	a=$(md5sum </tmp/oci-stdin.in | cut -d' ' -f1)
+	b=$(md5sum <"$LOGDIR/oci-stdin.out" | cut -d' ' -f1)
+	if [ $RC -ne 0 ] || [ "$a" != "$b" ]; then
+		result oci-stdin 1 "status $RC, 1 MiB in $a, out $b ($(wc -c <"$LOGDIR/oci-stdin.out") bytes)"
+	else
+		result oci-stdin 0 "1 MiB through cat, byte-exact"
+	fi
+	rm -f /tmp/oci-stdin.in "$LOGDIR/oci-stdin.out"
+fi
+
+if want oci-process; then
+	rm -rf /tmp/oci-vol /tmp/oci-rovol
+	mkdir -p /tmp/oci-vol /tmp/oci-rovol
+	echo ro-content >/tmp/oci-rovol/f
+	echo "10.9.8.7 oci-hosts-marker" >/tmp/oci-hosts
+	PROCESS='"terminal": false, "cwd": "/tmp/w", "env": ["PATH=/bin", "FOO=bar baz"],
+	  "user": { "uid": 1000, "gid": 1000, "additionalGids": [ 20, 30 ] },
+	  "rlimits": [ { "type": "RLIMIT_NOFILE", "hard": 777, "soft": 555 } ]' \
+	MOUNTS=', { "destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["mode=1777"] },
+	  { "destination": "/data", "type": "bind", "source": "/tmp/oci-vol", "options": ["rbind", "rw"] },
+	  { "destination": "/ro", "type": "bind", "source": "/tmp/oci-rovol", "options": ["rbind", "ro"] },
+	  { "destination": "/etc/hosts", "type": "bind", "source": "/tmp/oci-hosts", "options": ["rbind", "ro"] }' \
+	LINUX=', "resources": { "memory": { "limit": 201326592 } }' \
+		bundle oci-process '["sh", "-c", "id; pwd; echo \"FOO=$FOO\"; hostname; grep marker /etc/hosts; ulimit -n; ulimit -Hn; grep MemTotal /proc/meminfo; echo w >/data/written && echo data-rw; cat /ro/f; touch /ro/x 2>/dev/null || echo ro-refused; echo x >/etc/hosts 2>/dev/null || echo hosts-ro"]'
+	mkdir -p /tmp/oci-oci-process/rootfs/tmp/w
+	shim oci-process
+	oci oci-process delete oci-process
+	o=$(cat "$LOGDIR/oci-process.out")
+	mem=$(echo "$o" | sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p')
+	bad=
+	for w in "uid=1000 gid=1000" "groups=.*20.*30" "^/tmp/w$" "^FOO=bar baz$" "^kiln-oci$" \
+		"oci-hosts-marker" "^555$" "^777$" "^data-rw$" "^ro-content$" "^ro-refused$" "^hosts-ro$"; do
+		echo "$o" | grep -q "$w" || bad="$bad '$w'"
+	done
+	if [ $RC -ne 0 ] || [ -n "$bad" ]; then
+		result oci-process 1 "status $RC; missing:$bad"
+	elif [ "$(cat /tmp/oci-vol/written 2>/dev/null)" != w ]; then
+		result oci-process 1 "the rw volume's file is not on the host"
+	elif [ -e /tmp/oci-rovol/x ]; then
+		result oci-process 1 "a file appeared in the ro volume"
+	elif [ -z "$mem" ] || [ "$mem" -gt 196608 ] || [ "$mem" -lt 131072 ]; then
+		result oci-process 1 "MemTotal '$mem' kB for a 192 MiB limit"
+	else
+		result oci-process 0 "user 1000:1000 + groups, cwd, env, hostname, rlimits, rw/ro volumes, a file bind, MemTotal $mem kB of 192 MiB"
+	fi
+fi
+
+if want oci-readonly; then
+	ROOTRO=1 MOUNTS=', { "destination": "/tmp", "type": "tmpfs", "source": "tmpfs" }' \
+		bundle oci-readonly '["sh", "-c", "touch /newfile 2>/dev/null && echo wrote || echo root-ro; echo t >/tmp/t && echo tmp-rw"]'
+	shim oci-readonly
+	oci oci-readonly delete oci-readonly
+	o=$(cat "$LOGDIR/oci-readonly.out")
+	if [ $RC -ne 0 ] || [ "$o" != "$(printf 'root-ro\ntmp-rw')" ]; then
+		result oci-readonly 1 "status $RC: $o"
+	elif [ -e /tmp/oci-oci-readonly/rootfs/newfile ]; then
+		result oci-readonly 1 "the read-only root took a file"
+	else
+		result oci-readonly 0 "root.readonly: writes refused, a tmpfs in it writable"
+	fi
+fi
+
+if want oci-kill-term; then
+	bundle oci-kill-term '["sh", "-c", "trap \"echo got-term; exit 0\" TERM; echo ready; while :; do sleep 0.1; done"]'
+	START=$(now_cs)
+	"$OCI_SHIM" "$KILN" "$OCIROOT" /tmp/oci-oci-kill-term oci-kill-term </dev/null \
+		>"$LOGDIR/oci-kill-term.out" 2>"$LOGDIR/oci-kill-term.err" &
+	sp=$!
+	ok=1
+	wait_out oci-kill-term ready $sp || ok=0
+	oci oci-kill-term state oci-kill-term
+	running=$(grep -c '"running"' "$LOGDIR/oci-kill-term.oci")
+	oci oci-kill-term ps --format json oci-kill-term
+	oci oci-kill-term list
+	oci oci-kill-term kill oci-kill-term TERM
+	k=$RC
+	finish $sp
+	oci oci-kill-term delete oci-kill-term
+	if [ $ok -ne 1 ]; then
+		result oci-kill-term 1 "the container never said ready"
+	elif [ "$running" -ne 1 ] || [ $k -ne 0 ]; then
+		result oci-kill-term 1 "state not running ($running) or kill gave $k"
+	elif [ $RC -ne 0 ] || ! grep -q got-term "$LOGDIR/oci-kill-term.out"; then
+		result oci-kill-term 1 "status $RC: the trap did not run"
+	elif ! gone oci-kill-term; then
+		result oci-kill-term 1 "delete left its directory"
+	else
+		result oci-kill-term 0 "kill TERM reached the container's trap, status 0"
+	fi
+fi
+
+if want oci-kill-kill; then
+	bundle oci-kill-kill '["sh", "-c", "trap \"\" TERM; echo ready; sleep 1000"]'
+	START=$(now_cs)
+	"$OCI_SHIM" "$KILN" "$OCIROOT" /tmp/oci-oci-kill-kill oci-kill-kill </dev/null \
+		>"$LOGDIR/oci-kill-kill.out" 2>"$LOGDIR/oci-kill-kill.err" &
+	sp=$!
+	wait_out oci-kill-kill ready $sp
+	oci oci-kill-kill delete oci-kill-kill
+	busy=$RC
+	oci oci-kill-kill kill oci-kill-kill 9
+	finish $sp
+	oci oci-kill-kill state oci-kill-kill
+	st=$(grep '"status"' "$LOGDIR/oci-kill-kill.oci")
+	oci oci-kill-kill delete oci-kill-kill
+	if [ $busy -eq 0 ]; then
+		result oci-kill-kill 1 "delete of a running container without --force succeeded"
+	elif [ $RC -ne 137 ]; then
+		result oci-kill-kill 1 "status $RC after kill 9, want 137"
+	elif ! echo "$st" | grep -q stopped; then
+		result oci-kill-kill 1 "state after kill 9: $st"
+	elif ! gone oci-kill-kill; then
+		result oci-kill-kill 1 "delete left its directory"
+	else
+		result oci-kill-kill 0 "delete refused while running; kill 9 ends it at once: 137, stopped, deleted"
+	fi
+fi
+
+if want oci-tty; then
+	PROCESS='"terminal": true, "user": { "uid": 0, "gid": 0 }, "cwd": "/", "env": ["PATH=/bin", "TERM=xterm"]' \
+		bundle oci-tty '["sh"]'
+	printf 'stty size; tty\necho typed-$((6*7))\nexit 3\n' >/tmp/oci-tty.in
+	KIN=/tmp/oci-tty.in shim oci-tty tty 31x97
+	oci oci-tty delete oci-tty
+	o=$(tr -d '\r' <"$LOGDIR/oci-tty.out")
+	if [ $RC -ne 3 ]; then
+		result oci-tty 1 "status $RC, want 3"
+	elif ! echo "$o" | grep -q '^31 97$'; then
+		result oci-tty 1 "stty size did not say 31 97"
+	elif ! echo "$o" | grep -q '^/dev/pts/'; then
+		result oci-tty 1 "tty is not a pty"
+	elif ! echo "$o" | grep -q '^typed-42$'; then
+		result oci-tty 1 "the typed command did not run"
+	else
+		result oci-tty 0 "the master over --console-socket: a pty in the guest, 31x97, a typed command, status 3"
+	fi
+fi
+
+if want oci-lifecycle; then
+	START=$(now_cs)
+	bundle oci-lifecycle '["true"]' ', "annotations": { "org.example.k": "v1" }'
+	oci oci-lifecycle create --bundle /tmp/oci-oci-lifecycle --pid-file /tmp/oci-lc.pid oci-lifecycle
+	c1=$RC
+	oci oci-lifecycle create --bundle /tmp/oci-oci-lifecycle oci-lifecycle
+	c2=$RC
+	oci oci-lifecycle state oci-lifecycle
+	st=$(cat "$LOGDIR/oci-lifecycle.oci")
+	pid=$(cat /tmp/oci-lc.pid 2>/dev/null)
+	oci oci-lifecycle delete oci-lifecycle
+	d=$RC
+	alive=0
+	sleep 0.5
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && alive=1
+	if [ $c1 -ne 0 ] || [ -z "$pid" ]; then
+		result oci-lifecycle 1 "create gave $c1, pid '$pid'"
+	elif [ $c2 -eq 0 ] || ! grep -q "exists" "$LOGDIR/oci-lifecycle.oci"; then
+		result oci-lifecycle 1 "a second create of the same id was not refused"
+	elif ! echo "$st" | grep -q '"created"' || ! echo "$st" | grep -q "\"pid\": $pid" ||
+		! echo "$st" | grep -q '"org.example.k": "v1"'; then
+		result oci-lifecycle 1 "state of a created container: $st"
+	elif [ $d -ne 0 ] || [ $alive -ne 0 ] || ! gone oci-lifecycle; then
+		result oci-lifecycle 1 "delete of a created one: status $d, process alive $alive"
+	else
+		result oci-lifecycle 0 "created (pid, annotations), a second create refused, delete ends it and leaves nothing"
+	fi
+fi
+
+# Bad bundles: one clear error, non-zero status, nothing under the root.
+oci_bad() { # NAME PATTERN
+	want "$1" || return 0
+	START=$(now_cs)
+	oci "$1" --log "$LOGDIR/$1.json" --log-format json create --bundle "/tmp/oci-$1" "$1"
+	if [ $RC -eq 0 ]; then
+		result "$1" 1 "create succeeded"
+	elif ! grep -q -- "$2" "$LOGDIR/$1.oci"; then
+		result "$1" 1 "error does not say '$2': $(cat "$LOGDIR/$1.oci")"
+	elif ! grep -q '"level":"error","msg":"' "$LOGDIR/$1.json"; then
+		result "$1" 1 "no JSON error line in --log"
+	elif ! gone "$1"; then
+		result "$1" 1 "left $OCIROOT/$1 behind"
+	else
+		result "$1" 0 "$(cat "$LOGDIR/$1.oci")"
+	fi
+}
+if want oci-bad-*; then
+	bundle oci-bad-noconfig '["true"]'
+	rm /tmp/oci-oci-bad-noconfig/config.json
+	oci_bad oci-bad-noconfig "config.json: No such file"
+	bundle oci-bad-json '["true"]'
+	echo '{"ociVersion": "1.0.2", "process": ' >/tmp/oci-oci-bad-json/config.json
+	oci_bad oci-bad-json "config.json: line"
+	bundle oci-bad-root '["true"]'
+	rm -rf /tmp/oci-oci-bad-root/rootfs
+	oci_bad oci-bad-root "root.path '/tmp/oci-oci-bad-root/rootfs'"
+	bundle oci-bad-version '["true"]'
+	sed -i 's/"1.0.2-dev"/"2.0.0"/' /tmp/oci-oci-bad-version/config.json
+	oci_bad oci-bad-version "ociVersion '2.0.0'"
+fi
