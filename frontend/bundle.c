@@ -74,6 +74,7 @@ fail:
 }
 
 struct ctx {
+	const char *file; /* what messages name: "config.json" */
 	const char *dir;
 	struct vm_config *cfg;
 	struct run_blob extra;
@@ -88,7 +89,7 @@ static int bad(struct ctx *c, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	n = snprintf(c->err, c->errlen, "config.json: ");
+	n = snprintf(c->err, c->errlen, "%s: ", c->file);
 	if (n < 0 || (size_t)n >= c->errlen)
 		return -EINVAL;
 	va_start(ap, fmt);
@@ -790,7 +791,11 @@ static int annotations(struct ctx *c, const struct json_node *an)
 int bundle_parse(const char *dir, const char *text, size_t len,
 		 struct vm_config *cfg, char *err, size_t errlen)
 {
-	struct ctx c = { .dir = dir, .cfg = cfg, .err = err, .errlen = errlen };
+	struct ctx c = { .file = "config.json",
+			 .dir = dir,
+			 .cfg = cfg,
+			 .err = err,
+			 .errlen = errlen };
 	struct json_doc doc = { .max_nodes = BUNDLE_MAX_NODES };
 	const struct json_node *rt;
 	char jerr[200];
@@ -834,6 +839,34 @@ int bundle_parse(const char *dir, const char *text, size_t len,
 	cfg->init_extra_len = c.extra.len;
 	c.extra.buf = NULL;
 out:
+	free(c.extra.buf);
+	json_free(&doc);
+	return r;
+}
+
+int bundle_process(const char *text, size_t len, struct vm_config *cfg,
+		   char *err, size_t errlen)
+{
+	struct ctx c = {
+		.file = "--process", .cfg = cfg, .err = err, .errlen = errlen
+	};
+	struct json_doc doc = { .max_nodes = BUNDLE_MAX_NODES };
+	char jerr[200];
+	int r;
+
+	if (json_parse(text, len, &doc, jerr, sizeof(jerr))) {
+		json_free(&doc);
+		return bad(&c, "%s", jerr);
+	}
+	r = process(&c, json_root(&doc));
+	if (!r && c.extra.failed)
+		r = -ENOMEM;
+	if (!r) {
+		free(cfg->init_extra);
+		cfg->init_extra = c.extra.buf;
+		cfg->init_extra_len = c.extra.len;
+		c.extra.buf = NULL;
+	}
 	free(c.extra.buf);
 	json_free(&doc);
 	return r;

@@ -34,6 +34,13 @@ int bundle_parse(const char *dir, const char *text, size_t len,
 		 struct vm_config *cfg, char *err, size_t errlen);
 
 /*
+ * A process object alone (`exec --process FILE`): args, env, cwd, user,
+ * terminal into cfg, the rest as init records in cfg->init_extra.
+ */
+int bundle_process(const char *text, size_t len, struct vm_config *cfg,
+		   char *err, size_t errlen);
+
+/*
  * Reads a whole file of at most max bytes: returns a malloc'ed,
  * NUL-terminated buffer (length in *len) or NULL with errno set (EFBIG
  * when larger).

@@ -12,7 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <termios.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -25,12 +28,15 @@
 #include "json.h"
 #include "log.h"
 #include "oci.h"
+#include "run.h"
 #include "session.h"
 #include "vm.h"
 
 #define OCI_VERSION "1.2.0"
 #define DEFAULT_ROOT "/run/kiln"
 #define RUNTIME_CONFIG "/etc/kiln/runtime.json"
+/* The guest init's exec agent listens there (vsock). */
+#define AGENT_PORT 1024
 
 /* The global flags. */
 struct oci {
@@ -949,6 +955,24 @@ static int cmd_create(int argc, char **argv)
 		free(bdir);
 		return fail("process.terminal is set: give --console-socket");
 	}
+	/* exec's way in: the init's agent, over vsock through this socket. */
+	if (!state_path(pos[0], "vsock.sock", dir, sizeof(dir)) &&
+	    !config_check_vsock(3, dir, NULL, 0)) {
+		struct run_blob b = { .buf = cfg.init_extra,
+				      .len = cfg.init_extra_len,
+				      .cap = cfg.init_extra_len };
+
+		cfg.vsock_uds = config_strdup(&cfg, dir);
+		cfg.vsock_cid = 3;
+		run_rec(&b, "agent", "%d", AGENT_PORT);
+		cfg.init_extra = b.buf;
+		cfg.init_extra_len = b.len;
+		if (b.failed || !cfg.vsock_uds) {
+			config_free(&cfg);
+			free(bdir);
+			return fail("out of memory");
+		}
+	}
 	if (state_path(pos[0], "state.json", dir, sizeof(dir)) ||
 	    (r = mkdirs(g.root, 0700))) {
 		config_free(&cfg);
@@ -1304,6 +1328,347 @@ static int cmd_features(void)
 	return print_json(&o);
 }
 
+/* --- exec: a process more in the container, through the guest's agent --- */
+
+static int full_write(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int full_read(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = read(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* A frame to the agent: type, 32-bit little-endian length, data. */
+static int put_frame(int fd, char type, const void *data, uint32_t len)
+{
+	unsigned char h[5] = { type, len, len >> 8, len >> 16, len >> 24 };
+
+	if (full_write(fd, h, 5))
+		return -1;
+	return len ? full_write(fd, data, len) : 0;
+}
+
+static int put_u32s(int fd, char type, uint32_t a, uint32_t b, int n)
+{
+	unsigned char d[8] = { a, a >> 8, a >> 16, a >> 24,
+			       b, b >> 8, b >> 16, b >> 24 };
+
+	return put_frame(fd, type, d, n * 4);
+}
+
+/* Connects to the agent through the VM's vsock socket (Firecracker's
+ * CONNECT handshake). Returns the socket or -errno. */
+static int agent_connect(const char *id)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[PATH_MAX], line[64];
+	int fd, cwd, r;
+	size_t n = 0;
+
+	if (state_path(id, NULL, dir, sizeof(dir)))
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "vsock.sock");
+	cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cwd < 0 || chdir(dir)) {
+		r = -errno;
+		goto fail;
+	}
+	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
+	if (fchdir(cwd)) {
+		/* Nothing below depends on the directory. */
+	}
+	if (r)
+		goto fail;
+	close(cwd);
+	cwd = -1;
+	snprintf(line, sizeof(line), "CONNECT %d\n", AGENT_PORT);
+	if (full_write(fd, line, strlen(line))) {
+		r = -EIO;
+		goto fail;
+	}
+	/* "OK <port>\n", a byte at a time: what follows is the agent's. */
+	while (n < sizeof(line) - 1) {
+		if (read(fd, line + n, 1) != 1) {
+			r = -ECONNREFUSED;
+			goto fail;
+		}
+		if (line[n++] == '\n')
+			break;
+	}
+	line[n] = 0;
+	if (strncmp(line, "OK ", 3)) {
+		r = -ECONNREFUSED;
+		goto fail;
+	}
+	return fd;
+fail:
+	if (cwd >= 0)
+		close(cwd);
+	close(fd);
+	return r;
+}
+
+/*
+ * Copies between the exec'd process (through conn) and in/out/err until
+ * it ends; forwards the signals kiln gets and, on a terminal, its size.
+ * Returns the process's exit status.
+ */
+static int exec_relay(int conn, int in, int out, int err, bool tty)
+{
+	static char buf[65536];
+	bool in_open = true;
+	struct winsize ws;
+	sigset_t sigs;
+	int sfd;
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGQUIT);
+	sigaddset(&sigs, SIGUSR1);
+	sigaddset(&sigs, SIGUSR2);
+	sigaddset(&sigs, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	if (tty && !ioctl(in, TIOCGWINSZ, &ws) && ws.ws_row)
+		put_u32s(conn, 'W', ws.ws_row, ws.ws_col, 2);
+	for (;;) {
+		struct pollfd p[3] = { { conn, POLLIN, 0 },
+				       { in_open ? in : -1, POLLIN, 0 },
+				       { sfd, POLLIN, 0 } };
+		unsigned char h[5];
+		uint32_t len;
+		ssize_t n;
+
+		if (poll(p, 3, -1) < 0)
+			continue;
+		if (p[0].revents) {
+			if (full_read(conn, h, 5))
+				break;
+			len = h[1] | h[2] << 8 | h[3] << 16 |
+			      (uint32_t)h[4] << 24;
+			if (len > sizeof(buf) || full_read(conn, buf, len))
+				break;
+			if (h[0] == 'X' && len == 4)
+				return buf[0] & 0xff;
+			if ((h[0] == 'O' || h[0] == 'e') &&
+			    full_write(h[0] == 'O' ? out : err, buf, len)) {
+				/* Nobody reads: the process goes on. */
+			}
+		}
+		if (p[1].revents) {
+			n = read(in, buf, sizeof(buf));
+			if (n > 0) {
+				put_frame(conn, 'I', buf, n);
+			} else if (n == 0 || errno != EINTR) {
+				in_open = false;
+				put_frame(conn, 'E', NULL, 0);
+			}
+		}
+		if (p[2].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) != sizeof(si))
+				continue;
+			if (si.ssi_signo == SIGWINCH) {
+				if (tty && !ioctl(in, TIOCGWINSZ, &ws))
+					put_u32s(conn, 'W', ws.ws_row,
+						 ws.ws_col, 2);
+			} else {
+				put_u32s(conn, 'S', si.ssi_signo, 0, 1);
+			}
+		}
+	}
+	fprintf(stderr,
+		"kiln: exec: the connection to the guest ended before the process did\n");
+	return 255;
+}
+
+static int cmd_exec(int argc, char **argv)
+{
+	const char *process = NULL, *pid_file = NULL, *detach = NULL,
+		   *tty_opt = NULL, *console = NULL, *cwd = NULL, *user = NULL,
+		   *ignored = NULL, *pos[1024];
+	struct opt opts[] = {
+		{ "--process", 'p', true, &process },
+		{ "--pid-file", 0, true, &pid_file },
+		{ "--detach", 'd', false, &detach },
+		{ "--tty", 't', false, &tty_opt },
+		{ "--console-socket", 0, true, &console },
+		{ "--cwd", 0, true, &cwd },
+		{ "--user", 'u', true, &user },
+		{ "--preserve-fds", 0, true, &ignored },
+		{ "--process-label", 0, true, &ignored },
+		{ "--apparmor", 0, true, &ignored },
+		{ "--no-new-privs", 0, false, &ignored },
+		{ "--cap", 'c', true, &ignored },
+		{ NULL },
+	};
+	struct run_blob b = { 0 };
+	struct vm_config cfg;
+	char err[600];
+	struct state st;
+	int n, conn, status, io = -1;
+	unsigned int i;
+	pid_t pid;
+
+	n = one_id(argc, argv, opts, "exec", pos, 1024);
+	if (n < 0)
+		return 1;
+	config_init(&cfg);
+	if (process) {
+		size_t len;
+		char *text = bundle_read_file(process, 1 << 22, &len);
+
+		if (!text)
+			return fail("--process '%s': %s", process,
+				    strerror(errno));
+		n = bundle_process(text, len, &cfg, err, sizeof(err));
+		free(text);
+		if (n) {
+			config_free(&cfg);
+			return fail("%s", err);
+		}
+	} else {
+		if (n < 2)
+			return fail(
+				"exec: give --process FILE or a command after the id");
+		cfg.run_argv = (char **)pos + 1;
+		cfg.run_argc = n - 1;
+		cfg.cwd = cwd ? cwd : "/";
+		cfg.tty = !!tty_opt;
+		if (user && sscanf(user, "%ld:%ld", &cfg.uid, &cfg.gid) < 1) {
+			config_free(&cfg);
+			return fail("--user '%s': give UID[:GID]", user);
+		}
+		if (cfg.uid >= 0 && cfg.gid < 0)
+			cfg.gid = 0;
+	}
+	if (must_load(pos[0], &st)) {
+		config_free(&cfg);
+		return 1;
+	}
+	n = st.alive && !strcmp(st.status, "running");
+	state_free(&st);
+	if (!n) {
+		config_free(&cfg);
+		return fail("container '%s' is not running", pos[0]);
+	}
+	for (i = 0; i < (unsigned int)cfg.run_argc; i++)
+		run_rec(&b, "arg", "%s", cfg.run_argv[i]);
+	for (i = 0; i < cfg.nr_env; i++)
+		run_rec(&b, "env", "%s", cfg.env[i]);
+	run_rec(&b, "cwd", "%s", cfg.cwd ? cfg.cwd : "/");
+	if (cfg.uid >= 0) {
+		run_rec(&b, "uid", "%ld", cfg.uid);
+		run_rec(&b, "gid", "%ld", cfg.gid);
+	}
+	run_rec(&b, "tty", "%d", cfg.tty);
+	/* The process's groups, rlimits, umask...: records already. */
+	run_blob_append(&b, cfg.init_extra, cfg.init_extra_len);
+	if (b.failed) {
+		config_free(&cfg);
+		free(b.buf);
+		return fail("out of memory");
+	}
+	conn = agent_connect(pos[0]);
+	if (conn < 0 || put_frame(conn, 'R', b.buf, b.len)) {
+		free(b.buf);
+		config_free(&cfg);
+		return fail("container '%s': cannot reach its exec agent: %s",
+			    pos[0], strerror(conn < 0 ? -conn : EIO));
+	}
+	free(b.buf);
+	if (cfg.tty && console) {
+		int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+		char name[128];
+		struct termios t;
+
+		if (master < 0 || grantpt(master) || unlockpt(master) ||
+		    ptsname_r(master, name, sizeof(name)) ||
+		    (io = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+			config_free(&cfg);
+			return fail("cannot open a terminal: %s",
+				    strerror(errno));
+		}
+		/* The guest's terminal does the line discipline. */
+		if (!tcgetattr(io, &t)) {
+			cfmakeraw(&t);
+			tcsetattr(io, TCSANOW, &t);
+		}
+		if (send_master(console, master, name, err, sizeof(err))) {
+			close(master);
+			config_free(&cfg);
+			return fail("%s", err);
+		}
+		close(master);
+	}
+	config_free(&cfg);
+	if (detach) {
+		fflush(NULL);
+		pid = fork();
+		if (pid < 0)
+			return fail("exec: fork: %s", strerror(errno));
+		if (pid > 0) {
+			char num[32];
+
+			n = snprintf(num, sizeof(num), "%d", (int)pid);
+			if (pid_file && write_atomic(pid_file, num, n)) {
+				kill(pid, SIGKILL);
+				return fail("--pid-file '%s': %s", pid_file,
+					    strerror(errno));
+			}
+			return 0;
+		}
+		setsid();
+		if (io >= 0)
+			ioctl(io, TIOCSCTTY, 0);
+	} else if (pid_file) {
+		char num[32];
+
+		n = snprintf(num, sizeof(num), "%d", (int)getpid());
+		if (write_atomic(pid_file, num, n))
+			return fail("--pid-file '%s': %s", pid_file,
+				    strerror(errno));
+	}
+	status = exec_relay(conn, io >= 0 ? io : 0, io >= 0 ? io : 1,
+			    io >= 0 ? io : 2, io >= 0 || isatty(0));
+	if (detach)
+		_exit(status);
+	return status;
+}
+
 static const char *const commands[] = {
 	"create", "start",    "state", "kill",	 "delete", "ps",
 	"list",	  "features", "pause", "resume", "exec",   NULL,
@@ -1369,6 +1734,17 @@ int oci_main(int argc, char **argv)
 		else
 			return fail("%s needs a value", o->name);
 	}
+	/* The VM's sockets are reached after a chdir: an absolute root. */
+	if (g.root[0] != '/') {
+		static char abs_root[PATH_MAX];
+		char cwd[PATH_MAX];
+
+		if (!getcwd(cwd, sizeof(cwd)) ||
+		    snprintf(abs_root, sizeof(abs_root), "%s/%s", cwd,
+			     g.root) >= (int)sizeof(abs_root))
+			return fail("--root '%s': path too long", g.root);
+		g.root = abs_root;
+	}
 	g.json = !strcmp(fmt, "json");
 	if (strcmp(fmt, "json") && strcmp(fmt, "text"))
 		return fail("--log-format '%s': give text or json", fmt);
@@ -1411,6 +1787,6 @@ int oci_main(int argc, char **argv)
 	if (!strcmp(cmd, "resume"))
 		return cmd_pause(argc, argv, false);
 	if (!strcmp(cmd, "exec"))
-		return fail("exec: not supported yet by this kiln");
+		return cmd_exec(argc, argv);
 	return fail("unknown command '%s': see 'kiln --help'", cmd);
 }

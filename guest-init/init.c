@@ -27,6 +27,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -121,6 +122,7 @@ struct config {
 	long umask_v;
 	const char *sysctls[MAX_OPS];
 	int nr_sysctls;
+	unsigned int agent_port; /* vsock port for `kiln exec`, 0: none */
 };
 
 /* Splits v at its \x1f separators into at most n fields; returns the count. */
@@ -138,19 +140,11 @@ static int fields(char *v, char **f, int n)
 	return i;
 }
 
-static void read_config(struct config *c)
+/* NUL-terminated "key=value" records (buf[len] is a NUL) into c. */
+static void parse_records(struct config *c, char *buf, size_t len)
 {
-	static char buf[1 << 20];
-	int fd = open("/kiln/config", O_RDONLY | O_CLOEXEC);
-	ssize_t n, len = 0;
 	char *p, *next;
 
-	if (fd < 0)
-		fail("/kiln/config");
-	while ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
-		len += n;
-	close(fd);
-	buf[len] = 0;
 	memset(c, 0, sizeof(*c));
 	c->uid = c->gid = -1;
 	c->umask_v = -1;
@@ -248,8 +242,25 @@ static void read_config(struct config *c)
 			c->hostname = v;
 		} else if (!strcmp(p, "umask")) {
 			c->umask_v = strtol(v, NULL, 10);
+		} else if (!strcmp(p, "agent")) {
+			c->agent_port = strtoul(v, NULL, 10);
 		}
 	}
+}
+
+static void read_config(struct config *c)
+{
+	static char buf[1 << 20];
+	int fd = open("/kiln/config", O_RDONLY | O_CLOEXEC);
+	ssize_t n, len = 0;
+
+	if (fd < 0)
+		fail("/kiln/config");
+	while ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	buf[len] = 0;
+	parse_records(c, buf, len);
 }
 
 static void mkdirs(const char *path)
@@ -551,7 +562,9 @@ static void boot_timer_signal(unsigned long long addr)
 	close(fd);
 }
 
-static void child(struct config *c, int ports[4], int pty_slave)
+/* The command, on the terminal's slave or with fds in[0..2] as its
+ * stdin (-1: /dev/null), stdout and stderr. */
+static void child(struct config *c, const int fds[3], int pty_slave)
 {
 	static char *defenv[] = {
 		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -567,10 +580,10 @@ static void child(struct config *c, int ports[4], int pty_slave)
 		dup2(pty_slave, 1);
 		dup2(pty_slave, 2);
 	} else {
-		in = c->stdin_on ? ports[0] : open("/dev/null", O_RDONLY);
+		in = fds[0] >= 0 ? fds[0] : open("/dev/null", O_RDONLY);
 		dup2(in, 0);
-		dup2(ports[1], 1);
-		dup2(ports[2], 2);
+		dup2(fds[1], 1);
+		dup2(fds[2], 2);
 	}
 	err_fd = 2;
 	clearenv();
@@ -645,6 +658,234 @@ static void child(struct config *c, int ports[4], int pty_slave)
 	_exit(errno == ENOENT ? 127 : 126);
 }
 
+/*
+ * `kiln exec`: a session per connection on the agent's vsock port, in a
+ * helper process of its own. Frames both ways: a type byte, a 32-bit
+ * little-endian length, the data. From kiln: R (the command's records,
+ * first), I (stdin), E (stdin ended), W (rows, cols: two 32-bit), S
+ * (a signal: 32-bit); to kiln: O (stdout), e (stderr), X (the exit
+ * status: 32-bit), then the connection ends.
+ */
+struct sockaddr_vsock {
+	sa_family_t family;
+	unsigned short reserved;
+	unsigned int port, cid;
+	unsigned char zero[4];
+};
+#ifndef AF_VSOCK
+#define AF_VSOCK 40
+#endif
+
+static int full_io(int fd, void *buf, size_t len, bool wr)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = wr ? write(fd, p, len) : read(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int put_frame(int fd, char type, const void *data, unsigned int len)
+{
+	unsigned char h[5] = { type, len, len >> 8, len >> 16, len >> 24 };
+
+	if (full_io(fd, h, 5, true))
+		return -1;
+	return len ? full_io(fd, (void *)data, len, true) : 0;
+}
+
+static int get_frame(int fd, char *type, char *buf, unsigned int max,
+		     unsigned int *len)
+{
+	unsigned char h[5];
+
+	if (full_io(fd, h, 5, false))
+		return -1;
+	*type = h[0];
+	*len = h[1] | h[2] << 8 | h[3] << 16 | (unsigned int)h[4] << 24;
+	if (*len > max)
+		return -1;
+	return *len ? full_io(fd, buf, *len, false) : 0;
+}
+
+static unsigned int le32(const char *p)
+{
+	const unsigned char *u = (const unsigned char *)p;
+
+	return u[0] | u[1] << 8 | u[2] << 16 | (unsigned int)u[3] << 24;
+}
+
+static void __attribute__((noreturn)) exec_session(int conn)
+{
+	static char buf[1 << 20];
+	static struct config x;
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, er[2] = { -1, -1 };
+	int master = -1, slave = -1, sfd, status = 0, fd;
+	bool conn_open = true, exited = false;
+	unsigned int len, code;
+	sigset_t chld;
+	char type;
+	pid_t pid;
+
+	for (fd = 3; fd < 1024; fd++)
+		if (fd != conn)
+			close(fd);
+	if (get_frame(conn, &type, buf, sizeof(buf) - 1, &len) || type != 'R')
+		_exit(1);
+	buf[len] = 0;
+	parse_records(&x, buf, len);
+	if (x.tty) {
+		struct winsize ws = { .ws_row = x.rows, .ws_col = x.cols };
+
+		master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (master < 0 || grantpt(master) || unlockpt(master) ||
+		    (slave = open(ptsname(master),
+				  O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
+			goto broken;
+		if (ws.ws_row && ws.ws_col)
+			ioctl(slave, TIOCSWINSZ, &ws);
+	} else if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) ||
+		   pipe2(er, O_CLOEXEC)) {
+		goto broken;
+	}
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	sfd = signalfd(-1, &chld, SFD_CLOEXEC);
+	pid = sfd < 0 || !x.argc ? -1 : fork();
+	if (pid < 0)
+		goto broken;
+	if (pid == 0) {
+		int fds[3] = { in[0], out[1], er[1] };
+
+		child(&x, fds, slave);
+	}
+	if (slave >= 0)
+		close(slave);
+	close(in[0]);
+	close(out[1]);
+	close(er[1]);
+	if (master >= 0)
+		out[0] = master;
+	while (!exited) {
+		struct pollfd p[4] = {
+			{ conn_open ? conn : -1, POLLIN, 0 },
+			{ out[0], POLLIN, 0 },
+			{ er[0], POLLIN, 0 },
+			{ sfd, POLLIN, 0 },
+		};
+		ssize_t n;
+		int i;
+
+		if (poll(p, 4, -1) < 0)
+			continue;
+		if (p[0].revents) {
+			if (get_frame(conn, &type, buf, sizeof(buf), &len)) {
+				/* kiln's end went away: as a hung-up terminal. */
+				conn_open = false;
+				kill(pid, SIGHUP);
+			} else if (type == 'I') {
+				if (full_io(master >= 0 ? master : in[1], buf,
+					    len, true))
+					close(in[1]), in[1] = -1;
+			} else if (type == 'E' && master < 0) {
+				close(in[1]);
+				in[1] = -1;
+			} else if (type == 'W' && len == 8 && master >= 0) {
+				struct winsize ws = { .ws_row = le32(buf),
+						      .ws_col = le32(buf + 4) };
+
+				ioctl(master, TIOCSWINSZ, &ws);
+			} else if (type == 'S' && len == 4) {
+				kill(pid, le32(buf));
+			}
+		}
+		for (i = 1; i < 3; i++) {
+			int *f = i == 1 ? &out[0] : &er[0];
+
+			if (!p[i].revents)
+				continue;
+			n = read(*f, buf, sizeof(buf));
+			if (n > 0) {
+				put_frame(conn, i == 1 ? 'O' : 'e', buf, n);
+			} else if (*f != master) {
+				close(*f);
+				*f = -1;
+			}
+		}
+		if (p[3].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) < 0) {
+				/* waitpid says what happened. */
+			}
+			if (waitpid(pid, &status, WNOHANG) == pid)
+				exited = true;
+		}
+	}
+	/* What it wrote last; a background child may hold the pipes on. */
+	for (int i = 0; i < 2; i++) {
+		int f = i ? er[0] : out[0];
+
+		while (f >= 0) {
+			struct pollfd p = { f, POLLIN, 0 };
+			ssize_t n;
+
+			if (poll(&p, 1, i ? 0 : 20) <= 0)
+				break;
+			n = read(f, buf, sizeof(buf));
+			if (n <= 0)
+				break;
+			put_frame(conn, i ? 'e' : 'O', buf, n);
+		}
+	}
+	code = WIFEXITED(status)   ? WEXITSTATUS(status) :
+	       WIFSIGNALED(status) ? 128 + WTERMSIG(status) :
+				     255;
+	{
+		char le[4] = { code, code >> 8, code >> 16, code >> 24 };
+
+		put_frame(conn, 'X', le, 4);
+	}
+	_exit(0);
+broken:
+	snprintf(buf, sizeof(buf), "kiln-init: exec: %s\n",
+		 x.argc ? strerror(errno) : "no command");
+	put_frame(conn, 'e', buf, strlen(buf));
+	code = 126;
+	{
+		char le[4] = { code, 0, 0, 0 };
+
+		put_frame(conn, 'X', le, 4);
+	}
+	_exit(1);
+}
+
+static int agent_listen(unsigned int port)
+{
+	struct sockaddr_vsock sa = { .family = AF_VSOCK,
+				     .port = port,
+				     .cid = -1U };
+	int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    listen(fd, 16)) {
+		say("exec agent on vsock port %u: %s", port, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* A line from kiln on the status port: "winsize ROWS COLS", "signal N". */
 static void control(const char *line, int master, pid_t pid)
 {
@@ -664,25 +905,36 @@ static void control(const char *line, int master, pid_t pid)
 /*
  * Until the command ends: reaps every orphan (PID 1's job), keeps the
  * command's status, takes kiln's control lines and, with -t, copies
- * between the terminal and the ports.
+ * between the terminal and the ports; starts an exec session for each
+ * connection to the agent.
  */
-static void supervise(int sfd, int master, int ports[4], pid_t pid, int *status)
+static void supervise(int sfd, int agent, int master, int ports[4], pid_t pid,
+		      int *status)
 {
 	char buf[4096], line[64];
 	size_t llen = 0;
 	bool in_open = master >= 0, ctl_open = true, done = false;
 
 	while (!done) {
-		struct pollfd p[4] = {
+		struct pollfd p[5] = {
 			{ sfd, POLLIN, 0 },
 			{ ctl_open ? ports[3] : -1, POLLIN, 0 },
 			{ master, POLLIN, 0 },
 			{ in_open ? ports[0] : -1, POLLIN, 0 },
+			{ agent, POLLIN, 0 },
 		};
 		ssize_t n;
 
-		if (poll(p, 4, -1) < 0)
+		if (poll(p, 5, -1) < 0)
 			continue;
+		if (p[4].revents & POLLIN) {
+			int conn = accept4(agent, NULL, NULL, SOCK_CLOEXEC);
+
+			if (conn >= 0 && fork() == 0)
+				exec_session(conn);
+			if (conn >= 0)
+				close(conn);
+		}
 		if (p[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			int st;
@@ -798,8 +1050,11 @@ int main(void)
 	pid = fork();
 	if (pid < 0)
 		fail("fork");
-	if (pid == 0)
-		child(&c, ports, slave);
+	if (pid == 0) {
+		int fds[3] = { c.stdin_on ? ports[0] : -1, ports[1], ports[2] };
+
+		child(&c, fds, slave);
+	}
 	/* Only the command holds its streams: its exit is their end. */
 	if (slave >= 0)
 		close(slave);
@@ -808,7 +1063,8 @@ int main(void)
 			close(ports[i]);
 		err_fd = -1;
 	}
-	supervise(sfd, master, ports, pid, &status);
+	supervise(sfd, c.agent_port ? agent_listen(c.agent_port) : -1, master,
+		  ports, pid, &status);
 	snprintf(line, sizeof(line), "exit %d\n",
 		 WIFEXITED(status)   ? WEXITSTATUS(status) :
 		 WIFSIGNALED(status) ? 128 + WTERMSIG(status) :

@@ -67,6 +67,23 @@ char *kernel_find(const char *given, const char *exe_dir, char *err,
 	return NULL;
 }
 
+void run_blob_append(struct run_blob *b, const char *data, size_t len)
+{
+	char *nb;
+
+	if (!len || b->failed)
+		return;
+	nb = realloc(b->buf, b->len + len);
+	if (!nb) {
+		b->failed = true;
+		return;
+	}
+	memcpy(nb + b->len, data, len);
+	b->buf = nb;
+	b->len += len;
+	b->cap = b->len;
+}
+
 void run_rec(struct run_blob *b, const char *key, const char *fmt, ...)
 {
 	va_list ap;

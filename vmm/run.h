@@ -44,6 +44,9 @@ struct run_blob {
 void run_rec(struct run_blob *b, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Appends len bytes of records as they are. */
+void run_blob_append(struct run_blob *b, const char *data, size_t len);
+
 /*
  * The guest init's configuration: NUL-terminated "key=value" records.
  * root is "9p:TAG:ro|rw" or "blk:DEV"; share tags are kiln.share.N.

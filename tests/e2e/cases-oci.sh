@@ -212,6 +212,60 @@ if want oci-kill-kill; then
 	fi
 fi
 
+if want oci-exec; then
+	bundle oci-exec '["sh", "-c", "echo ready; while :; do sleep 0.1; done"]'
+	START=$(now_cs)
+	"$OCI_SHIM" "$KILN" "$OCIROOT" /tmp/oci-oci-exec oci-exec </dev/null \
+		>"$LOGDIR/oci-exec.out" 2>"$LOGDIR/oci-exec.err" &
+	sp=$!
+	wait_out oci-exec ready $sp
+	L=$LOGDIR/oci-exec
+	"$KILN" --root "$OCIROOT" exec oci-exec sh -c 'echo out-$((2+3)); echo err >&2; exit 5' \
+		</dev/null >"$L.x1" 2>"$L.x1e"
+	x1=$?
+	cat >/tmp/oci-exec-process.json <<'JSON'
+{ "args": ["sh", "-c", "id -u; id -g; pwd; echo \"E=$E\"; hostname"], "cwd": "/tmp",
+  "env": ["PATH=/bin", "E=v1"], "user": { "uid": 1000, "gid": 1001 }, "terminal": false }
+JSON
+	"$KILN" --root "$OCIROOT" exec --process /tmp/oci-exec-process.json oci-exec \
+		</dev/null >"$L.x2" 2>>"$L.x1e"
+	x2=$?
+	printf 'through-stdin' | "$KILN" --root "$OCIROOT" exec oci-exec cat >"$L.x3" 2>>"$L.x1e"
+	x3=$?
+	rm -f /tmp/oci-exec.pid
+	"$KILN" --root "$OCIROOT" exec --detach --pid-file /tmp/oci-exec.pid oci-exec \
+		sh -c 'sleep 0.3; echo detached' </dev/null >"$L.x4" 2>>"$L.x1e"
+	x4=$?
+	rp=$(cat /tmp/oci-exec.pid 2>/dev/null)
+	j=0
+	while [ $j -lt 100 ] && ! grep -q detached "$L.x4"; do sleep 0.1; j=$((j + 1)); done
+	"$KILN" --root "$OCIROOT" exec oci-exec /no/such/cmd </dev/null >/dev/null 2>>"$L.x1e"
+	x5=$?
+	oci oci-exec kill oci-exec TERM
+	finish $sp
+	crc=$RC
+	"$KILN" --root "$OCIROOT" exec oci-exec true </dev/null >/dev/null 2>"$L.x6"
+	x6=$?
+	oci oci-exec delete oci-exec
+	if [ $x1 -ne 5 ] || [ "$(cat "$L.x1")" != out-5 ] || ! grep -qx err "$L.x1e"; then
+		result oci-exec 1 "exec sh -c: status $x1, out '$(cat "$L.x1")'"
+	elif [ $x2 -ne 0 ] || [ "$(cat "$L.x2")" != "$(printf '1000\n1001\n/tmp\nE=v1\nkiln-oci')" ]; then
+		result oci-exec 1 "exec --process: status $x2, out '$(cat "$L.x2")'"
+	elif [ $x3 -ne 0 ] || [ "$(cat "$L.x3")" != through-stdin ]; then
+		result oci-exec 1 "exec with stdin: status $x3, out '$(cat "$L.x3")'"
+	elif [ $x4 -ne 0 ] || [ -z "$rp" ] || ! grep -q detached "$L.x4"; then
+		result oci-exec 1 "exec --detach: status $x4, pid '$rp', out '$(cat "$L.x4")'"
+	elif [ $x5 -ne 127 ]; then
+		result oci-exec 1 "exec of a missing command: status $x5, want 127"
+	elif [ $crc -ne 143 ]; then
+		result oci-exec 1 "the container after kill TERM: status $crc, want 143"
+	elif [ $x6 -eq 0 ] || ! grep -q "not running" "$L.x6"; then
+		result oci-exec 1 "exec into a stopped container: status $x6: $(cat "$L.x6")"
+	else
+		result oci-exec 0 "status 5 and streams, --process user/cwd/env, stdin, --detach with a pid file, 127, refused once stopped"
+	fi
+fi
+
 if want oci-tty; then
 	PROCESS='"terminal": true, "user": { "uid": 0, "gid": 0 }, "cwd": "/", "env": ["PATH=/bin", "TERM=xterm"]' \
 		bundle oci-tty '["sh"]'

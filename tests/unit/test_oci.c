@@ -305,6 +305,33 @@ static void test_bundle_load(void)
 	config_free(&cfg);
 }
 
+static void test_exec_process(void)
+{
+	static const char json[] =
+		"{\"args\":[\"sh\"],\"cwd\":\"/tmp\",\"terminal\":true,"
+		"\"env\":[\"A=1\"],\"user\":{\"uid\":7,\"gid\":8,"
+		"\"additionalGids\":[9]}}";
+	struct vm_config cfg;
+	char err[256] = "";
+
+	config_init(&cfg);
+	CU_ASSERT_EQUAL_FATAL(
+		bundle_process(json, strlen(json), &cfg, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(cfg.run_argc, 1);
+	CU_ASSERT_STRING_EQUAL(cfg.cwd, "/tmp");
+	CU_ASSERT_EQUAL(cfg.tty, 1);
+	CU_ASSERT_EQUAL(cfg.uid, 7);
+	CU_ASSERT_EQUAL(cfg.gid, 8);
+	CU_ASSERT(has_rec(&cfg, "group=9"));
+	config_free(&cfg);
+	config_init(&cfg);
+	CU_ASSERT_NOT_EQUAL(bundle_process("{\"cwd\":\"/\"}", 10, &cfg, err,
+					   sizeof(err)),
+			    0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--process: process.args is empty"));
+	config_free(&cfg);
+}
+
 static void test_signals(void)
 {
 	CU_ASSERT_EQUAL(oci_parse_signal("15"), SIGTERM);
@@ -345,6 +372,7 @@ void suite_oci(void)
 		  test_bundle_cpus_and_annotations },
 		{ "bad bundles: one line that says what", test_bundle_bad },
 		{ "a missing bundle", test_bundle_load },
+		{ "exec's process object", test_exec_process },
 		{ "signal names and numbers", test_signals },
 		{ "container ids and command words", test_ids },
 		CU_TEST_INFO_NULL,
