@@ -325,7 +325,7 @@ static void test_exec_process(void)
 	CU_ASSERT(has_rec(&cfg, "group=9"));
 	config_free(&cfg);
 	config_init(&cfg);
-	CU_ASSERT_NOT_EQUAL(bundle_process("{\"cwd\":\"/\"}", 10, &cfg, err,
+	CU_ASSERT_NOT_EQUAL(bundle_process("{\"cwd\":\"/\"}", 11, &cfg, err,
 					   sizeof(err)),
 			    0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--process: process.args is empty"));
