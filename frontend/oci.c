@@ -484,8 +484,6 @@ static void ctl_handle(struct daemon *d, const char *req, char *reply,
 			/* The process never ran: it ends as if it got it. */
 			d->s.status = 128 + sig;
 			d->s.done = true;
-		} else if (d->vm->state == VM_STATE_PAUSED) {
-			d->s.pending_signal = sig;
 		} else {
 			session_signal_guest(&d->s, sig);
 		}
@@ -1595,6 +1593,7 @@ static int cmd_exec(int argc, char **argv)
 		run_rec(&b, "gid", "%ld", cfg.gid);
 	}
 	run_rec(&b, "tty", "%d", cfg.tty);
+	run_rec(&b, "oci", "1");
 	/* The process's groups, rlimits, umask...: records already. */
 	run_blob_append(&b, cfg.init_extra, cfg.init_extra_len);
 	if (b.failed) {

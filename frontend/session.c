@@ -140,6 +140,36 @@ static void input_read(struct session *s)
 	input_feed(s);
 }
 
+/*
+ * Control lines for the guest init (its size, signals) wait here until
+ * the status port takes them: before the init opened it, nothing goes in.
+ */
+static void ctl_flush(struct session *s)
+{
+	size_t n;
+
+	if (!s->vm || !s->vm->vcon || s->vm->state != VM_STATE_RUNNING)
+		return;
+	n = virtio_console_port_receive(s->vm->vcon, RUN_PORT_STATUS,
+					(const uint8_t *)s->ctl, s->ctl_len);
+	memmove(s->ctl, s->ctl + n, s->ctl_len - n);
+	s->ctl_len -= n;
+}
+
+static void ctl_send(struct session *s, const char *line)
+{
+	size_t n = strlen(line);
+
+	if (n > sizeof(s->ctl) - s->ctl_len) {
+		pr_warn("the guest's control lines are not read: '%.*s' dropped",
+			(int)n - 1, line);
+		return;
+	}
+	memcpy(s->ctl + s->ctl_len, line, n);
+	s->ctl_len += n;
+	ctl_flush(s);
+}
+
 static void on_input(void *opaque, int fd, uint32_t events)
 {
 	(void)fd;
@@ -159,6 +189,8 @@ static void on_space(void *opaque, int fd, uint32_t events)
 	/* Input read before end of file still goes in. */
 	if (s->in.len)
 		input_feed(s);
+	if (s->ctl_len)
+		ctl_flush(s);
 }
 
 static void on_stop(void *opaque, int fd, uint32_t events)
@@ -173,36 +205,31 @@ static void on_stop(void *opaque, int fd, uint32_t events)
 }
 
 /* -t: the terminal's size, to the guest init over the status port. */
-static void send_winsize(struct vm *vm)
+static void send_winsize(struct session *s)
 {
 	struct winsize ws;
 	char line[48];
-	int n;
 
-	if (!vm->vcon || ioctl(STDIN_FILENO, TIOCGWINSZ, &ws))
+	if (!s->vm->vcon || ioctl(STDIN_FILENO, TIOCGWINSZ, &ws))
 		return;
-	n = snprintf(line, sizeof(line), "winsize %u %u\n", ws.ws_row,
-		     ws.ws_col);
-	virtio_console_port_receive(vm->vcon, RUN_PORT_STATUS,
-				    (const uint8_t *)line, n);
+	snprintf(line, sizeof(line), "winsize %u %u\n", ws.ws_row, ws.ws_col);
+	ctl_send(s, line);
 }
 
 void session_send_winsize(struct session *s)
 {
 	if (s->vm && s->vm->run_mode)
-		send_winsize(s->vm);
+		send_winsize(s);
 }
 
 void session_signal_guest(struct session *s, int sig)
 {
 	char line[32];
-	int n;
 
 	if (!s->vm || !s->vm->run_mode || !s->vm->vcon)
 		return;
-	n = snprintf(line, sizeof(line), "signal %d\n", sig);
-	virtio_console_port_receive(s->vm->vcon, RUN_PORT_STATUS,
-				    (const uint8_t *)line, n);
+	snprintf(line, sizeof(line), "signal %d\n", sig);
+	ctl_send(s, line);
 }
 
 int session_forward_signals(struct session *s)
@@ -235,16 +262,13 @@ static void on_signal(void *opaque, int fd, uint32_t events)
 		return;
 	if (si.ssi_signo == SIGWINCH) {
 		if (s->vm && s->vm->run_mode && s->winch)
-			send_winsize(s->vm);
+			send_winsize(s);
 		return;
 	}
 	if (s->forward_signals && s->vm &&
 	    s->vm->state != VM_STATE_NOT_STARTED) {
-		/* A paused VM takes nothing in: the signal waits for it. */
-		if (s->vm->state == VM_STATE_PAUSED)
-			s->pending_signal = si.ssi_signo;
-		else
-			session_signal_guest(s, si.ssi_signo);
+		/* Held while paused, like anything else for the guest. */
+		session_signal_guest(s, si.ssi_signo);
 		return;
 	}
 	metric_add(si.ssi_signo == SIGTERM ? &s->metrics.sigterm :
@@ -377,10 +401,8 @@ int session_resume(struct session *s, char *err, size_t errlen)
 	r = vm_resume(s->vm, err, errlen);
 	if (r)
 		return r;
-	if (s->pending_signal) {
-		session_signal_guest(s, s->pending_signal);
-		s->pending_signal = 0;
-	}
+	if (s->ctl_len)
+		ctl_flush(s);
 	if (s->in.held) {
 		s->in.held = false;
 		if (s->in.fd >= 0 && !s->in.file && !s->in.blocked)

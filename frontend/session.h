@@ -54,7 +54,9 @@ struct session {
 	 * SIGUSR1, SIGUSR2) kiln receives go to the container's process.
 	 */
 	bool forward_signals;
-	int pending_signal; /* received while paused: sent on resume */
+	/* Control lines not yet taken by the guest's status port. */
+	char ctl[256];
+	size_t ctl_len;
 	struct session_metrics metrics;
 };
 
@@ -69,7 +71,10 @@ int session_seccomp(struct session *s, bool api);
  * (s->forward_signals). Returns 0 or -errno.
  */
 int session_forward_signals(struct session *s);
-/* Signal sig to the command's process in the guest (run mode). */
+/*
+ * Signal sig to the command's process in the guest (run mode): queued
+ * until the guest's init reads its control port (after a pause too).
+ */
 void session_signal_guest(struct session *s, int sig);
 /* -t: the terminal's size (kiln's stdin) to the guest. */
 void session_send_winsize(struct session *s);

@@ -591,6 +591,9 @@ static void child(struct config *c, const int fds[3], int pty_slave)
 		putenv(defenv[i]);
 	for (i = 0; i < c->envc; i++)
 		putenv(c->envp[i]);
+	/* A container's working directory is made if missing, as runc does. */
+	if (c->oci && c->cwd)
+		mkdirs(c->cwd);
 	if (chdir(c->cwd ? c->cwd : "/")) {
 		say("cannot change to directory %s: %s", c->cwd,
 		    strerror(errno));

@@ -16,12 +16,14 @@ bundle() {
 	rm -rf "$b"
 	mkdir -p "$b"
 	cp -a "$BBROOT" "$b/rootfs"
+	ro_member=
+	[ -z "${ROOTRO:-}" ] || ro_member=', "readonly": true'
 	proc=${PROCESS:-"\"terminal\": false, \"user\": {\"uid\": 0, \"gid\": 0}, \"cwd\": \"/\", \"env\": [\"PATH=/bin\"]"}
 	cat >"$b/config.json" <<EOF
 {
   "ociVersion": "1.0.2-dev",
   "process": { $proc, "args": $2 },
-  "root": { "path": "rootfs"${ROOTRO:+, "readonly": true} },
+  "root": { "path": "rootfs"$ro_member },
   "hostname": "kiln-oci",
   "mounts": [
     { "destination": "/proc", "type": "proc", "source": "proc" },
@@ -44,12 +46,12 @@ EOF
 }
 
 # oci NAME ARGS...: kiln's runtime command line on OCIROOT; output to
-# NAME.oci (appended); sets RC.
+# NAME.oci (appended); sets ORC (RC stays the container's).
 oci() {
 	n=$1
 	shift
 	"$KILN" --root "$OCIROOT" "$@" >>"$LOGDIR/$n.oci" 2>&1
-	RC=$?
+	ORC=$?
 }
 
 # shim NAME [tty RxC]: runs bundle NAME's container to its end; stdin from
@@ -73,12 +75,12 @@ if want oci-status-streams; then
 	oci oci-status-streams state oci-status-streams
 	st=$(grep '"status"' "$LOGDIR/oci-status-streams.oci")
 	oci oci-status-streams delete oci-status-streams
-	d=$RC
+	d=$ORC
 	if [ $rc -ne 7 ]; then
 		result oci-status-streams 1 "status $rc, want 7"
 	elif [ "$(cat "$LOGDIR/oci-status-streams.out")" != out ]; then
 		result oci-status-streams 1 "stdout is '$(cat "$LOGDIR/oci-status-streams.out")', want 'out'"
-	elif [ "$(grep -v '^ocishim: pid' "$LOGDIR/oci-status-streams.err")" != err ]; then
+	elif [ "$(grep -v '^ocishim: ' "$LOGDIR/oci-status-streams.err")" != err ]; then
 		result oci-status-streams 1 "stderr is not just 'err'"
 	elif ! echo "$st" | grep -q '"stopped"'; then
 		result oci-status-streams 1 "state after the end: $st"
@@ -107,6 +109,7 @@ fi
 if want oci-process; then
 	rm -rf /tmp/oci-vol /tmp/oci-rovol
 	mkdir -p /tmp/oci-vol /tmp/oci-rovol
+	chmod 777 /tmp/oci-vol
 	echo ro-content >/tmp/oci-rovol/f
 	echo "10.9.8.7 oci-hosts-marker" >/tmp/oci-hosts
 	PROCESS='"terminal": false, "cwd": "/tmp/w", "env": ["PATH=/bin", "FOO=bar baz"],
@@ -118,7 +121,6 @@ if want oci-process; then
 	  { "destination": "/etc/hosts", "type": "bind", "source": "/tmp/oci-hosts", "options": ["rbind", "ro"] }' \
 	LINUX=', "resources": { "memory": { "limit": 201326592 } }' \
 		bundle oci-process '["sh", "-c", "id; pwd; echo \"FOO=$FOO\"; hostname; grep marker /etc/hosts; ulimit -n; ulimit -Hn; grep MemTotal /proc/meminfo; echo w >/data/written && echo data-rw; cat /ro/f; touch /ro/x 2>/dev/null || echo ro-refused; echo x >/etc/hosts 2>/dev/null || echo hosts-ro"]'
-	mkdir -p /tmp/oci-oci-process/rootfs/tmp/w
 	shim oci-process
 	oci oci-process delete oci-process
 	o=$(cat "$LOGDIR/oci-process.out")
@@ -169,7 +171,7 @@ if want oci-kill-term; then
 	oci oci-kill-term ps --format json oci-kill-term
 	oci oci-kill-term list
 	oci oci-kill-term kill oci-kill-term TERM
-	k=$RC
+	k=$ORC
 	finish $sp
 	oci oci-kill-term delete oci-kill-term
 	if [ $ok -ne 1 ]; then
@@ -193,7 +195,7 @@ if want oci-kill-kill; then
 	sp=$!
 	wait_out oci-kill-kill ready $sp
 	oci oci-kill-kill delete oci-kill-kill
-	busy=$RC
+	busy=$ORC
 	oci oci-kill-kill kill oci-kill-kill 9
 	finish $sp
 	oci oci-kill-kill state oci-kill-kill
@@ -290,14 +292,14 @@ if want oci-lifecycle; then
 	START=$(now_cs)
 	bundle oci-lifecycle '["true"]' ', "annotations": { "org.example.k": "v1" }'
 	oci oci-lifecycle create --bundle /tmp/oci-oci-lifecycle --pid-file /tmp/oci-lc.pid oci-lifecycle
-	c1=$RC
+	c1=$ORC
 	oci oci-lifecycle create --bundle /tmp/oci-oci-lifecycle oci-lifecycle
-	c2=$RC
+	c2=$ORC
 	oci oci-lifecycle state oci-lifecycle
 	st=$(cat "$LOGDIR/oci-lifecycle.oci")
 	pid=$(cat /tmp/oci-lc.pid 2>/dev/null)
 	oci oci-lifecycle delete oci-lifecycle
-	d=$RC
+	d=$ORC
 	alive=0
 	sleep 0.5
 	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && alive=1
@@ -320,7 +322,7 @@ oci_bad() { # NAME PATTERN
 	want "$1" || return 0
 	START=$(now_cs)
 	oci "$1" --log "$LOGDIR/$1.json" --log-format json create --bundle "/tmp/oci-$1" "$1"
-	if [ $RC -eq 0 ]; then
+	if [ $ORC -eq 0 ]; then
 		result "$1" 1 "create succeeded"
 	elif ! grep -q -- "$2" "$LOGDIR/$1.oci"; then
 		result "$1" 1 "error does not say '$2': $(cat "$LOGDIR/$1.oci")"
@@ -345,4 +347,155 @@ if want oci-bad-*; then
 	bundle oci-bad-version '["true"]'
 	sed -i 's/"1.0.2-dev"/"2.0.0"/' /tmp/oci-oci-bad-version/config.json
 	oci_bad oci-bad-version "ociVersion '2.0.0'"
+fi
+
+# --- podman (with conmon) driving kiln, as users run it ---
+# Only where podman is in L1 (the plain kiln's pass on the host's arch).
+PODMAN_READY=
+podman_setup() {
+	[ -n "$PODMAN_READY" ] && return 0
+	command -v podman >/dev/null || return 1
+	mkdir -p /var/tmp /var/lib/containers /run/containers
+	tar -C "$BBROOT" -cf /tmp/bb.tar . &&
+		podman import --change 'CMD ["/bin/sh"]' /tmp/bb.tar localhost/bb \
+			>"$LOGDIR/podman-setup.log" 2>&1
+	rc=$?
+	rm -f /tmp/bb.tar
+	[ $rc -eq 0 ] || { cat "$LOGDIR/podman-setup.log"; return 1; }
+	PODMAN_READY=1
+}
+# pm NAME ARGS...: podman with kiln as its runtime; stdin from $KIN,
+# stdout NAME.out, stderr NAME.err (appended); sets RC.
+pm() {
+	n=$1
+	shift
+	timeout -s KILL $T podman --runtime "$KILN" "$@" <"${KIN:-/dev/null}" \
+		>>"$LOGDIR/$n.out" 2>>"$LOGDIR/$n.err"
+	RC=$?
+}
+pm_case() { # NAME: should it run, and is podman set up for it?
+	want "$1" || return 1
+	START=$(now_cs)
+	: >"$LOGDIR/$1.out"
+	: >"$LOGDIR/$1.err"
+	if ! command -v podman >/dev/null; then
+		return 1
+	fi
+	if ! podman_setup; then
+		result "$1" 1 "podman import of the busybox image failed"
+		return 1
+	fi
+}
+
+if pm_case podman-run; then
+	pm podman-run run --rm --network none localhost/bb sh -c 'echo out; echo err >&2; exit 7'
+	if [ $RC -ne 7 ]; then
+		result podman-run 1 "status $RC, want 7"
+	elif [ "$(cat "$LOGDIR/podman-run.out")" != out ] || [ "$(cat "$LOGDIR/podman-run.err")" != err ]; then
+		result podman-run 1 "stdout '$(cat "$LOGDIR/podman-run.out")', stderr '$(cat "$LOGDIR/podman-run.err")'"
+	else
+		result podman-run 0 "podman run --rm: stdout and stderr exact and apart, status 7"
+	fi
+fi
+
+if pm_case podman-stdin; then
+	head -c 1048576 /dev/urandom >/tmp/pm-stdin.in
+	KIN=/tmp/pm-stdin.in pm podman-stdin run --rm -i --network none localhost/bb cat
+	a=$(md5sum </tmp/pm-stdin.in | cut -d' ' -f1)
+	b=$(md5sum <"$LOGDIR/podman-stdin.out" | cut -d' ' -f1)
+	rm -f /tmp/pm-stdin.in
+	if [ $RC -ne 0 ] || [ "$a" != "$b" ]; then
+		result podman-stdin 1 "status $RC, in $a out $b ($(wc -c <"$LOGDIR/podman-stdin.out") bytes)"
+	else
+		result podman-stdin 0 "podman run -i: 1 MiB through cat, byte-exact"
+	fi
+	: >"$LOGDIR/podman-stdin.out"
+fi
+
+if pm_case podman-opts; then
+	rm -rf /tmp/pm-vol /tmp/pm-rovol
+	mkdir -p /tmp/pm-vol /tmp/pm-rovol
+	chmod 777 /tmp/pm-vol
+	echo ro-content >/tmp/pm-rovol/f
+	pm podman-opts run --rm --network none -e FOO=bar -w /tmp -u 1000:1000 \
+		-v /tmp/pm-vol:/data -v /tmp/pm-rovol:/ro:ro --read-only --memory 256m \
+		localhost/bb sh -c 'id -u; id -g; pwd; echo "FOO=$FOO"; echo w >/data/w && echo data-rw;
+			cat /ro/f; touch /ro/x 2>/dev/null || echo ro-refused;
+			touch /newfile 2>/dev/null || echo root-ro; grep MemTotal /proc/meminfo'
+	o=$(cat "$LOGDIR/podman-opts.out")
+	mem=$(echo "$o" | sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p')
+	bad=
+	for w in '^1000$' '^/tmp$' '^FOO=bar$' '^data-rw$' '^ro-content$' '^ro-refused$' '^root-ro$'; do
+		echo "$o" | grep -q "$w" || bad="$bad '$w'"
+	done
+	if [ $RC -ne 0 ] || [ -n "$bad" ]; then
+		result podman-opts 1 "status $RC; missing:$bad"
+	elif [ "$(cat /tmp/pm-vol/w 2>/dev/null)" != w ] || [ -e /tmp/pm-rovol/x ]; then
+		result podman-opts 1 "the volumes on the host are not as written"
+	elif [ -z "$mem" ] || [ "$mem" -gt 262144 ] || [ "$mem" -lt 196608 ]; then
+		result podman-opts 1 "MemTotal '$mem' kB with --memory 256m"
+	else
+		result podman-opts 0 "-e -w -u 1000:1000, -v rw and :ro, --read-only, --memory 256m: MemTotal $mem kB"
+	fi
+fi
+
+if pm_case podman-tty && command -v ptyrun >/dev/null; then
+	timeout -s KILL $T ptyrun 24 80 --type-on 'PROMPT> ' 'stty size; echo RE""ADY; sleep 2; stty size; exit 3\n' \
+		--resize-on READY 30 100 -- \
+		podman --runtime "$KILN" run --rm -it --network none -e 'PS1=PROMPT> ' localhost/bb sh \
+		>"$LOGDIR/podman-tty.out" 2>"$LOGDIR/podman-tty.err"
+	RC=$?
+	o=$(tr -d '\r' <"$LOGDIR/podman-tty.out")
+	if [ $RC -ne 3 ]; then
+		result podman-tty 1 "status $RC, want 3"
+	elif ! echo "$o" | grep -q '^24 80$' || ! echo "$o" | grep -q '^30 100$'; then
+		result podman-tty 1 "stty size did not see 24 80 and then 30 100"
+	else
+		result podman-tty 0 "podman run -it: a prompt, a typed command, 24x80 resized to 30x100, status 3"
+	fi
+fi
+
+if pm_case podman-detach; then
+	pm podman-detach rm -f pd
+	pm podman-detach run -d --name pd --network none localhost/bb \
+		sh -c 'trap "echo got-term; exit 0" TERM; echo ready; while :; do sleep 0.1; done'
+	d=$RC
+	j=0
+	while [ $j -lt 300 ] && ! podman logs pd 2>/dev/null | grep -q ready; do
+		sleep 0.2
+		j=$((j + 1))
+	done
+	pm podman-detach ps --format '{{.Names}} {{.Status}}'
+	ps_ok=$(grep -c '^pd Up' "$LOGDIR/podman-detach.out")
+	pm podman-detach exec pd sh -c 'echo in-exec-$((3*4)); exit 4'
+	x=$RC
+	timeout -s KILL $T ptyrun 27 91 -- podman --runtime "$KILN" exec -it pd sh -c 'tty; stty size' \
+		>"$LOGDIR/podman-detach.tty" 2>&1
+	xt=$?
+	pm podman-detach stop -t 10 pd
+	s=$RC
+	code=$(podman inspect pd --format '{{.State.ExitCode}}' 2>>"$LOGDIR/podman-detach.err")
+	logs=$(podman logs pd 2>&1)
+	pm podman-detach rm pd
+	r=$RC
+	pm podman-detach run -d --name pk --network none localhost/bb sleep 1000
+	pm podman-detach kill -s KILL pk
+	k=$RC
+	pm podman-detach wait pk
+	kcode=$(podman inspect pk --format '{{.State.ExitCode}}' 2>>"$LOGDIR/podman-detach.err")
+	pm podman-detach rm -f pk
+	if [ $d -ne 0 ] || [ "$ps_ok" -ne 1 ]; then
+		result podman-detach 1 "run -d gave $d; podman ps did not list it up"
+	elif [ $x -ne 4 ] || ! grep -q '^in-exec-12$' "$LOGDIR/podman-detach.out"; then
+		result podman-detach 1 "podman exec: status $x"
+	elif ! tr -d '\r' <"$LOGDIR/podman-detach.tty" | grep -q '^/dev/pts/' ||
+		! tr -d '\r' <"$LOGDIR/podman-detach.tty" | grep -q '^27 91$'; then
+		result podman-detach 1 "podman exec -it (status $xt): no terminal of 27x91"
+	elif [ $s -ne 0 ] || [ "$code" != 0 ] || ! echo "$logs" | grep -q got-term; then
+		result podman-detach 1 "podman stop: status $s, exit code '$code', trap output: $(echo "$logs" | tail -1)"
+	elif [ $r -ne 0 ] || [ $k -ne 0 ] || [ "$kcode" != 137 ]; then
+		result podman-detach 1 "rm $r, kill -s KILL $k, its exit code '$kcode' (want 137)"
+	else
+		result podman-detach 0 "run -d, ps, exec (status 4), exec -it, stop: TERM reached the trap (exit 0), kill -s KILL: 137, rm"
+	fi
 fi

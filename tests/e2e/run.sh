@@ -177,6 +177,22 @@ fi
 if command -v curl >/dev/null && [ -z "$CROSS_ARCH" ]; then
 	copy_with_libs "$(command -v curl)" "$L1"
 fi
+# podman and conmon, for the OCI runtime cases with the real client: large
+# (~40 MB), so only for the plain kiln's pass on the host's arch.
+if [ -z "$CROSS_ARCH" ] && [ "$KILN" != "${KILN_HOOKS:-}" ] && [ "$JOB" = test ] &&
+	command -v podman >/dev/null && command -v conmon >/dev/null; then
+	copy_with_libs "$(command -v podman)" "$L1"
+	copy_with_libs "$(command -v conmon)" "$L1"
+	mkdir -p "$L1/etc/containers"
+	cp /etc/containers/policy.json "$L1/etc/containers/" 2>/dev/null || true
+	# L1's root is a tmpfs without overlay: plain directories, no
+	# systemd, events to a file.
+	printf '[storage]\ndriver = "vfs"\nrunroot = "/run/containers/storage"\ngraphroot = "/var/lib/containers/storage"\n' \
+		>"$L1/etc/containers/storage.conf"
+	printf '[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\nruntime_supports_json = ["kiln"]\n[engine.runtimes]\nkiln = ["/bin/kiln"]\n[containers]\nlog_driver = "k8s-file"\n' \
+		>"$L1/etc/containers/containers.conf"
+	printf 'unqualified-search-registries = []\n' >"$L1/etc/containers/registries.conf"
+fi
 echo "root:x:0:0:root:/root:/bin/sh" >"$L1/etc/passwd"
 echo "kt:x:1000:1000:kiln test user:/tmp:/bin/sh" >>"$L1/etc/passwd"
 echo "nobody:x:65534:65534:nobody:/nonexistent:/bin/false" >>"$L1/etc/passwd"

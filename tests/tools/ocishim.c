@@ -73,7 +73,7 @@ int main(int argc, char **argv)
 	char pidf[256], sock[108], pidbuf[32];
 	int master = -1, lfd = -1, st, n;
 	unsigned int rows = 0, cols = 0;
-	pid_t pid, w;
+	pid_t pid, w = -1;
 	int fd;
 
 	if (argc != 5 && !(argc == 7 && !strcmp(argv[5], "tty"))) {
@@ -214,6 +214,14 @@ int main(int argc, char **argv)
 			}
 	}
 	unlink(pidf);
+	if (w != pid) {
+		fprintf(stderr, "ocishim: pid %d not waited for: %s\n",
+			(int)pid, strerror(errno));
+		return 3;
+	}
+	fprintf(stderr, "ocishim: the container's process %d %s %d\n", (int)pid,
+		WIFEXITED(st) ? "exited" : "was killed by signal",
+		WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
 	if (WIFEXITED(st))
 		return WEXITSTATUS(st);
 	return 128 + WTERMSIG(st);

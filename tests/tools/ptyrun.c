@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * ptyrun ROWS COLS [--resize-on MARKER ROWS2 COLS2] -- CMD [ARGS...]
+ * ptyrun ROWS COLS [--resize-on MARKER ROWS2 COLS2] [--type-on MARKER TEXT]
+ *        -- CMD [ARGS...]
  *
  * Runs CMD on a new pseudo-terminal of ROWS x COLS (its session leader,
  * the terminal its controlling one) and copies what CMD writes there to
  * stdout. With --resize-on, once MARKER appears in that output the
- * terminal becomes ROWS2 x COLS2 (CMD gets SIGWINCH). Exits with CMD's
+ * terminal becomes ROWS2 x COLS2 (CMD gets SIGWINCH); with --type-on, once
+ * its MARKER appears TEXT is typed (\n in it is Enter). Exits with CMD's
  * status. For testing `kiln run -t` where no terminal exists.
  */
 #include <errno.h>
@@ -22,7 +24,8 @@
 int main(int argc, char **argv)
 {
 	struct winsize ws = { 0 }, ws2 = { 0 };
-	const char *marker = NULL;
+	const char *marker = NULL, *tmarker = NULL;
+	char text[512] = "";
 	char seen[8192];
 	size_t seen_len = 0;
 	int master, i = 3, status;
@@ -32,13 +35,32 @@ int main(int argc, char **argv)
 		goto usage;
 	ws.ws_row = atoi(argv[1]);
 	ws.ws_col = atoi(argv[2]);
-	if (!strcmp(argv[3], "--resize-on") && argc > 7) {
-		marker = argv[4];
-		ws2.ws_row = atoi(argv[5]);
-		ws2.ws_col = atoi(argv[6]);
-		i = 7;
+	for (;;) {
+		if (i + 4 < argc && !strcmp(argv[i], "--resize-on")) {
+			marker = argv[i + 1];
+			ws2.ws_row = atoi(argv[i + 2]);
+			ws2.ws_col = atoi(argv[i + 3]);
+			i += 4;
+		} else if (i + 3 < argc && !strcmp(argv[i], "--type-on")) {
+			const char *t = argv[i + 2];
+			size_t n = 0;
+
+			tmarker = argv[i + 1];
+			for (; *t && n < sizeof(text) - 1; t++) {
+				if (t[0] == '\\' && t[1] == 'n') {
+					text[n++] = '\r';
+					t++;
+				} else {
+					text[n++] = *t;
+				}
+			}
+			text[n] = 0;
+			i += 3;
+		} else {
+			break;
+		}
 	}
-	if (strcmp(argv[i], "--") || i + 1 >= argc)
+	if (i >= argc || strcmp(argv[i], "--") || i + 1 >= argc)
 		goto usage;
 	master = posix_openpt(O_RDWR | O_NOCTTY);
 	if (master < 0 || grantpt(master) || unlockpt(master)) {
@@ -75,7 +97,7 @@ int main(int argc, char **argv)
 			break; /* EIO: the last holder of the terminal is gone */
 		if (write(1, buf, n) < 0)
 			break;
-		if (marker) {
+		if (marker || tmarker) {
 			size_t keep = sizeof(seen) - 1 - seen_len;
 
 			if ((size_t)n > keep) {
@@ -86,9 +108,14 @@ int main(int argc, char **argv)
 			       (size_t)n < keep ? (size_t)n : keep);
 			seen_len += (size_t)n < keep ? (size_t)n : keep;
 			seen[seen_len] = 0;
-			if (strstr(seen, marker)) {
+			if (marker && strstr(seen, marker)) {
 				ioctl(master, TIOCSWINSZ, &ws2);
 				marker = NULL;
+			}
+			if (tmarker && strstr(seen, tmarker)) {
+				if (write(master, text, strlen(text)) < 0)
+					perror("ptyrun: type");
+				tmarker = NULL;
 			}
 		}
 	}
@@ -97,6 +124,6 @@ int main(int argc, char **argv)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 usage:
 	fprintf(stderr,
-		"usage: ptyrun ROWS COLS [--resize-on MARKER ROWS2 COLS2] -- CMD [ARGS...]\n");
+		"usage: ptyrun ROWS COLS [--resize-on MARKER ROWS2 COLS2] [--type-on MARKER TEXT] -- CMD [ARGS...]\n");
 	return 2;
 }
