@@ -189,7 +189,7 @@ if [ -z "$CROSS_ARCH" ] && [ "$KILN" != "${KILN_HOOKS:-}" ] && [ "$JOB" = test ]
 	# systemd, events to a file.
 	printf '[storage]\ndriver = "vfs"\nrunroot = "/run/containers/storage"\ngraphroot = "/var/lib/containers/storage"\n' \
 		>"$L1/etc/containers/storage.conf"
-	printf '[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\nruntime_supports_json = ["kiln"]\n[engine.runtimes]\nkiln = ["/bin/kiln"]\n[containers]\nlog_driver = "k8s-file"\n' \
+	printf '[engine]\nruntime = "kiln"\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\nruntime_supports_json = ["kiln"]\n[engine.runtimes]\nkiln = ["/bin/kiln"]\n[containers]\nlog_driver = "k8s-file"\n' \
 		>"$L1/etc/containers/containers.conf"
 	printf 'unqualified-search-registries = []\n' >"$L1/etc/containers/registries.conf"
 fi
