@@ -23,7 +23,8 @@
 
 char *bundle_read_file(const char *path, size_t max, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Non-blocking: a file of /proc that waits (kmsg) is refused. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	size_t n = 0, cap = 4096;
 	char *buf = NULL;
 	struct stat st;

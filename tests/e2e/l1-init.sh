@@ -22,6 +22,9 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mkdir -p /dev/pts && mount -t devpts -o ptmxmode=0666 devpts /dev/pts
+# podman's locks live in shared memory.
+mkdir -p /dev/shm && mount -t tmpfs -o mode=1777 shm /dev/shm
+mkdir -p /run /var/tmp
 mount -t tmpfs tmp /tmp
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
 for m in $(cat /modules/order 2>/dev/null); do

@@ -185,6 +185,8 @@ if [ -z "$CROSS_ARCH" ] && [ "$KILN" != "${KILN_HOOKS:-}" ] && [ "$JOB" = test ]
 	copy_with_libs "$(command -v conmon)" "$L1"
 	mkdir -p "$L1/etc/containers"
 	cp /etc/containers/policy.json "$L1/etc/containers/" 2>/dev/null || true
+	mkdir -p "$L1/usr/share/containers"
+	cp /usr/share/containers/seccomp.json "$L1/usr/share/containers/" 2>/dev/null || true
 	# L1's root is a tmpfs without overlay: plain directories, no
 	# systemd, events to a file.
 	printf '[storage]\ndriver = "vfs"\nrunroot = "/run/containers/storage"\ngraphroot = "/var/lib/containers/storage"\n' \
