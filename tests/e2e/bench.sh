@@ -8,7 +8,7 @@ N=${KILN_BENCH_RUNS:-5}
 RATE_N=${KILN_BENCH_RATE_N:-4}
 IO_N=${KILN_BENCH_IO_RUNS:-5} # disk and network runs per side
 now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
-# part NAME: is this part asked for? KILN_E2E_ONLY=boot,mem,true,blk,net,vsock
+# part NAME: is this part asked for? KILN_E2E_ONLY=boot,mem,true,blk,net,vsock,oci
 # (make bench KILN_E2E_ONLY=...) runs only those; the rest print "-".
 part() {
 	[ -z "${KILN_E2E_ONLY:-}" ] && return 0
@@ -465,6 +465,63 @@ if part vsock && [ -n "${GKERNEL:-}" ] && command -v vsockxfer >/dev/null; then
 		label="guest->host"
 		[ $what = down ] && label="host->guest"
 		row "vsock stream $label ($IO_N runs)" Mb/s $(med3 "$W/vs-kiln.t") $(med3 "$W/vs-qemu.t") "QEMU: vhost-vsock-device (in-kernel data path)"
+	done
+fi
+# Containers: podman with kiln as its runtime against podman with crun (a
+# plain container, no VM), the same busybox image, alternated.
+if part oci && command -v podman >/dev/null && command -v crun >/dev/null; then
+	mkdir -p "$W/bb/bin" /var/tmp
+	cp /bin/busybox "$W/bb/bin/"
+	for a in sh true sleep cat; do ln -sf busybox "$W/bb/bin/$a"; done
+	tar -C "$W/bb" -cf "$W/bb.tar" . &&
+		podman import --change 'CMD ["/bin/sh"]' "$W/bb.tar" localhost/bb >/dev/null 2>&1
+	: >"$W/oci-kiln.t"
+	: >"$W/oci-crun.t"
+	i=0
+	while [ $i -lt "$N" ]; do
+		for rt in kiln crun; do
+			r=$KILN
+			[ $rt = crun ] && r=$(command -v crun)
+			t0=$(now_ms)
+			podman --runtime "$r" run --rm --network none localhost/bb true >/dev/null 2>&1 &&
+				echo $(($(now_ms) - t0)) >>"$W/oci-$rt.t"
+		done
+		i=$((i + 1))
+	done
+	med_of() { sort -n "$1" | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] " " v[1] " " v[NR] : "- - -") }'; }
+	row "podman run --rm true ($N runs)" ms $(med_of "$W/oci-kiln.t") $(med_of "$W/oci-crun.t") "second column: crun, a plain container"
+	# Idle containers of 128 MiB: kiln's own resident memory beyond guest
+	# RAM each, and L1's memory each takes (MemAvailable before and
+	# after), up to KILN_BENCH_OCI_MAX of them or 512 MiB left.
+	avail() { awk '/^MemAvailable:/ { print $2 }' /proc/meminfo; }
+	max=${KILN_BENCH_OCI_MAX:-8}
+	a0=$(avail)
+	n=0
+	: >"$W/oci-rss.t"
+	while [ $n -lt "$max" ] && [ "$(avail)" -gt 524288 ]; do
+		podman --runtime "$KILN" run -d --name "idle$n" --memory 128m --network none \
+			localhost/bb sleep 1000000 >/dev/null 2>&1 || break
+		pid=$(podman inspect "idle$n" --format '{{.State.Pid}}' 2>/dev/null)
+		# Booted: its process runs in the guest.
+		j=0
+		while [ $j -lt 300 ] && ! podman exec "idle$n" true >/dev/null 2>&1; do
+			sleep 0.5
+			j=$((j + 1))
+		done
+		[ -n "$pid" ] && [ -r "/proc/$pid/smaps" ] && overhead 128 >>"$W/oci-rss.t"
+		n=$((n + 1))
+	done
+	sleep 2
+	a1=$(avail)
+	per=$(((a0 - a1) / (n > 0 ? n : 1)))
+	fit=$((n + a1 / (per > 0 ? per : 1)))
+	row "kiln resident per container, beyond RAM" KiB $(med_of "$W/oci-rss.t") - - - "podman run -d --memory 128m, $n idle"
+	row "L1 memory per idle 128 MiB container" KiB "$per" "$per" "$per" - - - "MemAvailable drop over $n containers"
+	row "idle 128 MiB containers L1 holds" n "$fit" "$fit" "$fit" - - - "$n started, the rest of MemAvailable at that rate"
+	i=0
+	while [ $i -lt $n ]; do
+		podman --runtime "$KILN" rm -f "idle$i" >/dev/null 2>&1
+		i=$((i + 1))
 	done
 fi
 where="$(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs, guest ${MEM} MiB 1 vCPU"

@@ -179,10 +179,14 @@ if command -v curl >/dev/null && [ -z "$CROSS_ARCH" ]; then
 fi
 # podman and conmon, for the OCI runtime cases with the real client: large
 # (~40 MB), so only for the plain kiln's pass on the host's arch.
-if [ -z "$CROSS_ARCH" ] && [ "$KILN" != "${KILN_HOOKS:-}" ] && [ "$JOB" = test ] &&
+if [ -z "$CROSS_ARCH" ] && [ "$KILN" != "${KILN_HOOKS:-}" ] &&
+	{ [ "$JOB" = test ] || [ "$JOB" = bench ]; } &&
 	command -v podman >/dev/null && command -v conmon >/dev/null; then
 	copy_with_libs "$(command -v podman)" "$L1"
 	copy_with_libs "$(command -v conmon)" "$L1"
+	# crun: the benchmark's plain container, beside kiln's.
+	[ "$JOB" != bench ] || ! command -v crun >/dev/null ||
+		copy_with_libs "$(command -v crun)" "$L1"
 	mkdir -p "$L1/etc/containers"
 	cp /etc/containers/policy.json "$L1/etc/containers/" 2>/dev/null || true
 	mkdir -p "$L1/usr/share/containers"
@@ -191,7 +195,7 @@ if [ -z "$CROSS_ARCH" ] && [ "$KILN" != "${KILN_HOOKS:-}" ] && [ "$JOB" = test ]
 	# systemd, events to a file.
 	printf '[storage]\ndriver = "vfs"\nrunroot = "/run/containers/storage"\ngraphroot = "/var/lib/containers/storage"\n' \
 		>"$L1/etc/containers/storage.conf"
-	printf '[engine]\nruntime = "kiln"\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\nruntime_supports_json = ["kiln"]\n[engine.runtimes]\nkiln = ["/bin/kiln"]\n[containers]\nlog_driver = "k8s-file"\n' \
+	printf '[engine]\nruntime = "kiln"\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\nruntime_supports_json = ["kiln"]\n[engine.runtimes]\nkiln = ["/bin/kiln"]\ncrun = ["/bin/crun"]\n[containers]\nlog_driver = "k8s-file"\n' \
 		>"$L1/etc/containers/containers.conf"
 	printf 'unqualified-search-registries = []\n' >"$L1/etc/containers/registries.conf"
 fi
