@@ -27,8 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mkdir(dir, 0755);
 	mkdir("/tmp/kiln-fuzz-bundle/rootfs", 0755);
 	config_init(&cfg);
-	r = bundle_parse(dir, (const char *)data, size, &cfg, err,
-			 sizeof(err));
+	r = bundle_parse(dir, (const char *)data, size, &cfg, err, sizeof(err));
 	if (r && !err[0])
 		abort();
 	if (!r) {
