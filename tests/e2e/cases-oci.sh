@@ -499,3 +499,76 @@ if pm_case podman-detach; then
 		result podman-detach 0 "run -d, ps, exec (status 4), exec -it, stop: TERM reached the trap (exit 0), kill -s KILL: 137, rm"
 	fi
 fi
+
+# --- containerd (its runc v2 shim) driving kiln through ctr ---
+CTD=/tmp/ctd
+CTD_READY=
+ctd_setup() {
+	[ -n "$CTD_READY" ] && return 0
+	command -v containerd >/dev/null && command -v ctr >/dev/null || return 1
+	podman_setup || return 1
+	rm -rf "$CTD"
+	mkdir -p "$CTD"
+	printf 'version = 2\nroot = "%s/root"\nstate = "%s/state"\n[grpc]\n  address = "%s/sock"\n[plugins."io.containerd.grpc.v1.cri"]\n  disable_apparmor = true\n' \
+		"$CTD" "$CTD" "$CTD" >"$CTD/config.toml"
+	containerd --config "$CTD/config.toml" >"$LOGDIR/containerd.log" 2>&1 &
+	j=0
+	while [ $j -lt 300 ] && ! ctr -a "$CTD/sock" version >/dev/null 2>&1; do
+		sleep 0.2
+		j=$((j + 1))
+	done
+	podman save --format oci-archive -o "$CTD/bb.tar" localhost/bb >>"$LOGDIR/containerd.log" 2>&1 &&
+		ctr -a "$CTD/sock" images import --snapshotter native --base-name localhost/bb \
+			--index-name localhost/bb:latest "$CTD/bb.tar" >>"$LOGDIR/containerd.log" 2>&1 || return 1
+	rm -f "$CTD/bb.tar"
+	CTD_READY=1
+}
+# kctr ARGS...: ctr on the private containerd.
+kctr() { ctr -a "$CTD/sock" "$@"; }
+ctd_case() {
+	want "$1" || return 1
+	START=$(now_cs)
+	command -v containerd >/dev/null || return 1
+	if ! ctd_setup; then
+		result "$1" 1 "containerd did not start or import the image (see containerd.log)"
+		return 1
+	fi
+}
+
+if ctd_case ctr-run; then
+	timeout -s KILL $T ctr -a "$CTD/sock" run --rm --snapshotter native --runc-binary "$KILN" \
+		localhost/bb:latest c1 sh -c 'echo out; echo err >&2; exit 6' \
+		</dev/null >"$LOGDIR/ctr-run.out" 2>"$LOGDIR/ctr-run.err"
+	RC=$?
+	if [ $RC -ne 6 ]; then
+		result ctr-run 1 "status $RC, want 6"
+	elif [ "$(cat "$LOGDIR/ctr-run.out")" != out ] || [ "$(cat "$LOGDIR/ctr-run.err")" != err ]; then
+		result ctr-run 1 "stdout '$(cat "$LOGDIR/ctr-run.out")', stderr '$(cat "$LOGDIR/ctr-run.err")'"
+	else
+		result ctr-run 0 "ctr run --rm --runc-binary kiln: streams apart and exact, status 6"
+	fi
+fi
+
+if ctd_case ctr-exec-kill; then
+	ctr -a "$CTD/sock" run --rm --snapshotter native --runc-binary "$KILN" localhost/bb:latest c2 \
+		sh -c 'trap "echo got-term; exit 0" TERM; echo ready; while :; do sleep 0.1; done' \
+		</dev/null >"$LOGDIR/ctr-exec-kill.out" 2>"$LOGDIR/ctr-exec-kill.err" &
+	cp=$!
+	wait_out ctr-exec-kill ready $cp
+	timeout -s KILL $T ctr -a "$CTD/sock" task exec --exec-id e1 c2 sh -c 'echo in-exec-$((5*5)); exit 4' \
+		</dev/null >"$LOGDIR/ctr-exec-kill.x" 2>&1
+	x=$?
+	kctr task ls >"$LOGDIR/ctr-exec-kill.ls" 2>&1
+	kctr task kill -s SIGTERM c2 >>"$LOGDIR/ctr-exec-kill.ls" 2>&1
+	k=$?
+	finish $cp
+	if [ $x -ne 4 ] || ! grep -q '^in-exec-25$' "$LOGDIR/ctr-exec-kill.x"; then
+		result ctr-exec-kill 1 "ctr task exec: status $x: $(cat "$LOGDIR/ctr-exec-kill.x")"
+	elif ! grep -q 'c2 .*RUNNING' "$LOGDIR/ctr-exec-kill.ls"; then
+		result ctr-exec-kill 1 "ctr task ls did not list c2 running"
+	elif [ $k -ne 0 ] || [ $RC -ne 0 ] || ! grep -q got-term "$LOGDIR/ctr-exec-kill.out"; then
+		result ctr-exec-kill 1 "ctr task kill -s SIGTERM gave $k; the run ended $RC"
+	else
+		result ctr-exec-kill 0 "ctr task exec (status 4), task ls, task kill -s SIGTERM reaching the trap, status 0"
+	fi
+fi

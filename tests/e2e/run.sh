@@ -198,6 +198,13 @@ if [ -z "$CROSS_ARCH" ] && [ "$KILN" != "${KILN_HOOKS:-}" ] &&
 	printf '[engine]\nruntime = "kiln"\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\nruntime_supports_json = ["kiln"]\n[engine.runtimes]\nkiln = ["/bin/kiln"]\ncrun = ["/bin/crun"]\n[containers]\nlog_driver = "k8s-file"\n' \
 		>"$L1/etc/containers/containers.conf"
 	printf 'unqualified-search-registries = []\n' >"$L1/etc/containers/registries.conf"
+	# containerd, its runc shim and ctr: the other client (test job only).
+	if [ "$JOB" = test ] && command -v containerd >/dev/null && command -v ctr >/dev/null &&
+		command -v containerd-shim-runc-v2 >/dev/null; then
+		for b in containerd containerd-shim-runc-v2 ctr; do
+			copy_with_libs "$(command -v $b)" "$L1"
+		done
+	fi
 fi
 echo "root:x:0:0:root:/root:/bin/sh" >"$L1/etc/passwd"
 echo "kt:x:1000:1000:kiln test user:/tmp:/bin/sh" >>"$L1/etc/passwd"
