@@ -382,6 +382,7 @@ pm_case() { # NAME: should it run, and is podman set up for it?
 		return 1
 	fi
 	if ! podman_setup; then
+		cp "$LOGDIR/podman-setup.log" "$LOGDIR/$1.setup" 2>/dev/null
 		result "$1" 1 "podman import of the busybox image failed"
 		return 1
 	fi
@@ -519,7 +520,7 @@ ctd_setup() {
 	done
 	podman save --format oci-archive -o "$CTD/bb.tar" localhost/bb >>"$LOGDIR/containerd.log" 2>&1 &&
 		ctr -a "$CTD/sock" images import --snapshotter native --base-name localhost/bb \
-			--index-name localhost/bb:latest "$CTD/bb.tar" >>"$LOGDIR/containerd.log" 2>&1 || return 1
+			"$CTD/bb.tar" >>"$LOGDIR/containerd.log" 2>&1 || return 1
 	rm -f "$CTD/bb.tar"
 	CTD_READY=1
 }
@@ -530,7 +531,8 @@ ctd_case() {
 	START=$(now_cs)
 	command -v containerd >/dev/null || return 1
 	if ! ctd_setup; then
-		result "$1" 1 "containerd did not start or import the image (see containerd.log)"
+		cp "$LOGDIR/containerd.log" "$LOGDIR/$1.containerd" 2>/dev/null
+		result "$1" 1 "containerd did not start or import the image"
 		return 1
 	fi
 }
