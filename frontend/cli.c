@@ -19,6 +19,12 @@ const char kiln_usage[] =
 	"             one (kiln run --help)\n"
 	"  kconfig    print the kernel config options kiln's guests need\n"
 	"\n"
+	"As an OCI runtime (runc's command line, for podman and containerd):\n"
+	"  kiln [--root DIR] [--log FILE] [--log-format text|json] create |\n"
+	"       start | state | kill | delete | exec | ps | list | pause |\n"
+	"       resume | features ...   (see README.md)\n"
+	"As Firecracker: kiln --api-sock PATH | --config-file FILE ...\n"
+	"\n"
 	"options:\n"
 	"  -h, --help     show this help\n"
 	"  -V, --version  show the version\n";
