@@ -816,7 +816,9 @@ static void __attribute__((noreturn)) exec_session(int conn)
 
 			if (!p[i].revents)
 				continue;
-			n = read(*f, buf, sizeof(buf));
+			/* Frames kiln takes are at most 64 KiB, whatever size
+			 * the process made its pipe. */
+			n = read(*f, buf, 65536);
 			if (n > 0) {
 				put_frame(conn, i == 1 ? 'O' : 'e', buf, n);
 			} else if (*f != master) {
@@ -844,7 +846,7 @@ static void __attribute__((noreturn)) exec_session(int conn)
 
 			if (poll(&p, 1, i ? 0 : 20) <= 0)
 				break;
-			n = read(f, buf, sizeof(buf));
+			n = read(f, buf, 65536);
 			if (n <= 0)
 				break;
 			put_frame(conn, i ? 'e' : 'O', buf, n);
