@@ -20,6 +20,12 @@
 /* A podman bundle holds ~600 values; room for much larger ones. */
 #define BUNDLE_MAX_NODES 65536
 #define BUNDLE_MAX_SIZE (4U << 20)
+/* What the guest's init keeps (guest-init/init.c: MAX_ARGS, MAX_OPS...). */
+#define BUNDLE_MAX_ARGS 1024
+#define BUNDLE_MAX_GROUPS 64
+#define BUNDLE_MAX_LIMITS 16
+#define BUNDLE_MAX_MOUNTS 64
+#define BUNDLE_MAX_SYSCTLS 64
 
 char *bundle_read_file(const char *path, size_t max, size_t *len)
 {
@@ -31,9 +37,10 @@ char *bundle_read_file(const char *path, size_t max, size_t *len)
 
 	if (fd < 0)
 		return NULL;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		if (!errno || S_ISDIR(st.st_mode))
-			errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+	if (fstat(fd, &st))
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
 		goto fail;
 	}
 	for (;;) {
@@ -177,6 +184,9 @@ static int process(struct ctx *c, const struct json_node *p)
 		return r;
 	if (!args || !args->len)
 		return bad(c, "process.args is empty: give the command to run");
+	if (args->len > BUNDLE_MAX_ARGS)
+		return bad(c, "process.args has more than %d arguments",
+			   BUNDLE_MAX_ARGS);
 	cfg->run_argv_owned = calloc(args->len + 1, sizeof(char *));
 	if (!cfg->run_argv_owned)
 		return -ENOMEM;
@@ -250,6 +260,9 @@ static int process(struct ctx *c, const struct json_node *p)
 		if ((r = check_type(c, g, JSON_ARRAY,
 				    "process.user.additionalGids")))
 			return r;
+		if (g && g->type == JSON_ARRAY && g->len > BUNDLE_MAX_GROUPS)
+			return bad(c, "process.user.additionalGids: at most %d",
+				   BUNDLE_MAX_GROUPS);
 		for (e = json_first(g); e; e = json_next(e)) {
 			if (json_get_u64(e, &v) || v > UINT32_MAX - 1)
 				return bad(
@@ -267,6 +280,8 @@ static int process(struct ctx *c, const struct json_node *p)
 	n = json_get(p, "rlimits");
 	if ((r = check_type(c, n, JSON_ARRAY, "process.rlimits")))
 		return r;
+	if (n && n->len > BUNDLE_MAX_LIMITS)
+		return bad(c, "process.rlimits: at most %d", BUNDLE_MAX_LIMITS);
 	for (e = json_first(n), i = 0; e; e = json_next(e), i++) {
 		static const char *const known[] = {
 			"RLIMIT_AS",
@@ -543,8 +558,11 @@ static int bind_mount(struct ctx *c, const char *src, const char *dest,
 		f->len = len;
 		f->ro = ro;
 		f->guest = strdup(dest);
-		if (!f->guest)
+		if (!f->guest) {
+			free(data);
+			f->data = NULL;
 			return -ENOMEM;
+		}
 		run_rec(&c->extra, "file", "%u\x1f%s\x1f%s", cfg->nr_files,
 			ro ? "ro" : "rw", dest);
 		cfg->nr_files++;
@@ -565,6 +583,8 @@ static int mounts(struct ctx *c, const struct json_node *list)
 
 	if ((r = check_type(c, list, JSON_ARRAY, "mounts")))
 		return r;
+	if (list && list->len > BUNDLE_MAX_MOUNTS)
+		return bad(c, "mounts: at most %d in a VM", BUNDLE_MAX_MOUNTS);
 	for (m = json_first(list); m; m = json_next(m), i++) {
 		static const char *const guest_types[] = {
 			"proc",	  "sysfs",   "tmpfs",  "devpts",
@@ -731,6 +751,8 @@ static int linux_section(struct ctx *c, const struct json_node *lx)
 	sys = json_get(lx, "sysctl");
 	if ((r = check_type(c, sys, JSON_OBJECT, "linux.sysctl")))
 		return r;
+	if (sys && sys->len > BUNDLE_MAX_SYSCTLS)
+		return bad(c, "linux.sysctl: at most %d", BUNDLE_MAX_SYSCTLS);
 	for (e = json_first(sys); e; e = json_next(e)) {
 		if (e->type != JSON_STRING || strchr(e->key, '/') ||
 		    strstr(e->key, "..") || strchr(e->str, 0x1f))

@@ -37,6 +37,8 @@
 #define RUNTIME_CONFIG "/etc/kiln/runtime.json"
 /* The guest init's exec agent listens there (vsock). */
 #define AGENT_PORT 1024
+/* The most the agent takes as one request (guest-init/init.c). */
+#define AGENT_MAX_REQUEST ((1U << 20) - 1)
 
 /* The global flags. */
 struct oci {
@@ -262,6 +264,13 @@ static int ctl_request(const char *id, const char *req, char *reply, size_t len)
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	/* A container's process answers at once, or is on its way out. */
+	{
+		struct timeval tv = { .tv_sec = 5 };
+
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	}
 	/* Relative to the directory: its path may be longer than sun_path. */
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "ctl");
 	cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -344,12 +353,11 @@ static int state_load(const char *id, struct state *st)
 	snprintf(st->status, sizeof(st->status), "stopped");
 	if (st->alive) {
 		/* It answers unless it is on its way out. */
+		/* No answer: its VM has stopped and it is tearing down. */
 		if (!ctl_request(id, "state", reply, sizeof(reply)) &&
 		    !strncmp(reply, "ok ", 3))
 			snprintf(st->status, sizeof(st->status), "%.15s",
 				 reply + 3);
-		else
-			snprintf(st->status, sizeof(st->status), "running");
 	}
 	return 0;
 }
@@ -482,8 +490,7 @@ static void ctl_handle(struct daemon *d, const char *req, char *reply,
 	} else if (sscanf(req, "kill %d", &sig) == 1 && sig > 0 && sig < 65) {
 		if (d->vm->state == VM_STATE_NOT_STARTED) {
 			/* The process never ran: it ends as if it got it. */
-			d->s.status = 128 + sig;
-			d->s.done = true;
+			vm_request_stop(d->vm, VM_STOP_SIGNAL, 128 + sig);
 		} else {
 			session_signal_guest(&d->s, sig);
 		}
@@ -623,20 +630,24 @@ static int open_terminal(const char *sock, char *err, size_t errlen)
 /* Closes what the caller left open but fds 0-2 and keep. */
 static void close_others(int keep)
 {
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int fds[256], n = 0, i;
+	int fds[256], n, i;
 
-	while (d && (e = readdir(d)) && n < 256) {
-		int fd = atoi(e->d_name);
+	do {
+		DIR *d = opendir("/proc/self/fd");
+		struct dirent *e;
 
-		if (fd > 2 && fd != keep && fd != dirfd(d))
-			fds[n++] = fd;
-	}
-	if (d)
-		closedir(d);
-	for (i = 0; i < n; i++)
-		close(fds[i]);
+		n = 0;
+		while (d && (e = readdir(d)) && n < 256) {
+			int fd = atoi(e->d_name);
+
+			if (fd > 2 && fd != keep && fd != dirfd(d))
+				fds[n++] = fd;
+		}
+		if (d)
+			closedir(d);
+		for (i = 0; i < n; i++)
+			close(fds[i]);
+	} while (n == 256); /* more than a batch: again */
 }
 
 static void tell(int fd, const char *msg)
@@ -707,10 +718,11 @@ daemon_main(struct vm_config *cfg, const char *id, const char *console,
 	tell(ready, "ok");
 	close(ready);
 	session_loop(&d.s);
-	status = session_finish(&d.s);
+	/* Nobody is answered from here: `state` says stopped at once. */
 	evloop_del(&d.s.loop, d.ctl_fd);
 	close(d.ctl_fd);
 	unlink("ctl");
+	status = session_finish(&d.s);
 	_exit(status);
 }
 
@@ -971,11 +983,13 @@ static int cmd_create(int argc, char **argv)
 			return fail("out of memory");
 		}
 	}
-	if (state_path(pos[0], "state.json", dir, sizeof(dir)) ||
-	    (r = mkdirs(g.root, 0700))) {
+	r = state_path(pos[0], "state.json", dir, sizeof(dir));
+	if (!r)
+		r = mkdirs(g.root, 0700);
+	if (r) {
 		config_free(&cfg);
 		free(bdir);
-		return fail("--root '%s': %s", g.root, strerror(ENAMETOOLONG));
+		return fail("--root '%s': %s", g.root, strerror(-r));
 	}
 	state_path(pos[0], NULL, dir, sizeof(dir));
 	if (mkdir(dir, 0700)) {
@@ -1150,9 +1164,10 @@ static int cmd_kill(int argc, char **argv)
 		return fail("kill: '%s' is not a signal", pos[1]);
 	if (must_load(pos[0], &st))
 		return 1;
-	if (!st.alive) {
+	if (!st.alive || !strcmp(st.status, "stopped")) {
 		state_free(&st);
-		return fail("container '%s' is not running", pos[0]);
+		/* The words containerd and podman look for. */
+		return fail("kill %s: container not running", pos[0]);
 	}
 	if (sig == SIGKILL) {
 		/* At once, whatever the guest does: the VM is gone. */
@@ -1164,7 +1179,8 @@ static int cmd_kill(int argc, char **argv)
 	snprintf(req, sizeof(req), "kill %d", sig);
 	r = ctl_request(pos[0], req, reply, sizeof(reply));
 	if (r)
-		return fail("container '%s': %s", pos[0], strerror(-r));
+		return fail("kill %s: container not running (%s)", pos[0],
+			    strerror(-r));
 	if (strncmp(reply, "ok", 2))
 		return fail("container '%s': %s", pos[0], reply);
 	return 0;
@@ -1201,7 +1217,8 @@ static int cmd_delete(int argc, char **argv)
 		return 0;
 	}
 	if (st.alive) {
-		if (!force && strcmp(st.status, "created")) {
+		if (!force && strcmp(st.status, "created") &&
+		    strcmp(st.status, "stopped")) {
 			r = fail(
 				"container '%s' is %s: stop it first, or delete --force",
 				pos[0], st.status);
@@ -1345,23 +1362,6 @@ static int full_write(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-static int full_read(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-
-	while (len) {
-		ssize_t n = read(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
 /* A frame to the agent: type, 32-bit little-endian length, data. */
 static int put_frame(int fd, char type, const void *data, uint32_t len)
 {
@@ -1370,14 +1370,6 @@ static int put_frame(int fd, char type, const void *data, uint32_t len)
 	if (full_write(fd, h, 5))
 		return -1;
 	return len ? full_write(fd, data, len) : 0;
-}
-
-static int put_u32s(int fd, char type, uint32_t a, uint32_t b, int n)
-{
-	unsigned char d[8] = { a, a >> 8, a >> 16, a >> 24,
-			       b, b >> 8, b >> 16, b >> 24 };
-
-	return put_frame(fd, type, d, n * 4);
 }
 
 /* Connects to the agent through the VM's vsock socket (Firecracker's
@@ -1394,6 +1386,14 @@ static int agent_connect(const char *id)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	/* The handshake and the request: a guest that does not answer
+	 * within 30 s is not going to. */
+	{
+		struct timeval tv = { .tv_sec = 30 };
+
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	}
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "vsock.sock");
 	cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cwd < 0 || chdir(dir)) {
@@ -1435,16 +1435,53 @@ fail:
 	return r;
 }
 
+/* What goes to the agent, waiting for the socket to take it. */
+struct wqueue {
+	unsigned char buf[4 * 65536];
+	size_t len;
+};
+
+/* Room is always left for control frames (see exec_relay). */
+static void queue_frame(struct wqueue *q, char type, const void *data,
+			uint32_t len)
+{
+	unsigned char *p = q->buf + q->len;
+
+	if (q->len + 5 + len > sizeof(q->buf))
+		return;
+	p[0] = type;
+	p[1] = len;
+	p[2] = len >> 8;
+	p[3] = len >> 16;
+	p[4] = len >> 24;
+	memcpy(p + 5, data, len);
+	q->len += 5 + len;
+}
+
+static void queue_u32s(struct wqueue *q, char type, uint32_t a, uint32_t b,
+		       int n)
+{
+	unsigned char d[8] = { a, a >> 8, a >> 16, a >> 24,
+			       b, b >> 8, b >> 16, b >> 24 };
+
+	queue_frame(q, type, d, n * 4);
+}
+
 /*
  * Copies between the exec'd process (through conn) and in/out/err until
  * it ends; forwards the signals kiln gets and, on a terminal, its size.
- * Returns the process's exit status.
+ * Nothing here waits on the guest: the socket is non-blocking, frames
+ * are taken as they come (a guest that sends half of one stalls nothing
+ * else) and what is sent waits in a queue, stdin read only while it has
+ * room. Returns the process's exit status.
  */
 static int exec_relay(int conn, int in, int out, int err, bool tty)
 {
-	static char buf[65536];
+	static unsigned char rb[5 + 65536], chunk[65536];
+	static struct wqueue q;
 	bool in_open = true;
 	struct winsize ws;
+	size_t rlen = 0;
 	sigset_t sigs;
 	int sfd;
 
@@ -1459,39 +1496,68 @@ static int exec_relay(int conn, int in, int out, int err, bool tty)
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	fcntl(conn, F_SETFL, fcntl(conn, F_GETFL) | O_NONBLOCK);
 	if (tty && !ioctl(in, TIOCGWINSZ, &ws) && ws.ws_row)
-		put_u32s(conn, 'W', ws.ws_row, ws.ws_col, 2);
+		queue_u32s(&q, 'W', ws.ws_row, ws.ws_col, 2);
 	for (;;) {
-		struct pollfd p[3] = { { conn, POLLIN, 0 },
-				       { in_open ? in : -1, POLLIN, 0 },
-				       { sfd, POLLIN, 0 } };
-		unsigned char h[5];
-		uint32_t len;
+		/* stdin only while a whole chunk and control frames fit. */
+		bool room = q.len + 5 + sizeof(chunk) + 64 <= sizeof(q.buf);
+		struct pollfd p[3] = {
+			{ conn, POLLIN | (q.len ? POLLOUT : 0), 0 },
+			{ in_open && room ? in : -1, POLLIN, 0 },
+			{ sfd, POLLIN, 0 },
+		};
 		ssize_t n;
 
 		if (poll(p, 3, -1) < 0)
 			continue;
-		if (p[0].revents) {
-			if (full_read(conn, h, 5))
+		if (p[0].revents & POLLOUT) {
+			n = send(conn, q.buf, q.len, MSG_NOSIGNAL);
+			if (n < 0 && errno != EAGAIN && errno != EINTR)
 				break;
-			len = h[1] | h[2] << 8 | h[3] << 16 |
-			      (uint32_t)h[4] << 24;
-			if (len > sizeof(buf) || full_read(conn, buf, len))
+			if (n > 0) {
+				memmove(q.buf, q.buf + n, q.len - n);
+				q.len -= n;
+			}
+		}
+		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			n = recv(conn, rb + rlen, sizeof(rb) - rlen, 0);
+			if (n == 0 ||
+			    (n < 0 && errno != EAGAIN && errno != EINTR))
 				break;
-			if (h[0] == 'X' && len == 4)
-				return buf[0] & 0xff;
-			if ((h[0] == 'O' || h[0] == 'e') &&
-			    full_write(h[0] == 'O' ? out : err, buf, len)) {
-				/* Nobody reads: the process goes on. */
+			if (n > 0)
+				rlen += n;
+			while (rlen >= 5) {
+				uint32_t len = rb[1] | rb[2] << 8 |
+					       rb[3] << 16 |
+					       (uint32_t)rb[4] << 24;
+
+				if (len > sizeof(rb) - 5) {
+					fprintf(stderr,
+						"kiln: exec: the guest sent a frame of %u bytes\n",
+						len);
+					return 255;
+				}
+				if (rlen < 5 + len)
+					break;
+				if (rb[0] == 'X' && len == 4)
+					return rb[5];
+				if ((rb[0] == 'O' || rb[0] == 'e') &&
+				    full_write(rb[0] == 'O' ? out : err, rb + 5,
+					       len)) {
+					/* Nobody reads: the process goes on. */
+				}
+				memmove(rb, rb + 5 + len, rlen - 5 - len);
+				rlen -= 5 + len;
 			}
 		}
 		if (p[1].revents) {
-			n = read(in, buf, sizeof(buf));
+			n = read(in, chunk, sizeof(chunk));
 			if (n > 0) {
-				put_frame(conn, 'I', buf, n);
+				queue_frame(&q, 'I', chunk, n);
 			} else if (n == 0 || errno != EINTR) {
 				in_open = false;
-				put_frame(conn, 'E', NULL, 0);
+				queue_frame(&q, 'E', NULL, 0);
 			}
 		}
 		if (p[2].revents & POLLIN) {
@@ -1501,10 +1567,10 @@ static int exec_relay(int conn, int in, int out, int err, bool tty)
 				continue;
 			if (si.ssi_signo == SIGWINCH) {
 				if (tty && !ioctl(in, TIOCGWINSZ, &ws))
-					put_u32s(conn, 'W', ws.ws_row,
-						 ws.ws_col, 2);
+					queue_u32s(&q, 'W', ws.ws_row,
+						   ws.ws_col, 2);
 			} else {
-				put_u32s(conn, 'S', si.ssi_signo, 0, 1);
+				queue_u32s(&q, 'S', si.ssi_signo, 0, 1);
 			}
 		}
 	}
@@ -1600,6 +1666,13 @@ static int cmd_exec(int argc, char **argv)
 		config_free(&cfg);
 		free(b.buf);
 		return fail("out of memory");
+	}
+	if (b.len > AGENT_MAX_REQUEST) {
+		config_free(&cfg);
+		free(b.buf);
+		return fail(
+			"exec: the process's arguments and environment take %zu bytes, more than %u",
+			b.len, AGENT_MAX_REQUEST);
 	}
 	conn = agent_connect(pos[0]);
 	if (conn < 0 || put_frame(conn, 'R', b.buf, b.len)) {

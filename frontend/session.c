@@ -278,7 +278,8 @@ static void on_signal(void *opaque, int fd, uint32_t events)
 		   1);
 	pr_info("received signal %u, stopping%s", si.ssi_signo,
 		s->vm ? " the guest" : "");
-	if (s->vm && s->vm->state != VM_STATE_NOT_STARTED) {
+	if (s->vm) {
+		/* Started or not: kiln's status says which signal. */
 		vm_request_stop(s->vm, VM_STOP_SIGNAL, 128 + si.ssi_signo);
 	} else {
 		s->status = 128 + si.ssi_signo;

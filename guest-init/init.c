@@ -731,8 +731,10 @@ static void __attribute__((noreturn)) exec_session(int conn)
 	static char buf[1 << 20];
 	static struct config x;
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, er[2] = { -1, -1 };
-	int master = -1, slave = -1, sfd, status = 0, fd;
-	bool conn_open = true, exited = false;
+	static char ib[1 << 16];
+	int master = -1, slave = -1, sfd, status = 0, fd, inw;
+	bool conn_open = true, exited = false, in_eof = false;
+	size_t ilen = 0, ioff = 0;
 	unsigned int len, code;
 	sigset_t chld;
 	char type;
@@ -778,30 +780,54 @@ static void __attribute__((noreturn)) exec_session(int conn)
 	close(er[1]);
 	if (master >= 0)
 		out[0] = master;
+	/*
+	 * stdin is written without blocking, a frame at a time: the next
+	 * frame is read once this one is in, so the process's output keeps
+	 * flowing whatever it does with its input.
+	 */
+	inw = master >= 0 ? master : in[1];
+	fcntl(inw, F_SETFL, fcntl(inw, F_GETFL) | O_NONBLOCK);
 	while (!exited) {
-		struct pollfd p[4] = {
-			{ conn_open ? conn : -1, POLLIN, 0 },
+		struct pollfd p[5] = {
+			{ conn_open && !ilen ? conn : -1, POLLIN, 0 },
 			{ out[0], POLLIN, 0 },
 			{ er[0], POLLIN, 0 },
 			{ sfd, POLLIN, 0 },
+			{ ilen ? inw : -1, POLLOUT, 0 },
 		};
 		ssize_t n;
 		int i;
 
-		if (poll(p, 4, -1) < 0)
+		if (poll(p, 5, -1) < 0)
 			continue;
+		if (p[4].revents) {
+			n = write(inw, ib + ioff, ilen - ioff);
+			if (n > 0)
+				ioff += n;
+			if ((n < 0 && errno != EAGAIN && errno != EINTR) ||
+			    ioff == ilen)
+				ilen = ioff = 0; /* all in, or nobody reads */
+			if (!ilen && in_eof && master < 0 && in[1] >= 0) {
+				close(in[1]);
+				in[1] = -1;
+			}
+		}
 		if (p[0].revents) {
 			if (get_frame(conn, &type, buf, sizeof(buf), &len)) {
 				/* kiln's end went away: as a hung-up terminal. */
 				conn_open = false;
 				kill(pid, SIGHUP);
-			} else if (type == 'I') {
-				if (full_io(master >= 0 ? master : in[1], buf,
-					    len, true))
-					close(in[1]), in[1] = -1;
+			} else if (type == 'I' && len <= sizeof(ib) &&
+				   inw >= 0 && (master >= 0 || in[1] >= 0)) {
+				memcpy(ib, buf, len);
+				ilen = len;
+				ioff = 0;
 			} else if (type == 'E' && master < 0) {
-				close(in[1]);
-				in[1] = -1;
+				in_eof = true;
+				if (in[1] >= 0) {
+					close(in[1]);
+					in[1] = -1;
+				}
 			} else if (type == 'W' && len == 8 && master >= 0) {
 				struct winsize ws = { .ws_row = le32(buf),
 						      .ws_col = le32(buf + 4) };
@@ -821,8 +847,11 @@ static void __attribute__((noreturn)) exec_session(int conn)
 			n = read(*f, buf, 65536);
 			if (n > 0) {
 				put_frame(conn, i == 1 ? 'O' : 'e', buf, n);
-			} else if (*f != master) {
-				close(*f);
+			} else if (n == 0 ||
+				   (errno != EAGAIN && errno != EINTR)) {
+				/* Ended (a terminal nobody holds: EIO). */
+				if (*f != master)
+					close(*f);
 				*f = -1;
 			}
 		}

@@ -234,6 +234,13 @@ JSON
 	x2=$?
 	printf 'through-stdin' | "$KILN" --root "$OCIROOT" exec oci-exec cat >"$L.x3" 2>>"$L.x1e"
 	x3=$?
+	# 4 MiB through cat: its output flows while its input still comes.
+	head -c 4194304 /dev/urandom >/tmp/oci-exec.big
+	"$KILN" --root "$OCIROOT" exec oci-exec cat </tmp/oci-exec.big >/tmp/oci-exec.bigout 2>>"$L.x1e"
+	x7=$?
+	big_in=$(md5sum </tmp/oci-exec.big | cut -d' ' -f1)
+	big_out=$(md5sum </tmp/oci-exec.bigout | cut -d' ' -f1)
+	rm -f /tmp/oci-exec.big /tmp/oci-exec.bigout
 	rm -f /tmp/oci-exec.pid
 	"$KILN" --root "$OCIROOT" exec --detach --pid-file /tmp/oci-exec.pid oci-exec \
 		sh -c 'sleep 0.3; echo detached' </dev/null >"$L.x4" 2>>"$L.x1e"
@@ -255,6 +262,8 @@ JSON
 		result oci-exec 1 "exec --process: status $x2, out '$(cat "$L.x2")'"
 	elif [ $x3 -ne 0 ] || [ "$(cat "$L.x3")" != through-stdin ]; then
 		result oci-exec 1 "exec with stdin: status $x3, out '$(cat "$L.x3")'"
+	elif [ $x7 -ne 0 ] || [ "$big_in" != "$big_out" ]; then
+		result oci-exec 1 "exec cat of 4 MiB: status $x7, in $big_in out $big_out"
 	elif [ $x4 -ne 0 ] || [ -z "$rp" ] || ! grep -q detached "$L.x4"; then
 		result oci-exec 1 "exec --detach: status $x4, pid '$rp', out '$(cat "$L.x4")'"
 	elif [ $x5 -ne 127 ]; then
@@ -264,7 +273,7 @@ JSON
 	elif [ $x6 -eq 0 ] || ! grep -q "not running" "$L.x6"; then
 		result oci-exec 1 "exec into a stopped container: status $x6: $(cat "$L.x6")"
 	else
-		result oci-exec 0 "status 5 and streams, --process user/cwd/env, stdin, --detach with a pid file, 127, refused once stopped"
+		result oci-exec 0 "status 5 and streams, --process user/cwd/env, stdin, 4 MiB through cat, --detach with a pid file, 127, refused once stopped"
 	fi
 fi
 
