@@ -312,6 +312,20 @@ if want oci-lifecycle; then
 	alive=0
 	sleep 0.5
 	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && alive=1
+	# Killed before it starts: the status says which signal.
+	OCISHIM_NOSTART=1 "$OCI_SHIM" "$KILN" "$OCIROOT" /tmp/oci-oci-lifecycle oci-lc2 </dev/null \
+		>"$LOGDIR/oci-lifecycle.out" 2>"$LOGDIR/oci-lifecycle.err" &
+	sp=$!
+	j=0
+	while [ $j -lt 600 ] && kill -0 $sp 2>/dev/null &&
+		! grep -q 'ocishim: pid' "$LOGDIR/oci-lifecycle.err"; do
+		sleep 0.1
+		j=$((j + 1))
+	done
+	oci oci-lifecycle kill oci-lc2 TERM
+	finish $sp
+	lc2=$RC
+	oci oci-lifecycle delete oci-lc2
 	if [ $c1 -ne 0 ] || [ -z "$pid" ]; then
 		result oci-lifecycle 1 "create gave $c1, pid '$pid'"
 	elif [ $c2 -eq 0 ] || ! grep -q "exists" "$LOGDIR/oci-lifecycle.oci"; then
@@ -321,8 +335,10 @@ if want oci-lifecycle; then
 		result oci-lifecycle 1 "state of a created container: $st"
 	elif [ $d -ne 0 ] || [ $alive -ne 0 ] || ! gone oci-lifecycle; then
 		result oci-lifecycle 1 "delete of a created one: status $d, process alive $alive"
+	elif [ $lc2 -ne 143 ] || ! gone oci-lc2; then
+		result oci-lifecycle 1 "kill TERM of a created container: status $lc2, want 143"
 	else
-		result oci-lifecycle 0 "created (pid, annotations), a second create refused, delete ends it and leaves nothing"
+		result oci-lifecycle 0 "created (pid, annotations), a second create refused, delete ends it and leaves nothing, kill TERM before start: 143"
 	fi
 fi
 

@@ -13,6 +13,7 @@
  * the terminal's master on the console socket (the name then NUL), sets
  * its size, and copies stdin to it and it to stdout.
  * Prints "ocishim: pid N" on stderr once the container runs.
+ * OCISHIM_NOSTART=1 leaves it created (something else kills it).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -152,7 +153,8 @@ int main(int argc, char **argv)
 	}
 	pidbuf[n] = 0;
 	pid = atoi(pidbuf);
-	{
+	/* OCISHIM_NOSTART=1: left created, for a kill before start. */
+	if (!getenv("OCISHIM_NOSTART")) {
 		char *sargv[] = { argv[1], "--root", argv[2],
 				  "start", argv[4],  NULL };
 
