@@ -1741,9 +1741,76 @@ static int cmd_exec(int argc, char **argv)
 	return status;
 }
 
+/*
+ * `spec`: a config.json to start from, as runc's: sh on a terminal, the
+ * root in rootfs/, the usual mounts. A file already there is kept.
+ */
+const char oci_default_spec[] =
+	"{\n"
+	"  \"ociVersion\": \"" OCI_VERSION "\",\n"
+	"  \"process\": {\n"
+	"    \"terminal\": true,\n"
+	"    \"user\": { \"uid\": 0, \"gid\": 0 },\n"
+	"    \"args\": [ \"sh\" ],\n"
+	"    \"env\": [\n"
+	"      \"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\",\n"
+	"      \"TERM=xterm\"\n"
+	"    ],\n"
+	"    \"cwd\": \"/\",\n"
+	"    \"rlimits\": [ { \"type\": \"RLIMIT_NOFILE\", \"hard\": 1024, \"soft\": 1024 } ],\n"
+	"    \"noNewPrivileges\": true\n"
+	"  },\n"
+	"  \"root\": { \"path\": \"rootfs\", \"readonly\": true },\n"
+	"  \"hostname\": \"kiln\",\n"
+	"  \"mounts\": [\n"
+	"    { \"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\" },\n"
+	"    { \"destination\": \"/dev/pts\", \"type\": \"devpts\", \"source\": \"devpts\",\n"
+	"      \"options\": [ \"nosuid\", \"noexec\", \"newinstance\", \"ptmxmode=0666\", \"mode=0620\" ] },\n"
+	"    { \"destination\": \"/dev/shm\", \"type\": \"tmpfs\", \"source\": \"shm\",\n"
+	"      \"options\": [ \"nosuid\", \"noexec\", \"nodev\", \"mode=1777\", \"size=65536k\" ] },\n"
+	"    { \"destination\": \"/dev/mqueue\", \"type\": \"mqueue\", \"source\": \"mqueue\",\n"
+	"      \"options\": [ \"nosuid\", \"noexec\", \"nodev\" ] },\n"
+	"    { \"destination\": \"/sys\", \"type\": \"sysfs\", \"source\": \"sysfs\",\n"
+	"      \"options\": [ \"nosuid\", \"noexec\", \"nodev\", \"ro\" ] },\n"
+	"    { \"destination\": \"/tmp\", \"type\": \"tmpfs\", \"source\": \"tmpfs\",\n"
+	"      \"options\": [ \"nosuid\", \"nodev\", \"mode=1777\" ] }\n"
+	"  ],\n"
+	"  \"linux\": {\n"
+	"    \"resources\": { \"memory\": { \"limit\": 268435456 } },\n"
+	"    \"namespaces\": [ { \"type\": \"pid\" }, { \"type\": \"mount\" }, { \"type\": \"network\" } ]\n"
+	"  }\n"
+	"}\n";
+
+static int cmd_spec(int argc, char **argv)
+{
+	const char *bundle = ".", *ignored = NULL, *pos[1];
+	struct opt opts[] = { { "--bundle", 'b', true, &bundle },
+			      { "--rootless", 0, false, &ignored },
+			      { NULL } };
+	char path[PATH_MAX];
+	int fd;
+
+	if (parse_opts(argc, argv, opts, pos, 0) < 0)
+		return 1;
+	if (snprintf(path, sizeof(path), "%s/config.json", bundle) >=
+	    (int)sizeof(path))
+		return fail("--bundle '%s': path too long", bundle);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return fail("%s: %s%s", path, strerror(errno),
+			    errno == EEXIST ? ": remove it first" : "");
+	if (full_write(fd, oci_default_spec, strlen(oci_default_spec))) {
+		close(fd);
+		unlink(path);
+		return fail("%s: cannot write it", path);
+	}
+	close(fd);
+	return 0;
+}
+
 static const char *const commands[] = {
-	"create", "start",    "state", "kill",	 "delete", "ps",
-	"list",	  "features", "pause", "resume", "exec",   NULL,
+	"create",   "start", "state",  "kill", "delete", "ps", "list",
+	"features", "pause", "resume", "exec", "spec",	 NULL,
 };
 
 static const char *const global_flags[] = {
@@ -1860,5 +1927,7 @@ int oci_main(int argc, char **argv)
 		return cmd_pause(argc, argv, false);
 	if (!strcmp(cmd, "exec"))
 		return cmd_exec(argc, argv);
+	if (!strcmp(cmd, "spec"))
+		return cmd_spec(argc, argv);
 	return fail("unknown command '%s': see 'kiln --help'", cmd);
 }

@@ -24,6 +24,9 @@ bool oci_is_command(const char *arg);
 /* The runtime's command line (argv[0] is kiln): returns the exit status. */
 int oci_main(int argc, char **argv);
 
+/* `kiln spec`'s config.json (a bundle kiln takes as it is). */
+extern const char oci_default_spec[];
+
 /* For tests: a container id the state directory can hold. */
 bool oci_id_ok(const char *id);
 

@@ -332,6 +332,22 @@ static void test_exec_process(void)
 	config_free(&cfg);
 }
 
+static void test_default_spec(void)
+{
+	struct vm_config cfg;
+	char err[256] = "";
+
+	make_bundle_dir();
+	CU_ASSERT_EQUAL_FATAL(parse(oci_default_spec, &cfg, err, sizeof(err)),
+			      0);
+	CU_ASSERT_STRING_EQUAL(cfg.run_argv[0], "sh");
+	CU_ASSERT_EQUAL(cfg.tty, 1);
+	CU_ASSERT_EQUAL(cfg.rootfs_ro, 1);
+	CU_ASSERT_EQUAL(cfg.mem_size, 256ULL << 20);
+	CU_ASSERT(has_rec(&cfg, "hostname=kiln"));
+	config_free(&cfg);
+}
+
 static void test_signals(void)
 {
 	CU_ASSERT_EQUAL(oci_parse_signal("15"), SIGTERM);
@@ -373,6 +389,8 @@ void suite_oci(void)
 		{ "bad bundles: one line that says what", test_bundle_bad },
 		{ "a missing bundle", test_bundle_load },
 		{ "exec's process object", test_exec_process },
+		{ "kiln spec's config.json is a bundle kiln takes",
+		  test_default_spec },
 		{ "signal names and numbers", test_signals },
 		{ "container ids and command words", test_ids },
 		CU_TEST_INFO_NULL,
