@@ -22,7 +22,7 @@ const char kiln_usage[] =
 	"As an OCI runtime (runc's command line, for podman and containerd):\n"
 	"  kiln [--root DIR] [--log FILE] [--log-format text|json] create |\n"
 	"       start | state | kill | delete | exec | ps | list | pause |\n"
-	"       resume | features ...   (see README.md)\n"
+	"       resume | features | spec ...   (see README.md)\n"
 	"As Firecracker: kiln --api-sock PATH | --config-file FILE ...\n"
 	"\n"
 	"options:\n"
