@@ -491,8 +491,10 @@ static void ctl_handle(struct daemon *d, const char *req, char *reply,
 		if (d->vm->state == VM_STATE_NOT_STARTED) {
 			/* The process never ran: it ends as if it got it. */
 			vm_request_stop(d->vm, VM_STOP_SIGNAL, 128 + sig);
-		} else {
-			session_signal_guest(&d->s, sig);
+		} else if (session_signal_guest(&d->s, sig)) {
+			snprintf(reply, len,
+				 "err the guest's init reads no signals: kill it with KILL");
+			return;
 		}
 		snprintf(reply, len, "ok");
 	} else if (!strcmp(req, "pause")) {

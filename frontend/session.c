@@ -156,18 +156,19 @@ static void ctl_flush(struct session *s)
 	s->ctl_len -= n;
 }
 
-static void ctl_send(struct session *s, const char *line)
+static int ctl_send(struct session *s, const char *line)
 {
 	size_t n = strlen(line);
 
 	if (n > sizeof(s->ctl) - s->ctl_len) {
 		pr_warn("the guest's control lines are not read: '%.*s' dropped",
 			(int)n - 1, line);
-		return;
+		return -ENOSPC;
 	}
 	memcpy(s->ctl + s->ctl_len, line, n);
 	s->ctl_len += n;
 	ctl_flush(s);
+	return 0;
 }
 
 static void on_input(void *opaque, int fd, uint32_t events)
@@ -222,14 +223,14 @@ void session_send_winsize(struct session *s)
 		send_winsize(s);
 }
 
-void session_signal_guest(struct session *s, int sig)
+int session_signal_guest(struct session *s, int sig)
 {
 	char line[32];
 
 	if (!s->vm || !s->vm->run_mode || !s->vm->vcon)
-		return;
+		return -ENODEV;
 	snprintf(line, sizeof(line), "signal %d\n", sig);
-	ctl_send(s, line);
+	return ctl_send(s, line);
 }
 
 int session_forward_signals(struct session *s)

@@ -74,8 +74,9 @@ int session_forward_signals(struct session *s);
 /*
  * Signal sig to the command's process in the guest (run mode): queued
  * until the guest's init reads its control port (after a pause too).
+ * Returns 0, or -ENOSPC when the guest has left too many unread.
  */
-void session_signal_guest(struct session *s, int sig);
+int session_signal_guest(struct session *s, int sig);
 /* -t: the terminal's size (kiln's stdin) to the guest. */
 void session_send_winsize(struct session *s);
 /* Runs until the VM stops or s->done. */
