@@ -492,8 +492,9 @@ static void ctl_handle(struct daemon *d, const char *req, char *reply,
 			/* The process never ran: it ends as if it got it. */
 			vm_request_stop(d->vm, VM_STOP_SIGNAL, 128 + sig);
 		} else if (session_signal_guest(&d->s, sig)) {
-			snprintf(reply, len,
-				 "err the guest's init reads no signals: kill it with KILL");
+			snprintf(
+				reply, len,
+				"err the guest's init reads no signals: kill it with KILL");
 			return;
 		}
 		snprintf(reply, len, "ok");
