@@ -1457,7 +1457,8 @@ static void queue_frame(struct wqueue *q, char type, const void *data,
 	p[2] = len >> 8;
 	p[3] = len >> 16;
 	p[4] = len >> 24;
-	memcpy(p + 5, data, len);
+	if (len) /* an end-of-input frame has no data (and no pointer) */
+		memcpy(p + 5, data, len);
 	q->len += 5 + len;
 }
 
