@@ -375,8 +375,10 @@ if [ -n "${GKERNEL:-}" ]; then
 			>"$LOGDIR/virtio-blk-kill9.out" 2>"$LOGDIR/virtio-blk-kill9.err" &
 		pid=$!
 		i=0
+		# The whole line: the serial console gives it a byte at a time,
+		# and the kill must not cut the guest's report short.
 		while [ $i -lt $((T * 2)) ] && kill -0 $pid 2>/dev/null &&
-			! grep -q KILN-GUEST-SYNCED "$LOGDIR/virtio-blk-kill9.out"; do
+			! grep -q 'KILN-GUEST-SYNCED [0-9a-f]\{64\}' "$LOGDIR/virtio-blk-kill9.out"; do
 			sleep 0.5
 			i=$((i + 1))
 		done
