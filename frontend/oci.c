@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "bundle.h"
+#include "fdio.h"
 #include "cli.h"
 #include "json.h"
 #include "log.h"
@@ -251,52 +252,64 @@ static char *dup_member(const struct json_node *o, const char *key)
 	return strdup(s ? s : "");
 }
 
-/* Talks to the container's process: one request, one reply line. */
-static int ctl_request(const char *id, const char *req, char *reply, size_t len)
+/*
+ * A socket of type connected to <root>/<id>/<name>, with send and receive
+ * timeouts of timeout_s seconds. Returns it or -errno.
+ */
+static int state_connect(const char *id, const char *name, int type,
+			 int timeout_s)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = timeout_s };
 	char dir[PATH_MAX];
 	int fd, r, cwd;
-	ssize_t n;
 
 	if (state_path(id, NULL, dir, sizeof(dir)))
 		return -ENAMETOOLONG;
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	/* A container's process answers at once, or is on its way out. */
-	{
-		struct timeval tv = { .tv_sec = 5 };
-
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	/* Relative to the directory: its path may be longer than sun_path. */
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "ctl");
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", name);
 	cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cwd < 0 || chdir(dir)) {
 		r = -errno;
-		goto out;
+	} else {
+		r = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno :
+								      0;
+		if (fchdir(cwd)) {
+			/* Nothing after depends on the directory. */
+		}
 	}
-	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
-	if (fchdir(cwd)) {
-		/* Nothing below depends on the directory. */
-	}
-	if (r)
-		goto out;
-	if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0) {
-		r = -errno;
-		goto out;
-	}
-	n = recv(fd, reply, len - 1, 0);
-	if (n <= 0) {
-		r = n < 0 ? -errno : -ECONNRESET;
-		goto out;
-	}
-	reply[n] = 0;
-out:
 	if (cwd >= 0)
 		close(cwd);
+	if (r) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* Talks to the container's process: one request, one reply line. */
+static int ctl_request(const char *id, const char *req, char *reply, size_t len)
+{
+	/* A container's process answers at once, or is on its way out. */
+	int fd = state_connect(id, "ctl", SOCK_SEQPACKET, 5), r = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return fd;
+	if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0) {
+		r = -errno;
+	} else {
+		n = recv(fd, reply, len - 1, 0);
+		if (n <= 0)
+			r = n < 0 ? -errno : -ECONNRESET;
+		else
+			reply[n] = 0;
+	}
 	close(fd);
 	return r;
 }
@@ -1348,71 +1361,31 @@ static int cmd_features(void)
 
 /* --- exec: a process more in the container, through the guest's agent --- */
 
-static int full_write(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
 /* A frame to the agent: type, 32-bit little-endian length, data. */
 static int put_frame(int fd, char type, const void *data, uint32_t len)
 {
 	unsigned char h[5] = { type, len, len >> 8, len >> 16, len >> 24 };
 
-	if (full_write(fd, h, 5))
+	if (write_full(fd, h, 5))
 		return -1;
-	return len ? full_write(fd, data, len) : 0;
+	return len ? write_full(fd, data, len) : 0;
 }
 
 /* Connects to the agent through the VM's vsock socket (Firecracker's
  * CONNECT handshake). Returns the socket or -errno. */
 static int agent_connect(const char *id)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char dir[PATH_MAX], line[64];
-	int fd, cwd, r;
+	char line[64];
 	size_t n = 0;
+	int fd, r;
 
-	if (state_path(id, NULL, dir, sizeof(dir)))
-		return -ENAMETOOLONG;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
 	/* The handshake and the request: a guest that does not answer
 	 * within 30 s is not going to. */
-	{
-		struct timeval tv = { .tv_sec = 30 };
-
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	}
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "vsock.sock");
-	cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (cwd < 0 || chdir(dir)) {
-		r = -errno;
-		goto fail;
-	}
-	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
-	if (fchdir(cwd)) {
-		/* Nothing below depends on the directory. */
-	}
-	if (r)
-		goto fail;
-	close(cwd);
-	cwd = -1;
+	fd = state_connect(id, "vsock.sock", SOCK_STREAM, 30);
+	if (fd < 0)
+		return fd;
 	snprintf(line, sizeof(line), "CONNECT %d\n", AGENT_PORT);
-	if (full_write(fd, line, strlen(line))) {
+	if (write_full(fd, line, strlen(line))) {
 		r = -EIO;
 		goto fail;
 	}
@@ -1432,8 +1405,6 @@ static int agent_connect(const char *id)
 	}
 	return fd;
 fail:
-	if (cwd >= 0)
-		close(cwd);
 	close(fd);
 	return r;
 }
@@ -1489,14 +1460,7 @@ static int exec_relay(int conn, int in, int out, int err, bool tty)
 	sigset_t sigs;
 	int sfd;
 
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGHUP);
-	sigaddset(&sigs, SIGQUIT);
-	sigaddset(&sigs, SIGUSR1);
-	sigaddset(&sigs, SIGUSR2);
-	sigaddset(&sigs, SIGWINCH);
+	session_forwarded_signals(&sigs, true);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
@@ -1547,7 +1511,7 @@ static int exec_relay(int conn, int in, int out, int err, bool tty)
 				if (rb[0] == 'X' && len == 4)
 					return rb[5];
 				if ((rb[0] == 'O' || rb[0] == 'e') &&
-				    full_write(rb[0] == 'O' ? out : err, rb + 5,
+				    write_full(rb[0] == 'O' ? out : err, rb + 5,
 					       len)) {
 					/* Nobody reads: the process goes on. */
 				}
@@ -1803,7 +1767,7 @@ static int cmd_spec(int argc, char **argv)
 	if (fd < 0)
 		return fail("%s: %s%s", path, strerror(errno),
 			    errno == EEXIST ? ": remove it first" : "");
-	if (full_write(fd, oci_default_spec, strlen(oci_default_spec))) {
+	if (write_full(fd, oci_default_spec, strlen(oci_default_spec))) {
 		close(fd);
 		unlink(path);
 		return fail("%s: cannot write it", path);

@@ -233,19 +233,24 @@ int session_signal_guest(struct session *s, int sig)
 	return ctl_send(s, line);
 }
 
+void session_forwarded_signals(sigset_t *sigs, bool winch)
+{
+	sigemptyset(sigs);
+	sigaddset(sigs, SIGINT);
+	sigaddset(sigs, SIGTERM);
+	sigaddset(sigs, SIGHUP);
+	sigaddset(sigs, SIGQUIT);
+	sigaddset(sigs, SIGUSR1);
+	sigaddset(sigs, SIGUSR2);
+	if (winch)
+		sigaddset(sigs, SIGWINCH);
+}
+
 int session_forward_signals(struct session *s)
 {
 	sigset_t sigs;
 
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGHUP);
-	sigaddset(&sigs, SIGQUIT);
-	sigaddset(&sigs, SIGUSR1);
-	sigaddset(&sigs, SIGUSR2);
-	if (s->winch)
-		sigaddset(&sigs, SIGWINCH);
+	session_forwarded_signals(&sigs, s->winch);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	if (signalfd(s->sfd, &sigs, SFD_CLOEXEC | SFD_NONBLOCK) < 0)
 		return -errno;

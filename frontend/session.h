@@ -71,6 +71,9 @@ int session_seccomp(struct session *s, bool api);
  * (s->forward_signals). Returns 0 or -errno.
  */
 int session_forward_signals(struct session *s);
+/* The signals passed on to a guest's process (with SIGWINCH for a
+ * terminal): kiln's for a container, `kiln exec`'s relay's. */
+void session_forwarded_signals(sigset_t *sigs, bool winch);
 /*
  * Signal sig to the command's process in the guest (run mode): queued
  * until the guest's init reads its control port (after a pause too).

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "kcache.h"
 #include "log.h"
 #include "unpack.h"
@@ -214,23 +215,6 @@ static int lookup(const char *path, size_t src_len, struct kc_hash src,
 	return 0;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
 struct ent {
 	char *name;
 	uint64_t size;
@@ -329,9 +313,9 @@ static int store(const char *dir, const char *path, size_t src_len,
 	}
 	fill_hdr(&h, src_len, src, tag, len);
 	h.data = kc_hash(data, len);
-	r = write_all(fd, &h, sizeof(h));
+	r = write_full(fd, &h, sizeof(h));
 	if (!r)
-		r = write_all(fd, data, len);
+		r = write_full(fd, data, len);
 	if (close(fd) && !r)
 		r = -errno;
 	if (!r && rename(tmp, path))
