@@ -95,6 +95,21 @@ KOBJ := $(BUILD)
 KILN_LDLIBS := $(LDLIBS)
 endif
 KILN_OBJS := $(CORE_SRCS:%.c=$(KOBJ)/%.o) $(KOBJ)/frontend/main.o $(KOBJ)/vmm/init-blob.o
+# What only start-up runs (options, bundles, kernel loading and unpacking,
+# the guest's tables, the sandbox's set-up) is linked first, with the
+# libraries only it calls; what runs while the guest does comes after.
+# Code a running VM uses is then packed together: the pages start-up
+# used are given back once the vCPUs run (vmm/trim.c), and the kernel's
+# fault-around brings in fewer of their neighbours again.
+STARTUP_SRCS := $(filter frontend/cli.c frontend/config_json.c frontend/oci.c \
+	frontend/bundle.c frontend/netns.c vmm/config.c vmm/kcache.c vmm/unpack.c \
+	vmm/run.c vmm/cpio.c vmm/aml.c sandbox/jail.c sandbox/seccomp.c \
+	arch/x86_64/acpi.c arch/x86_64/boot.c arch/x86_64/cpuid.c \
+	arch/x86_64/mptable.c arch/x86_64/vmlinux.c arch/aarch64/fdt.c \
+	arch/aarch64/image.c,$(CORE_SRCS))
+KILN_STARTUP_OBJS := $(KOBJ)/frontend/main.o $(STARTUP_SRCS:%.c=$(KOBJ)/%.o) \
+	$(KOBJ)/vmm/init-blob.o
+KILN_RUNTIME_OBJS := $(filter-out $(KILN_STARTUP_OBJS),$(KILN_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/*.c tests/unit/$(ARCH)/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 
@@ -109,8 +124,10 @@ all: kiln
 kiln: $(KILN)
 	@if [ -z "$(SAN)" ] && [ "$(ARCH)" = "$(HOST_ARCH)" ]; then ln -sf $(KILN) kiln; fi
 
-$(KILN): $(KILN_OBJS)
-	$(KILN_CC) $(LDFLAGS) $(if $(STATIC),-static) -o $@ $^ $(KILN_LDLIBS)
+$(KILN): $(KILN_OBJS) $(KOBJ)/vmm/runtime-start.o
+	$(KILN_CC) $(LDFLAGS) $(if $(STATIC),-static) -o $@ $(KILN_STARTUP_OBJS) \
+		$(filter-out -lpthread,$(KILN_LDLIBS)) $(KOBJ)/vmm/runtime-start.o \
+		$(KILN_RUNTIME_OBJS) $(filter -lpthread,$(KILN_LDLIBS))
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -122,6 +139,10 @@ $(KOBJ)/%.o: %.c | $(MUSL_INC)
 	$(KILN_CC) $(KILN_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(KOBJ)/sandbox/seccomp.o: $(GEN)/syscall-names.h
+
+$(KOBJ)/vmm/runtime-start.o: vmm/runtime-start.S
+	@mkdir -p $(dir $@)
+	$(KILN_CC) -c -o $@ $<
 
 $(KOBJ)/vmm/init-blob.o: vmm/init-blob.S $(INIT)
 	@mkdir -p $(dir $@)
@@ -154,6 +175,10 @@ $(BUILD)/sandbox/seccomp.o: $(GEN)/syscall-names.h
 $(INIT): guest-init/init.c
 	@mkdir -p $(dir $@)
 	$(INIT_CC) -Os -static -s -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $<
+
+$(BUILD)/vmm/runtime-start.o: vmm/runtime-start.S
+	@mkdir -p $(dir $@)
+	$(CC) -c -o $@ $<
 
 $(BUILD)/vmm/init-blob.o: vmm/init-blob.S $(INIT)
 	@mkdir -p $(dir $@)

@@ -367,8 +367,12 @@ int session_seccomp(struct session *s, bool api)
 {
 	int r;
 
-	if (!s->vm || s->vm->cfg->no_seccomp)
+	if (!s->vm)
 		return 0;
+	if (s->vm->cfg->no_seccomp) {
+		vm_setup_done(s->vm);
+		return 0;
+	}
 	r = seccomp_apply(api ? SECCOMP_API : SECCOMP_MAIN);
 	if (r) {
 		pr_err("cannot install the seccomp filter: %s", strerror(-r));
@@ -376,6 +380,7 @@ int session_seccomp(struct session *s, bool api)
 		return r;
 	}
 	seccomp_test_hook(api ? SECCOMP_API : SECCOMP_MAIN);
+	vm_setup_done(s->vm);
 	return 0;
 }
 

@@ -220,6 +220,7 @@ static void *vcpu_thread(void *arg)
 		}
 		seccomp_test_hook(SECCOMP_VCPU);
 	}
+	vm_setup_done(vm);
 	if (vm->cfg->boot_timer)
 		boot_timer_first_run();
 	while (atomic_load(&vm->stop_reason) == VM_RUNNING) {

@@ -16,6 +16,7 @@
 
 #include "arch.h"
 #include "boottimer.h"
+#include "trim.h"
 #include "iothread.h"
 #include "kvm.h"
 #include "log.h"
@@ -873,6 +874,7 @@ int vm_start(struct vm *vm, char *err, size_t errlen)
 		seccomp_install_handler();
 	vm->io->seccomp = !vm->cfg->no_seccomp;
 	vm->state = VM_STATE_RUNNING;
+	atomic_store(&vm->setting_up, (int)vm->nr_vcpus + 1);
 	r = iothread_start(vm->io);
 	if (r) {
 		set_err(err, errlen, "cannot start the I/O thread: %s",
@@ -890,6 +892,13 @@ int vm_start(struct vm *vm, char *err, size_t errlen)
 		}
 	}
 	return 0;
+}
+
+void vm_setup_done(struct vm *vm)
+{
+	if (atomic_fetch_sub(&vm->setting_up, 1) == 1)
+		pr_debug("start-up pages given back: %zu KiB",
+			 trim_startup() / 1024);
 }
 
 static unsigned int vcpus_started(const struct vm *vm)

@@ -93,6 +93,10 @@ struct vm {
 	pthread_cond_t resume_cond; /* pause_req went off, or stop */
 	bool pause_req;
 	unsigned int nr_parked;
+	/* Threads still setting up (each vCPU, and the main thread until
+	 * its filter is on): the last to finish gives start-up's pages back
+	 * (vmm/trim.h). */
+	_Atomic int setting_up;
 
 	struct arch_vm arch;
 };
@@ -108,6 +112,13 @@ static inline void *gpa_to_hva(const struct vm *vm, uint64_t gpa, uint64_t len)
  * loop. Safe from any thread.
  */
 void vm_request_stop(struct vm *vm, enum vm_stop_reason why, int status);
+
+/*
+ * One thread of the VM is done setting up (a vCPU about to run the guest,
+ * the main thread with its seccomp filter on); the last one gives back
+ * the pages only start-up used. Safe from any thread.
+ */
+void vm_setup_done(struct vm *vm);
 
 /* "Not started", "Running", "Paused", "Stopped" (as Firecracker's API
  * says them). */

@@ -40,7 +40,8 @@ if want vsock-stream && command -v vsockxfer >/dev/null; then
 	[ $RC -eq 0 ] || bad="$bad; status $RC"
 	[ ! -e $V/v.sock ] || bad="$bad; $V/v.sock left behind"
 	if [ -n "$bad" ]; then
-		result vsock-stream 1 "${bad#; }; $(tail -c 300 "$LOGDIR/vsock-stream.err")"
+		# What the guest said first: a report cut short keeps it.
+		result vsock-stream 1 "guest: '$(out vsock-stream | grep '^KILN-GUEST-vsockxfer' | tr '\n' ' ' | cut -c1-240)'; ${bad#; }; $(tail -c 300 "$LOGDIR/vsock-stream.err")"
 	else
 		result vsock-stream 0 "64 MiB each way over 16 connections, both directions of connection, byte-exact (guest-initiated ${g_conn##*mbps=} Mb/s, host-initiated ${g_list##*mbps=} Mb/s each way); refused ports closed cleanly"
 	fi

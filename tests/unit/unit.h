@@ -38,6 +38,7 @@ void suite_ratelimit(void);
 void suite_vsock(void);
 void suite_balloon(void);
 void suite_oci(void);
+void suite_trim(void);
 
 /* Adds a suite with the given tests; aborts the run if CUnit fails. */
 void unit_add_suite(const char *name, const CU_TestInfo *tests);
