@@ -671,6 +671,42 @@ static int count_cpus(const char *s, uint64_t *n)
 	return total ? 0 : -EINVAL;
 }
 
+/*
+ * linux.namespaces: the VM is the container's isolation, so a namespace
+ * asked for is the VM's own; but a network namespace with a path is the
+ * network the container's engine made for it (a veth, an address, ports
+ * published to it), and the VM's NIC joins it (frontend/netns.c).
+ */
+static int namespaces(struct ctx *c, const struct json_node *ns)
+{
+	const struct json_node *e;
+	const char *type, *path;
+	int r;
+
+	if ((r = check_type(c, ns, JSON_ARRAY, "linux.namespaces")))
+		return r;
+	for (e = json_first(ns); e; e = json_next(e)) {
+		if ((r = check_type(c, e, JSON_OBJECT, "linux.namespaces[]")) ||
+		    (r = get_str(c, e, "type", "linux.namespaces[].type",
+				 &type)) ||
+		    (r = get_str(c, e, "path", "linux.namespaces[].path",
+				 &path)))
+			return r;
+		if (!type)
+			return bad(c, "linux.namespaces[]: give its type");
+		if (strcmp(type, "network") || !path || !*path)
+			continue;
+		if (path[0] != '/')
+			return bad(
+				c,
+				"linux.namespaces network path '%s': give an absolute path",
+				path);
+		if (!(c->cfg->netns = config_strdup(c->cfg, path)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static int linux_section(struct ctx *c, const struct json_node *lx)
 {
 	struct vm_config *cfg = c->cfg;
@@ -762,7 +798,7 @@ static int linux_section(struct ctx *c, const struct json_node *lx)
 				e->key);
 		run_rec(&c->extra, "sysctl", "%s\x1f%s", e->key, e->str);
 	}
-	return 0;
+	return namespaces(c, json_get(lx, "namespaces"));
 }
 
 static int annotations(struct ctx *c, const struct json_node *an)

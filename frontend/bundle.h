@@ -13,8 +13,9 @@
  * shares, of host files copies in the guest's initramfs, and proc, sysfs,
  * tmpfs, devpts, mqueue and cgroup mounts are made by the guest's init.
  * linux.resources size the VM; annotations kiln.kernel, kiln.cpus,
- * kiln.memory and kiln.append override. What a VM makes moot
- * (namespaces, cgroups paths, devices, masked paths, capabilities, the
+ * kiln.memory and kiln.append override; a network namespace's path is
+ * the network the VM joins (cfg->netns). What a VM makes moot (the other
+ * namespaces, cgroups paths, devices, masked paths, capabilities, the
  * seccomp profile, hooks) is ignored; what kiln cannot honour is refused.
  */
 

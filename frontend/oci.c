@@ -28,6 +28,7 @@
 #include "cli.h"
 #include "json.h"
 #include "log.h"
+#include "netns.h"
 #include "oci.h"
 #include "run.h"
 #include "session.h"
@@ -673,6 +674,52 @@ static void tell(int fd, const char *msg)
 	}
 }
 
+/*
+ * The container's network namespace, when its engine made one: this
+ * thread enters it (*saved: the way back), and when it has a link to
+ * join, the VM gets a NIC on a TAP made there with the link's MAC, and
+ * the guest init its address (a "net" record). 1 joined, 0 nothing to
+ * join, -errno with err.
+ */
+static int join_network(struct vm_config *cfg, struct netns_link *l, int *saved,
+			char *err, size_t errlen)
+{
+	struct run_blob b = { .buf = cfg->init_extra,
+			      .len = cfg->init_extra_len,
+			      .cap = cfg->init_extra_len };
+	struct net_spec *n;
+	char rec[128];
+	int r;
+
+	*saved = -1;
+	if (!cfg->netns)
+		return 0;
+	r = netns_enter(cfg->netns, saved, err, errlen);
+	if (r)
+		return r;
+	r = netns_probe(l, err, errlen);
+	if (r <= 0)
+		return r;
+	if (cfg->nr_nics >= KILN_MAX_NICS ||
+	    netns_record(l, rec, sizeof(rec)) < 0) {
+		snprintf(err, errlen, "the container's network: no NIC left");
+		return -ENOSPC;
+	}
+	n = &cfg->nics[cfg->nr_nics++];
+	memset(n, 0, sizeof(*n));
+	snprintf(n->ifname, sizeof(n->ifname), "%s", NETNS_TAP);
+	memcpy(n->mac, l->mac, sizeof(n->mac));
+	n->has_mac = 1;
+	run_rec(&b, "net", "%s", rec);
+	cfg->init_extra = b.buf;
+	cfg->init_extra_len = b.len;
+	if (b.failed) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	return 1;
+}
+
 /* The container's process; ready is create's pipe. Never returns. */
 static void __attribute__((noreturn))
 daemon_main(struct vm_config *cfg, const char *id, const char *console,
@@ -681,7 +728,8 @@ daemon_main(struct vm_config *cfg, const char *id, const char *console,
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct daemon d = { .ctl_fd = -1, .tty = cfg->tty };
 	char err[600], dir[PATH_MAX];
-	int status;
+	struct netns_link link;
+	int status, joined, saved_ns;
 
 	close_others(ready);
 	setsid();
@@ -708,8 +756,15 @@ daemon_main(struct vm_config *cfg, const char *id, const char *console,
 		tell(ready, "err cannot set up signal handling");
 		_exit(1);
 	}
-	d.vm = vm_create(cfg, err + 4, sizeof(err) - 4);
-	if (!d.vm) {
+	joined = join_network(cfg, &link, &saved_ns, err + 4, sizeof(err) - 4);
+	if (joined >= 0) {
+		d.vm = vm_create(cfg, err + 4, sizeof(err) - 4);
+		if (d.vm && joined > 0 &&
+		    netns_wire(&link, NETNS_TAP, err + 4, sizeof(err) - 4))
+			joined = -1;
+	}
+	netns_leave(saved_ns);
+	if (joined < 0 || !d.vm) {
 		memcpy(err, "err ", 4);
 		tell(ready, err);
 		_exit(1);

@@ -14,6 +14,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <net/if.h>
+#include <net/route.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -123,6 +127,7 @@ struct config {
 	const char *sysctls[MAX_OPS];
 	int nr_sysctls;
 	unsigned int agent_port; /* vsock port for `kiln exec`, 0: none */
+	char *net; /* MAC \x1f ADDR/PREFIX \x1f GATEWAY \x1f MTU, or NULL */
 };
 
 /* Splits v at its \x1f separators into at most n fields; returns the count. */
@@ -244,6 +249,8 @@ static void parse_records(struct config *c, char *buf, size_t len)
 			c->umask_v = strtol(v, NULL, 10);
 		} else if (!strcmp(p, "agent")) {
 			c->agent_port = strtoul(v, NULL, 10);
+		} else if (!strcmp(p, "net")) {
+			c->net = v;
 		}
 	}
 }
@@ -491,6 +498,115 @@ static void setup_oci(struct config *c)
 	if (c->root_ro && mount(NULL, "/newroot", NULL,
 				MS_REMOUNT | MS_BIND | MS_RDONLY, NULL))
 		fail("make the root read-only");
+}
+
+/* Sets name's flags to up (and running); false on failure. */
+static bool link_up(int s, const char *name)
+{
+	struct ifreq r = { 0 };
+
+	snprintf(r.ifr_name, sizeof(r.ifr_name), "%s", name);
+	if (ioctl(s, SIOCGIFFLAGS, &r))
+		return false;
+	r.ifr_flags |= IFF_UP;
+	return !ioctl(s, SIOCSIFFLAGS, &r);
+}
+
+/* The interface whose MAC is mac ("aa:bb:..."): its name in name. */
+static bool link_by_mac(const char *mac, char name[IFNAMSIZ])
+{
+	DIR *d = opendir("/sys/class/net");
+	struct dirent *e;
+	bool found = false;
+
+	while (d && !found && (e = readdir(d))) {
+		char p[300], a[32] = "";
+		int fd;
+		ssize_t n;
+
+		if (e->d_name[0] == '.' || strlen(e->d_name) >= IFNAMSIZ)
+			continue;
+		snprintf(p, sizeof(p), "/sys/class/net/%s/address", e->d_name);
+		fd = open(p, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, a, sizeof(a) - 1);
+		close(fd);
+		if (n > 0 && !strncasecmp(a, mac, 17)) {
+			memcpy(name, e->d_name, strlen(e->d_name) + 1);
+			found = true;
+		}
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+static void set_in(struct sockaddr *sa, in_addr_t a)
+{
+	struct sockaddr_in in = { .sin_family = AF_INET };
+
+	in.sin_addr.s_addr = a;
+	memcpy(sa, &in, sizeof(in));
+}
+
+/*
+ * The loopback up, and the NIC the host wired into the container's
+ * network (a "net" record): its address, mask, MTU and default route,
+ * as the container's network namespace had them.
+ */
+static void setup_net(struct config *c)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	char name[IFNAMSIZ], *f[4], *slash;
+	struct in_addr addr, gw;
+	struct ifreq r = { 0 };
+	struct rtentry rt = { 0 };
+	int prefix;
+
+	if (s < 0)
+		return;
+	if (!link_up(s, "lo"))
+		say("loopback: %s", strerror(errno));
+	if (!c->net || fields(c->net, f, 4) != 4)
+		goto out;
+	if (!link_by_mac(f[0], name)) {
+		say("no network interface with address %s", f[0]);
+		goto out;
+	}
+	slash = strchr(f[1], '/');
+	prefix = slash ? atoi(slash + 1) : 32;
+	if (slash)
+		*slash = 0;
+	if (!inet_aton(f[1], &addr) || prefix < 0 || prefix > 32) {
+		say("%s: a bad address '%s'", name, f[1]);
+		goto out;
+	}
+	snprintf(r.ifr_name, sizeof(r.ifr_name), "%s", name);
+	r.ifr_mtu = atoi(f[3]);
+	if (r.ifr_mtu >= 68 && ioctl(s, SIOCSIFMTU, &r))
+		say("%s: MTU %s: %s", name, f[3], strerror(errno));
+	set_in(&r.ifr_addr, addr.s_addr);
+	if (ioctl(s, SIOCSIFADDR, &r))
+		say("%s: address %s: %s", name, f[1], strerror(errno));
+	set_in(&r.ifr_netmask,
+	       prefix ? htonl(0xffffffffu << (32 - prefix)) : 0);
+	if (ioctl(s, SIOCSIFNETMASK, &r))
+		say("%s: netmask /%d: %s", name, prefix, strerror(errno));
+	if (!link_up(s, name))
+		say("%s: up: %s", name, strerror(errno));
+	if (*f[2] && inet_aton(f[2], &gw)) {
+		set_in(&rt.rt_dst, 0);
+		set_in(&rt.rt_genmask, 0);
+		set_in(&rt.rt_gateway, gw.s_addr);
+		rt.rt_flags = RTF_UP | RTF_GATEWAY;
+		rt.rt_dev = name;
+		if (ioctl(s, SIOCADDRT, &rt))
+			say("%s: default route via %s: %s", name, f[2],
+			    strerror(errno));
+	}
+out:
+	close(s);
 }
 
 /* Waits for kiln's named ports; opens them by name. */
@@ -1046,6 +1162,7 @@ int main(void)
 	}
 	open_ports(ports);
 	err_fd = ports[2];
+	setup_net(&c);
 	setup_root(&c);
 	if (c.oci) {
 		setup_oci(&c);

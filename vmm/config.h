@@ -137,6 +137,9 @@ struct vm_config {
 	size_t init_extra_len;
 	struct file_spec files[KILN_MAX_FILES];
 	unsigned int nr_files;
+	/* Its network namespace (a path, config_strdup'ed): the first NIC
+	 * joins that network (frontend/netns.c). NULL: none. */
+	const char *netns;
 
 	/* Firecracker's logger ("logger", PUT /logger); NULL: stderr. */
 	const char *log_path;

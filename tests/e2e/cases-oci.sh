@@ -526,6 +526,67 @@ if pm_case podman-detach; then
 	fi
 fi
 
+# A container network with a published port: podman makes the network
+# namespace (slirp4netns's TAP with 10.0.2.100, a default route, port
+# 18080 forwarded to it); kiln's VM joins it, so the guest's busybox
+# httpd answers on the host's port, and the guest reaches the host.
+if pm_case podman-publish && command -v slirp4netns >/dev/null; then
+	pm podman-publish rm -f pp
+	mkdir -p /tmp/pp-www
+	echo "host-page-$$" >/tmp/pp-www/h.html
+	busybox httpd -p 127.0.0.1:18081 -h /tmp/pp-www
+	pm podman-publish run -d --name pp \
+		--network slirp4netns:allow_host_loopback=true,port_handler=slirp4netns \
+		-p 18080:80 localhost/bb sh -c 'mkdir -p /www &&
+			echo "guest-page-$((6 * 7))" >/www/index.html &&
+			ip -o -4 addr show >/www/addr && ip route >/www/route &&
+			exec httpd -f -p 80 -h /www'
+	d=$RC
+	page=
+	j=0
+	while [ $d -eq 0 ] && [ $j -lt $((T * 2)) ] && [ -z "$page" ]; do
+		page=$(curl -s --max-time 3 http://127.0.0.1:18080/ 2>/dev/null)
+		[ -n "$page" ] || sleep 0.5
+		j=$((j + 1))
+	done
+	addr=$(curl -s --max-time 5 http://127.0.0.1:18080/addr 2>/dev/null | grep -o 'eth0 *inet [0-9./]*' | tr -s ' ')
+	route=$(curl -s --max-time 5 http://127.0.0.1:18080/route 2>/dev/null | grep -o '^default via [0-9.]*')
+	# (busybox's wget crashes on a refused connection: nc speaks HTTP.)
+	pm podman-publish exec pp sh -c 'printf "GET /h.html HTTP/1.0\r\n\r\n" | nc -w 10 10.0.2.2 18081'
+	x=$RC
+	if [ "$page" != "guest-page-42" ] || [ $x -ne 0 ]; then
+		ns=$(podman inspect pp --format '{{.NetworkSettings.SandboxKey}}' 2>&1)
+		{
+			echo "== sandbox key: $ns; /run/netns: $(ls /run/netns 2>&1)"
+			nsenter --net="$ns" ip addr 2>&1
+			nsenter --net="$ns" ip route 2>&1
+			nsenter --net="$ns" cat /proc/net/dev 2>&1
+			echo "== the guest's"
+			podman exec pp sh -c 'ip route; ping -c 2 -W 2 10.0.2.2; cat /proc/net/dev; netstat -ltn; printf "GET / HTTP/1.0\r\n\r\n" | nc -w 3 127.0.0.1 80' 2>&1
+			echo "== host: $(curl -sS --max-time 5 http://127.0.0.1:18081/h.html 2>&1)"
+			netstat -ltnp 2>&1
+			curl -sS --max-time 5 http://127.0.0.1:18080/ 2>&1
+			nsenter --net="$ns" cat /proc/net/dev 2>&1
+			echo "== its logs"
+			podman logs pp 2>&1 | tail -20
+			echo "== kiln's log"
+			find /var/lib/containers /run/containers -name 'oci-log' -exec tail -20 {} \; 2>/dev/null
+			ps -ef 2>/dev/null | grep -E 'slirp|kiln' | grep -v grep
+		} >>"$LOGDIR/podman-publish.out" 2>&1
+	fi
+	pm podman-publish rm -f pp
+	pkill -f 'httpd -p 127.0.0.1:18081' 2>/dev/null
+	if [ $d -ne 0 ]; then
+		result podman-publish 1 "podman run -d -p 18080:80: status $d: $(tail -c 300 "$LOGDIR/podman-publish.err")"
+	elif [ "$page" != "guest-page-42" ]; then
+		result podman-publish 1 "host port 18080 gave '$page', want the guest's page"
+	elif [ $x -ne 0 ] || ! grep -q "^host-page-$$\$" "$LOGDIR/podman-publish.out"; then
+		result podman-publish 1 "the guest could not fetch the host's page (status $x): $(tail -c 200 "$LOGDIR/podman-publish.err")"
+	else
+		result podman-publish 0 "podman run -p 18080:80 reached the guest's httpd; guest $addr, $route; guest to host: fetched"
+	fi
+fi
+
 # --- containerd (its runc v2 shim) driving kiln through ctr ---
 CTD=/tmp/ctd
 CTD_READY=

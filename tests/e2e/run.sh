@@ -153,11 +153,13 @@ mkdir -p "$L1/modules" "$L1/guest" "$L1/e2e"
 MODDIR=$DEB_KDIR/lib/modules/$DEB_KVER/kernel
 # L1's modules, loaded in this order: KVM for AMD SVM (what QEMU's x86 CPU
 # emulates), tun, loop (host block devices for the disk cases), and
-# vhost_vsock (QEMU's vsock in the benchmark);
+# vhost_vsock (QEMU's vsock in the benchmark), and tc's ingress qdisc,
+# matchall filter and mirred action (a container's network joined by its
+# VM's TAP);
 # Debian's arm64 kernel has KVM built in. One the kernel has built in
 # has no file.
 case $E2E_ARCH in
-x86_64) mods="virt/lib/irqbypass arch/x86/kvm/kvm drivers/crypto/ccp/ccp arch/x86/kvm/kvm-amd drivers/net/tun drivers/block/loop drivers/vhost/vhost_iotlb drivers/vhost/vhost net/vmw_vsock/vsock net/vmw_vsock/vmw_vsock_virtio_transport_common drivers/vhost/vhost_vsock" ;;
+x86_64) mods="virt/lib/irqbypass arch/x86/kvm/kvm drivers/crypto/ccp/ccp arch/x86/kvm/kvm-amd drivers/net/tun drivers/block/loop drivers/vhost/vhost_iotlb drivers/vhost/vhost net/vmw_vsock/vsock net/vmw_vsock/vmw_vsock_virtio_transport_common drivers/vhost/vhost_vsock net/sched/sch_ingress net/sched/cls_matchall net/sched/act_mirred" ;;
 aarch64) mods="drivers/net/tun drivers/block/loop" ;;
 esac
 for m in $mods; do
@@ -184,6 +186,10 @@ if [ -z "$CROSS_ARCH" ] && [ "$KILN" != "${KILN_HOOKS:-}" ] &&
 	command -v podman >/dev/null && command -v conmon >/dev/null; then
 	copy_with_libs "$(command -v podman)" "$L1"
 	copy_with_libs "$(command -v conmon)" "$L1"
+	# slirp4netns: a container network with a published port, which the
+	# VM joins.
+	! command -v slirp4netns >/dev/null ||
+		copy_with_libs "$(command -v slirp4netns)" "$L1"
 	# crun: the benchmark's plain container, beside kiln's.
 	[ "$JOB" != bench ] || ! command -v crun >/dev/null ||
 		copy_with_libs "$(command -v crun)" "$L1"

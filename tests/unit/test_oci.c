@@ -8,8 +8,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/netlink.h>
+#include <linux/pkt_cls.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+#include <linux/tc_act/tc_mirred.h>
+
 #include "bundle.h"
 #include "config.h"
+#include "netns.h"
 #include "oci.h"
 #include "unit.h"
 
@@ -379,6 +388,176 @@ static void test_ids(void)
 	CU_ASSERT(!oci_is_command("--rootx"));
 }
 
+/* linux.namespaces: a network namespace's path is the network to join;
+ * one without a path, or other kinds, are the VM's own. */
+static void test_bundle_netns(void)
+{
+	static const char head[] =
+		"{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sh\"],"
+		"\"cwd\":\"/\"},\"root\":{\"path\":\"rootfs\"},\"linux\":{";
+	struct vm_config cfg;
+	char err[256] = "", json[1024];
+
+	make_bundle_dir();
+	snprintf(json, sizeof(json), "%s%s}}", head,
+		 "\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\","
+		 "\"path\":\"/run/netns/cni-1\"},{\"type\":\"mount\"}]");
+	CU_ASSERT_EQUAL_FATAL(parse(json, &cfg, err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(cfg.netns, "/run/netns/cni-1");
+	config_free(&cfg);
+	snprintf(json, sizeof(json), "%s%s}}", head,
+		 "\"namespaces\":[{\"type\":\"network\"}]");
+	CU_ASSERT_EQUAL_FATAL(parse(json, &cfg, err, sizeof(err)), 0);
+	CU_ASSERT_PTR_NULL(cfg.netns);
+	config_free(&cfg);
+	snprintf(
+		json, sizeof(json), "%s%s}}", head,
+		"\"namespaces\":[{\"type\":\"network\",\"path\":\"netns/x\"}]");
+	CU_ASSERT_NOT_EQUAL(parse(json, &cfg, err, sizeof(err)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "absolute path"));
+	config_free(&cfg);
+	snprintf(json, sizeof(json), "%s%s}}", head,
+		 "\"namespaces\":{\"type\":\"network\"}");
+	CU_ASSERT_NOT_EQUAL(parse(json, &cfg, err, sizeof(err)), 0);
+	config_free(&cfg);
+	snprintf(json, sizeof(json), "%s%s}}", head,
+		 "\"namespaces\":[{\"path\":\"/x\"}]");
+	CU_ASSERT_NOT_EQUAL(parse(json, &cfg, err, sizeof(err)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "type"));
+	config_free(&cfg);
+}
+
+static void test_netns_route(void)
+{
+	static const char routes[] =
+		"Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+		"eth0\t0058000A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n"
+		"eth1\t00000000\t0101A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
+		"eth0\t00000000\t0100580A\t0003\t0\t0\t0\t00000000\t0\t0\t0\n";
+	uint32_t gw = 0;
+	char a[INET_ADDRSTRLEN];
+
+	CU_ASSERT_EQUAL(netns_route_gateway(routes, "eth0", &gw), 1);
+	inet_ntop(AF_INET, &gw, a, sizeof(a));
+	CU_ASSERT_STRING_EQUAL(a, "10.88.0.1");
+	CU_ASSERT_EQUAL(netns_route_gateway(routes, "eth1", &gw), 1);
+	inet_ntop(AF_INET, &gw, a, sizeof(a));
+	CU_ASSERT_STRING_EQUAL(a, "192.168.1.1");
+	CU_ASSERT_EQUAL(netns_route_gateway(routes, "eth2", &gw), 0);
+	/* A subnet route alone, or text that is not a table: none. */
+	CU_ASSERT_EQUAL(
+		netns_route_gateway(
+			"eth0\t0058000A\t00000000\t0001\t0\t0\t0\t00FFFFFF\n",
+			"eth0", &gw),
+		0);
+	CU_ASSERT_EQUAL(netns_route_gateway("eth0 zz", "eth0", &gw), 0);
+	CU_ASSERT_EQUAL(netns_route_gateway("", "eth0", &gw), 0);
+}
+
+static void test_netns_record(void)
+{
+	struct netns_link l = { .mac = { 0x0a, 0x58, 0x0a, 0x58, 0x00, 0x05 },
+				.prefix = 16,
+				.mtu = 1500 };
+	char rec[128];
+
+	inet_pton(AF_INET, "10.88.0.5", &l.addr);
+	inet_pton(AF_INET, "10.88.0.1", &l.gateway);
+	CU_ASSERT(netns_record(&l, rec, sizeof(rec)) > 0);
+	CU_ASSERT_STRING_EQUAL(rec, "0a:58:0a:58:00:05\x1f"
+				    "10.88.0.5/16\x1f"
+				    "10.88.0.1\x1f"
+				    "1500");
+	l.gateway = 0;
+	CU_ASSERT(netns_record(&l, rec, sizeof(rec)) > 0);
+	CU_ASSERT_STRING_EQUAL(rec, "0a:58:0a:58:00:05\x1f"
+				    "10.88.0.5/16\x1f\x1f"
+				    "1500");
+	CU_ASSERT_EQUAL(netns_record(&l, rec, 10), -1);
+}
+
+/* The attribute of type t inside [p, p+len), or NULL. */
+static const struct nlattr *attr(const void *p, size_t len, unsigned short t)
+{
+	const char *c = p;
+
+	while (len >= NLA_HDRLEN) {
+		const struct nlattr *a = (const struct nlattr *)c;
+
+		if (a->nla_len < NLA_HDRLEN || a->nla_len > len)
+			return NULL;
+		if ((a->nla_type & NLA_TYPE_MASK) == t)
+			return a;
+		if ((size_t)NLA_ALIGN(a->nla_len) >= len)
+			break;
+		len -= NLA_ALIGN(a->nla_len);
+		c += NLA_ALIGN(a->nla_len);
+	}
+	return NULL;
+}
+
+#define IN(a) ((const char *)(a) + NLA_HDRLEN), ((a)->nla_len - NLA_HDRLEN)
+
+static void test_netns_messages(void)
+{
+	char buf[512];
+	const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
+	const struct tcmsg *t = NLMSG_DATA(h);
+	const struct nlattr *a, *o, *acts, *act, *ao, *p;
+	const char *attrs = buf + NLMSG_SPACE(sizeof(struct tcmsg));
+	size_t n = netns_msg_ingress(buf, sizeof(buf), 7, 42), alen;
+	struct tc_mirred m;
+
+	CU_ASSERT_FATAL(n > 0);
+	CU_ASSERT_EQUAL(h->nlmsg_len, n);
+	CU_ASSERT_EQUAL(h->nlmsg_type, RTM_NEWQDISC);
+	CU_ASSERT_EQUAL(h->nlmsg_seq, 42);
+	CU_ASSERT(h->nlmsg_flags & NLM_F_ACK);
+	CU_ASSERT(h->nlmsg_flags & NLM_F_CREATE);
+	CU_ASSERT_EQUAL(t->tcm_ifindex, 7);
+	CU_ASSERT_EQUAL(t->tcm_parent, TC_H_INGRESS);
+	CU_ASSERT_EQUAL(t->tcm_handle, 0xffff0000u);
+	a = attr(attrs, n - NLMSG_SPACE(sizeof(*t)), TCA_KIND);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_STRING_EQUAL((const char *)a + NLA_HDRLEN, "ingress");
+
+	n = netns_msg_redirect(buf, sizeof(buf), 7, 9, 43);
+	CU_ASSERT_FATAL(n > 0);
+	CU_ASSERT_EQUAL(h->nlmsg_len, n);
+	CU_ASSERT_EQUAL(h->nlmsg_type, RTM_NEWTFILTER);
+	CU_ASSERT_EQUAL(t->tcm_ifindex, 7);
+	CU_ASSERT_EQUAL(t->tcm_parent, 0xffff0000u);
+	CU_ASSERT_EQUAL(TC_H_MIN(t->tcm_info), htons(ETH_P_ALL));
+	CU_ASSERT_EQUAL(TC_H_MAJ(t->tcm_info) >> 16, 1);
+	alen = n - NLMSG_SPACE(sizeof(*t));
+	a = attr(attrs, alen, TCA_KIND);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_STRING_EQUAL((const char *)a + NLA_HDRLEN, "matchall");
+	o = attr(attrs, alen, TCA_OPTIONS);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+	/* The nests end where the message ends. */
+	CU_ASSERT_EQUAL((const char *)o + o->nla_len, buf + n);
+	acts = attr(IN(o), TCA_MATCHALL_ACT);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(acts);
+	act = attr(IN(acts), 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(act);
+	a = attr(IN(act), TCA_ACT_KIND);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_STRING_EQUAL((const char *)a + NLA_HDRLEN, "mirred");
+	ao = attr(IN(act), TCA_ACT_OPTIONS);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ao);
+	p = attr(IN(ao), TCA_MIRRED_PARMS);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_EQUAL_FATAL(p->nla_len, NLA_HDRLEN + sizeof(m));
+	memcpy(&m, (const char *)p + NLA_HDRLEN, sizeof(m));
+	CU_ASSERT_EQUAL(m.ifindex, 9);
+	CU_ASSERT_EQUAL(m.eaction, TCA_EGRESS_REDIR);
+	CU_ASSERT_EQUAL(m.action, TC_ACT_STOLEN);
+	/* Too small a buffer: nothing, never a cut message. */
+	CU_ASSERT_EQUAL(netns_msg_redirect(buf, 60, 7, 9, 44), 0);
+	CU_ASSERT_EQUAL(netns_msg_ingress(buf, 20, 7, 44), 0);
+}
+
 void suite_oci(void)
 {
 	static const CU_TestInfo tests[] = {
@@ -393,6 +572,11 @@ void suite_oci(void)
 		  test_default_spec },
 		{ "signal names and numbers", test_signals },
 		{ "container ids and command words", test_ids },
+		{ "a network namespace to join", test_bundle_netns },
+		{ "the namespace's default route", test_netns_route },
+		{ "the guest's network record", test_netns_record },
+		{ "netlink: ingress qdisc, matchall redirect",
+		  test_netns_messages },
 		CU_TEST_INFO_NULL,
 	};
 	unit_add_suite("oci", tests);
