@@ -9,10 +9,12 @@ set -euo pipefail
 build=(gcc make libc6-dev musl-dev linux-libc-dev libfdt-dev pkgconf
 	liblzma-dev libzstd-dev zlib1g-dev liblz4-dev)
 # podman and conmon, containerd: the OCI runtime's cases with the clients
-# users run; slirp4netns: a container network with a published port.
+# users run; slirp4netns: a container network with a published port;
+# crun and golang-go: the runtime-tools validation tests (built from
+# tests/third_party) and the plain runtime they are compared with.
 test=(libcunit1-dev clang-format clang libclang-rt-14-dev busybox-static cpio
 	xz-utils e2fsprogs passt valgrind curl podman conmon containerd
-	slirp4netns)
+	slirp4netns crun golang-go)
 sandbox=(qemu-system-x86)
 [ "$(uname -m)" = aarch64 ] && sandbox=(qemu-system-arm)
 # Debian's cross toolchain; arm64 libraries from the multiarch archive.

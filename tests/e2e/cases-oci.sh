@@ -374,6 +374,43 @@ if want oci-bad-*; then
 	oci_bad oci-bad-version "ociVersion '2.0.0'"
 fi
 
+# --- the opencontainers runtime-tools validation tests ---
+# The ones that apply to a runtime whatever its isolation (create, state,
+# kill, delete, start), run with kiln and with crun (a plain container
+# runtime) one after the other: kiln passes at least what crun passes in
+# each, and the counts of both are reported. (Some of the suite's
+# checks fail with every runtime tried: they are the tests' own.)
+if want oci-validate && [ -n "${RTT_DIR:-}" ] && command -v crun >/dev/null; then
+	START=$(now_cs)
+	bad=
+	sum=
+	for t in create state kill delete start; do
+		for rt in kiln crun; do
+			bin=$KILN
+			[ $rt = crun ] && bin=$(command -v crun)
+			(cd "$RTT_DIR" && RUNTIME=$bin timeout -s KILL $T "./$t.t") \
+				>"$LOGDIR/oci-validate.$t.$rt" 2>&1
+			ok=$(grep -c '^ok ' "$LOGDIR/oci-validate.$t.$rt")
+			all=$(sed -n 's/^1\.\.\([0-9]*\).*/\1/p' "$LOGDIR/oci-validate.$t.$rt" | head -n1)
+			[ -n "$all" ] || all=$((ok + $(grep -c '^not ok ' "$LOGDIR/oci-validate.$t.$rt")))
+			eval "ok_$rt=$ok all_$rt=$all"
+		done
+		sum="$sum $t $ok_kiln/$all_kiln (crun $ok_crun/$all_crun);"
+		if [ "$all_kiln" -eq 0 ] || [ "$ok_kiln" -lt "$ok_crun" ]; then
+			bad="$bad $t: $(grep -m1 '^not ok' "$LOGDIR/oci-validate.$t.kiln" | cut -c1-120);"
+		fi
+	done
+	# Nothing of kiln's left behind by the suite's deletes.
+	left=$(ls /run/kiln 2>/dev/null | wc -l)
+	if [ -n "$bad" ]; then
+		result oci-validate 1 "fewer passed than with crun:$bad counts:$sum"
+	elif [ "$left" -ne 0 ]; then
+		result oci-validate 1 "$left containers left under /run/kiln;$sum"
+	else
+		result oci-validate 0 "${sum%;}"
+	fi
+fi
+
 # --- podman (with conmon) driving kiln, as users run it ---
 # Only where podman is in L1 (the plain kiln's pass on the host's arch).
 PODMAN_READY=

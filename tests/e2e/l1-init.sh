@@ -39,6 +39,7 @@ job=$(sed -n 's/.*kiln\.job=\([a-z]*\).*/\1/p' /proc/cmdline)
 export KILN=/bin/kiln KERNEL=/guest/vmlinuz VMLINUX=/guest/vmlinux \
 	GUEST_INITRD=/guest/initrd.gz LOGDIR=/tmp/logs KILN_E2E_DUMP=1
 [ -x /bin/kiln-hooks ] && export KILN_HOOKS=/bin/kiln-hooks
+[ -x /rtt/start.t ] && export RTT_DIR=/rtt
 if [ -f /guest/gkernel ]; then
 	export GKERNEL=/guest/gkernel ROOTFS=/guest/rootfs.ext4
 fi

@@ -110,8 +110,10 @@ summarize() {
 
 if [ "$MODE" = direct ]; then
 	log "running directly on this host's /dev/kvm"
+	RTT_DIR=
+	[ "$JOB" != test ] || RTT_DIR=$(build_runtime_tools) || RTT_DIR=
 	export KILN KERNEL=$DEB_VMLINUZ VMLINUX=$DEB_VMLINUX GUEST_INITRD \
-		GKERNEL ROOTFS KILN_HOOKS=${KILN_HOOKS:-}
+		GKERNEL ROOTFS KILN_HOOKS=${KILN_HOOKS:-} RTT_DIR
 	case $JOB in
 	demo)
 		exec "$KILN" run --kernel "$KERNEL" --initrd "$GUEST_INITRD" \
@@ -190,9 +192,14 @@ if [ -z "$CROSS_ARCH" ] && [ "$KILN" != "${KILN_HOOKS:-}" ] &&
 	# VM joins.
 	! command -v slirp4netns >/dev/null ||
 		copy_with_libs "$(command -v slirp4netns)" "$L1"
-	# crun: the benchmark's plain container, beside kiln's.
-	[ "$JOB" != bench ] || ! command -v crun >/dev/null ||
-		copy_with_libs "$(command -v crun)" "$L1"
+	# crun: the plain container beside kiln's (the benchmark's, and the
+	# runtime-tools validation tests' reference).
+	! command -v crun >/dev/null || copy_with_libs "$(command -v crun)" "$L1"
+	# The runtime-tools validation tests (test job only).
+	if [ "$JOB" = test ] && RTT=$(build_runtime_tools); then
+		mkdir -p "$L1/rtt"
+		cp "$RTT"/*.t "$RTT/runtimetest" "$RTT/rootfs-amd64.tar.gz" "$L1/rtt/"
+	fi
 	mkdir -p "$L1/etc/containers"
 	cp /etc/containers/policy.json "$L1/etc/containers/" 2>/dev/null || true
 	mkdir -p "$L1/usr/share/containers"
