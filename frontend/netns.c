@@ -210,8 +210,7 @@ static size_t nlb_start(struct nlb *b, void *buf, size_t cap,
 			uint32_t parent, uint32_t handle, uint32_t info)
 {
 	struct nlmsghdr h = { .nlmsg_type = type,
-			      .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK |
-					     NLM_F_CREATE | NLM_F_EXCL,
+			      .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK,
 			      .nlmsg_seq = seq };
 	struct tcmsg t = { .tcm_family = AF_UNSPEC,
 			   .tcm_ifindex = ifindex,
@@ -219,6 +218,8 @@ static size_t nlb_start(struct nlb *b, void *buf, size_t cap,
 			   .tcm_handle = handle,
 			   .tcm_info = info };
 
+	if (type != RTM_DELQDISC)
+		h.nlmsg_flags |= NLM_F_CREATE | NLM_F_EXCL;
 	b->buf = buf;
 	b->len = 0;
 	b->cap = cap;
@@ -236,12 +237,13 @@ static size_t nlb_done(struct nlb *b)
 	return b->len;
 }
 
-size_t netns_msg_ingress(void *buf, size_t cap, int ifindex, uint32_t seq)
+size_t netns_msg_ingress(void *buf, size_t cap, int ifindex, uint32_t seq,
+			 bool del)
 {
 	struct nlb b;
 
-	nlb_start(&b, buf, cap, RTM_NEWQDISC, seq, ifindex, TC_H_INGRESS,
-		  TC_H_MAKE(TC_H_INGRESS, 0), 0);
+	nlb_start(&b, buf, cap, del ? RTM_DELQDISC : RTM_NEWQDISC, seq, ifindex,
+		  TC_H_INGRESS, TC_H_MAKE(TC_H_INGRESS, 0), 0);
 	nlb_attr(&b, TCA_KIND, "ingress", sizeof("ingress"));
 	nlb_attr(&b, TCA_OPTIONS, NULL, 0);
 	return nlb_done(&b);
@@ -364,13 +366,23 @@ int netns_wire(const struct netns_link *l, const char *tap, char *err,
 			close(s);
 		return r;
 	}
+	/*
+	 * A VM that ran here before (the container restarted in the same
+	 * namespace) left the link's ingress qdisc with a redirect to a
+	 * TAP gone with it: removed, with its filters, before anew.
+	 */
+	len = netns_msg_ingress(msg, sizeof(msg), l->ifindex, seq, true);
+	if (len)
+		nl_talk(s, msg, len, seq);
+	seq++;
 	for (k = 0; k < 4 && !r; k++, seq++) {
 		int dev = k % 2 ? tapidx : l->ifindex,
 		    peer = k % 2 ? l->ifindex : tapidx;
 
 		if (k < 2) {
 			what = "an ingress qdisc (sch_ingress)";
-			len = netns_msg_ingress(msg, sizeof(msg), dev, seq);
+			len = netns_msg_ingress(msg, sizeof(msg), dev, seq,
+						false);
 		} else {
 			what = "a redirect (cls_matchall, act_mirred)";
 			len = netns_msg_redirect(msg, sizeof(msg), dev, peer,

@@ -2,6 +2,7 @@
 #ifndef KILN_NETNS_H
 #define KILN_NETNS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,10 +58,11 @@ int netns_route_gateway(const char *text, const char *ifname, uint32_t *gw);
 
 /*
  * Netlink requests, built into buf (cap bytes): the ingress qdisc on
- * ifindex, and a matchall filter on its ingress redirecting to target.
- * Their length, or 0 when cap is too small.
+ * ifindex (its removal when del), and a matchall filter on its ingress
+ * redirecting to target. Their length, or 0 when cap is too small.
  */
-size_t netns_msg_ingress(void *buf, size_t cap, int ifindex, uint32_t seq);
+size_t netns_msg_ingress(void *buf, size_t cap, int ifindex, uint32_t seq,
+			 bool del);
 size_t netns_msg_redirect(void *buf, size_t cap, int ifindex, int target,
 			  uint32_t seq);
 

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <elf.h>
 #include <link.h>
-#include <malloc.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -78,8 +77,5 @@ size_t trim_startup(void)
 
 	t.vdso = (uintptr_t)getauxval(AT_SYSINFO_EHDR);
 	dl_iterate_phdr(trim_object, &t);
-#ifdef __GLIBC__
-	malloc_trim(0);
-#endif
 	return t.given;
 }

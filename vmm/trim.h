@@ -29,8 +29,11 @@ struct trim_seg {
 int trim_range(const struct trim_seg *seg, size_t page, uintptr_t *start,
 	       uintptr_t *end);
 
-/* Gives back the read-only pages of kiln's file and its libraries, and
- * the malloc arena's free pages. Bytes of ranges given back. */
+/*
+ * Gives back the read-only pages of kiln's file and its libraries: bytes
+ * of the ranges given back. No system call but madvise (it runs under
+ * the seccomp filter of whichever thread finishes last).
+ */
 size_t trim_startup(void);
 
 #endif

@@ -374,6 +374,71 @@ if want oci-bad-*; then
 	oci_bad oci-bad-version "ociVersion '2.0.0'"
 fi
 
+# A container network made as CNI's bridge plugin makes one: a network
+# namespace with one end of a veth pair (10.77.0.2/24, a default route
+# via the other end, 10.77.0.1, on the host). The VM joins it: the host
+# fetches the guest's page at the container's address and the guest the
+# host's; then a second container in the same namespace (a restart, or
+# another of a pod's) replaces the first's redirects and reaches the host.
+if want oci-netns && [ -c /dev/net/tun ]; then
+	START=$(now_cs)
+	NS=/run/netns/kiln-oci
+	mkdir -p /run/netns /tmp/on-www
+	echo "host-page-$$" >/tmp/on-www/h.html
+	touch $NS
+	unshare --net=$NS true
+	# (busybox's ip names the peer veth0, and moves links by pid.)
+	ip link add kon0 type veth && ip link set veth0 name kon1
+	nsenter --net=$NS sleep 100 &
+	hold=$!
+	sleep 0.2
+	ip link set kon1 netns $hold
+	kill $hold
+	ip addr add 10.77.0.1/24 dev kon0
+	ip link set kon0 up
+	nsenter --net=$NS sh -c 'ip link set lo up && ip addr add 10.77.0.2/24 dev kon1 &&
+		ip link set kon1 up && ip route add default via 10.77.0.1' \
+		>"$LOGDIR/oci-netns.setup" 2>&1
+	busybox httpd -p 10.77.0.1:18082 -h /tmp/on-www
+	bundle oci-netns '["sh", "-c", "ip -o -4 addr show eth0; ip route; mkdir -p /www; echo guest-page-$((6 * 7)) >/www/index.html; httpd -p 80 -h /www; printf \"GET /h.html HTTP/1.0\\r\\n\\r\\n\" | nc -w 10 10.77.0.1 18082; echo ready; exec sleep 60"]'
+	sed -i 's|{ "type": "mount" }|{ "type": "mount" }, { "type": "network", "path": "'$NS'" }|' /tmp/oci-oci-netns/config.json
+	"$OCI_SHIM" "$KILN" "$OCIROOT" /tmp/oci-oci-netns oci-netns </dev/null \
+		>"$LOGDIR/oci-netns.out" 2>"$LOGDIR/oci-netns.err" &
+	sp=$!
+	page=
+	if wait_out oci-netns '^ready' $sp; then
+		page=$(printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 10 10.77.0.2 80 2>>"$LOGDIR/oci-netns.err" | tr -d '\r' | tail -n1)
+	fi
+	oci oci-netns kill oci-netns KILL
+	wait $sp
+	oci oci-netns delete oci-netns
+	# The second, in the same namespace.
+	bundle oci-netns2 '["sh", "-c", "ping -c 1 -W 10 10.77.0.1 >/dev/null && echo second-reached"]'
+	sed -i 's|{ "type": "mount" }|{ "type": "mount" }, { "type": "network", "path": "'$NS'" }|' /tmp/oci-oci-netns2/config.json
+	shim oci-netns2
+	oci oci-netns2 delete oci-netns2
+	o=$(tr -d '\r' <"$LOGDIR/oci-netns.out")
+	ip link del kon0 2>/dev/null
+	umount $NS 2>/dev/null
+	rm -f $NS
+	pkill -f 'httpd -p 10.77.0.1:18082' 2>/dev/null
+	if ! echo "$o" | grep -q 'eth0 *inet 10.77.0.2/24'; then
+		result oci-netns 1 "the guest's eth0 is not 10.77.0.2/24: $(echo "$o" | head -3 | tr '\n' ' ') $(tail -c 300 "$LOGDIR/oci-netns.err")"
+	elif ! echo "$o" | grep -q '^default via 10.77.0.1'; then
+		result oci-netns 1 "no default route via 10.77.0.1: $(echo "$o" | head -4 | tr '\n' ' ')"
+	elif [ "$page" != guest-page-42 ]; then
+		result oci-netns 1 "the host fetched '$page' from 10.77.0.2, want the guest's page"
+	elif ! echo "$o" | grep -q "^host-page-$$\$"; then
+		result oci-netns 1 "the guest did not fetch the host's page"
+	elif [ $RC -ne 0 ] || ! grep -q second-reached "$LOGDIR/oci-netns2.out"; then
+		result oci-netns 1 "a second container in the namespace: status $RC, $(tail -c 200 "$LOGDIR/oci-netns2.err")"
+	elif ! gone oci-netns || ! gone oci-netns2; then
+		result oci-netns 1 "left under $OCIROOT"
+	else
+		result oci-netns 0 "a veth's namespace joined: guest 10.77.0.2/24 via 10.77.0.1, host fetched its page and it the host's; a second container in the namespace replaced the first's redirects"
+	fi
+fi
+
 # --- the opencontainers runtime-tools validation tests ---
 # The ones that apply to a runtime whatever its isolation (create, state,
 # kill, delete, start), run with kiln and with crun (a plain container

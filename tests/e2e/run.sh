@@ -157,12 +157,12 @@ MODDIR=$DEB_KDIR/lib/modules/$DEB_KVER/kernel
 # emulates), tun, loop (host block devices for the disk cases), and
 # vhost_vsock (QEMU's vsock in the benchmark), and tc's ingress qdisc,
 # matchall filter and mirred action (a container's network joined by its
-# VM's TAP);
+# VM's TAP), and veth (such a network, made by hand);
 # Debian's arm64 kernel has KVM built in. One the kernel has built in
 # has no file.
 case $E2E_ARCH in
-x86_64) mods="virt/lib/irqbypass arch/x86/kvm/kvm drivers/crypto/ccp/ccp arch/x86/kvm/kvm-amd drivers/net/tun drivers/block/loop drivers/vhost/vhost_iotlb drivers/vhost/vhost net/vmw_vsock/vsock net/vmw_vsock/vmw_vsock_virtio_transport_common drivers/vhost/vhost_vsock net/sched/sch_ingress net/sched/cls_matchall net/sched/act_mirred" ;;
-aarch64) mods="drivers/net/tun drivers/block/loop" ;;
+x86_64) mods="virt/lib/irqbypass arch/x86/kvm/kvm drivers/crypto/ccp/ccp arch/x86/kvm/kvm-amd drivers/net/tun drivers/block/loop drivers/vhost/vhost_iotlb drivers/vhost/vhost net/vmw_vsock/vsock net/vmw_vsock/vmw_vsock_virtio_transport_common drivers/vhost/vhost_vsock net/sched/sch_ingress net/sched/cls_matchall net/sched/act_mirred drivers/net/veth" ;;
+aarch64) mods="drivers/net/tun drivers/block/loop net/sched/sch_ingress net/sched/cls_matchall net/sched/act_mirred drivers/net/veth" ;;
 esac
 for m in $mods; do
 	[ -f "$MODDIR/$m.ko" ] || continue

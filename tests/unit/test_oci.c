@@ -505,7 +505,7 @@ static void test_netns_messages(void)
 	const struct tcmsg *t = NLMSG_DATA(h);
 	const struct nlattr *a, *o, *acts, *act, *ao, *p;
 	const char *attrs = buf + NLMSG_SPACE(sizeof(struct tcmsg));
-	size_t n = netns_msg_ingress(buf, sizeof(buf), 7, 42), alen;
+	size_t n = netns_msg_ingress(buf, sizeof(buf), 7, 42, false), alen;
 	struct tc_mirred m;
 
 	CU_ASSERT_FATAL(n > 0);
@@ -520,6 +520,15 @@ static void test_netns_messages(void)
 	a = attr(attrs, n - NLMSG_SPACE(sizeof(*t)), TCA_KIND);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
 	CU_ASSERT_STRING_EQUAL((const char *)a + NLA_HDRLEN, "ingress");
+
+	/* Its removal: the same qdisc, no create flags. */
+	n = netns_msg_ingress(buf, sizeof(buf), 7, 45, true);
+	CU_ASSERT_FATAL(n > 0);
+	CU_ASSERT_EQUAL(h->nlmsg_type, RTM_DELQDISC);
+	CU_ASSERT_FALSE(h->nlmsg_flags & (NLM_F_CREATE | NLM_F_EXCL));
+	CU_ASSERT(h->nlmsg_flags & NLM_F_ACK);
+	CU_ASSERT_EQUAL(t->tcm_ifindex, 7);
+	CU_ASSERT_EQUAL(t->tcm_parent, TC_H_INGRESS);
 
 	n = netns_msg_redirect(buf, sizeof(buf), 7, 9, 43);
 	CU_ASSERT_FATAL(n > 0);
@@ -555,7 +564,7 @@ static void test_netns_messages(void)
 	CU_ASSERT_EQUAL(m.action, TC_ACT_STOLEN);
 	/* Too small a buffer: nothing, never a cut message. */
 	CU_ASSERT_EQUAL(netns_msg_redirect(buf, 60, 7, 9, 44), 0);
-	CU_ASSERT_EQUAL(netns_msg_ingress(buf, 20, 7, 44), 0);
+	CU_ASSERT_EQUAL(netns_msg_ingress(buf, 20, 7, 44, false), 0);
 }
 
 void suite_oci(void)
