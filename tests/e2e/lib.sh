@@ -221,7 +221,7 @@ build_runtime_tools() {
 		tar -xJf "$tar" -C "$out.tmp/src" --strip-components=1 || return 1
 		(
 			cd "$out.tmp/src" || exit 1
-			export GOFLAGS=-mod=vendor GOPROXY=off CGO_ENABLED=0 \
+			export GOFLAGS=-mod=vendor GOPROXY=off CGO_ENABLED=0 GOENV=off \
 				GOCACHE="$out.tmp/gocache" GOPATH="$out.tmp/gopath"
 			go build -ldflags '-s -w' -o ../runtimetest ./cmd/runtimetest || exit 1
 			for t in create state kill delete start; do
