@@ -103,7 +103,7 @@ KILN_OBJS := $(CORE_SRCS:%.c=$(KOBJ)/%.o) $(KOBJ)/frontend/main.o $(KOBJ)/vmm/in
 # fault-around brings in fewer of their neighbours again.
 STARTUP_SRCS := $(filter frontend/cli.c frontend/config_json.c frontend/oci.c \
 	frontend/bundle.c frontend/netns.c vmm/config.c vmm/kcache.c vmm/unpack.c \
-	vmm/run.c vmm/cpio.c vmm/aml.c sandbox/jail.c sandbox/seccomp.c \
+	vmm/run.c vmm/cpio.c vmm/aml.c vmm/snapfile.c sandbox/jail.c sandbox/seccomp.c \
 	arch/x86_64/acpi.c arch/x86_64/boot.c arch/x86_64/cpuid.c \
 	arch/x86_64/mptable.c arch/x86_64/vmlinux.c arch/aarch64/fdt.c \
 	arch/aarch64/image.c,$(CORE_SRCS))

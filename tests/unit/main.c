@@ -57,6 +57,7 @@ int main(void)
 	suite_balloon();
 	suite_oci();
 	suite_trim();
+	suite_snapfile();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_tests_failed();

@@ -39,6 +39,7 @@ void suite_vsock(void);
 void suite_balloon(void);
 void suite_oci(void);
 void suite_trim(void);
+void suite_snapfile(void);
 
 /* Adds a suite with the given tests; aborts the run if CUnit fails. */
 void unit_add_suite(const char *name, const CU_TestInfo *tests);
