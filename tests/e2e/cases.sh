@@ -29,10 +29,13 @@ dump() {
 
 result() { # NAME OK DETAIL
 	el=$(( $(now_cs) - START ))
+	# One line, whatever the detail quotes: the report keeps only the
+	# KILN-TEST line, so a log's newline would cut the rest off.
+	rdetail=$(printf '%s' "$3" | tr '\n\r' '  ')
 	if [ "$2" = 0 ]; then
-		echo "KILN-TEST $1 PASS $3 ($((el / 100)).$((el % 100 / 10)) s)"
+		echo "KILN-TEST $1 PASS $rdetail ($((el / 100)).$((el % 100 / 10)) s)"
 	else
-		echo "KILN-TEST $1 FAIL $3 ($((el / 100)).$((el % 100 / 10)) s)"
+		echo "KILN-TEST $1 FAIL $rdetail ($((el / 100)).$((el % 100 / 10)) s)"
 		dump "$1"
 	fi
 }
