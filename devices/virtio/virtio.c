@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* The transport-neutral part of a virtio 1.x device (virtio spec 2, 3). */
+#include <endian.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
@@ -177,4 +179,131 @@ void virtio_dev_kick(struct virtio_dev *d, unsigned int q)
 	    d->ops->notify)
 		d->ops->notify(d->priv, q);
 	pthread_mutex_unlock(&d->lock);
+}
+
+void virtio_dev_save(struct virtio_dev *d, struct virtio_state *s)
+{
+	unsigned int i;
+
+	memset(s, 0, sizeof(*s));
+	s->device_id = htole32(d->ops->device_id);
+	s->nr_queues = htole32(d->ops->nr_queues);
+	s->features = htole64(d->features);
+	s->acked = htole64(d->acked);
+	s->status = htole32(d->status);
+	s->config_generation = htole32(d->config_generation);
+	for (i = 0; i < d->ops->nr_queues && i < VIRTIO_MAX_QUEUES; i++) {
+		const struct virtq *q = &d->vq[i];
+		struct virtio_state_queue *o = &s->q[i];
+
+		o->num = htole16(q->num);
+		o->ready = q->ready;
+		o->broken = q->broken;
+		o->last_avail = htole16(q->last_avail);
+		o->used_idx = htole16(q->used_idx);
+		o->signalled = htole16(q->signalled);
+		o->desc_gpa = htole64(q->desc_gpa);
+		o->avail_gpa = htole64(q->avail_gpa);
+		o->used_gpa = htole64(q->used_gpa);
+	}
+}
+
+#define KNOWN_STATUS                                               \
+	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |    \
+	 VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK | \
+	 VIRTIO_CONFIG_S_NEEDS_RESET | VIRTIO_CONFIG_S_FAILED)
+
+/* Refuses saved state: why (of queue qi, -1 for the device). */
+static int restore_bad(struct virtio_dev *d, char *err, size_t errlen,
+		       const char *why, int qi)
+{
+	if (err && errlen && qi >= 0)
+		snprintf(err, errlen, "%s: saved state: %s (queue %d)",
+			 d->ops->name, why, qi);
+	else if (err && errlen)
+		snprintf(err, errlen, "%s: saved state: %s", d->ops->name, why);
+	reset(d);
+	d->config_generation = 0;
+	return -EINVAL;
+}
+
+int virtio_dev_restore(struct virtio_dev *d, const void *buf, size_t len,
+		       char *err, size_t errlen)
+{
+	struct virtio_state s;
+	uint32_t status;
+	uint64_t acked;
+	unsigned int i;
+
+	if (len != sizeof(s))
+		return restore_bad(d, err, errlen, "not the size of one", -1);
+	memcpy(&s, buf, sizeof(s));
+	status = le32toh(s.status);
+	acked = le64toh(s.acked);
+	if (le32toh(s.device_id) != d->ops->device_id ||
+	    le32toh(s.nr_queues) != d->ops->nr_queues)
+		return restore_bad(
+			d, err, errlen,
+			"another kind of device, or another count of queues",
+			-1);
+	if (le64toh(s.features) != d->features)
+		return restore_bad(d, err, errlen,
+				   "the device offered other features", -1);
+	if (acked & ~d->features || status & ~KNOWN_STATUS)
+		return restore_bad(
+			d, err, errlen,
+			"features never offered, or unknown status bits", -1);
+	if ((status & VIRTIO_CONFIG_S_FEATURES_OK &&
+	     !(acked & (1ULL << VIRTIO_F_VERSION_1))) ||
+	    (status & VIRTIO_CONFIG_S_DRIVER_OK &&
+	     !(status & VIRTIO_CONFIG_S_FEATURES_OK)))
+		return restore_bad(d, err, errlen,
+				   "a status the driver could not have set",
+				   -1);
+	reset(d);
+	d->acked = acked;
+	d->status = status & ~VIRTIO_CONFIG_S_DRIVER_OK;
+	d->config_generation = le32toh(s.config_generation);
+	for (i = 0; i < VIRTIO_MAX_QUEUES; i++) {
+		const struct virtio_state_queue *o = &s.q[i];
+		struct virtq *q = &d->vq[i];
+
+		if (i >= d->ops->nr_queues) {
+			if (o->ready || o->num || o->desc_gpa || o->avail_gpa ||
+			    o->used_gpa)
+				return restore_bad(
+					d, err, errlen,
+					"a queue the device does not have",
+					(int)i);
+			continue;
+		}
+		q->num = le16toh(o->num);
+		q->desc_gpa = le64toh(o->desc_gpa);
+		q->avail_gpa = le64toh(o->avail_gpa);
+		q->used_gpa = le64toh(o->used_gpa);
+		/* Set up but not ready yet: checked when the driver says so. */
+		if (!o->ready)
+			continue;
+		if (!(status & VIRTIO_CONFIG_S_FEATURES_OK))
+			return restore_bad(d, err, errlen,
+					   "a ready queue before FEATURES_OK",
+					   (int)i);
+		if (virtio_dev_queue_enable(d, i))
+			return restore_bad(
+				d, err, errlen,
+				"a ring outside guest memory or a bad size",
+				(int)i);
+		q->last_avail = le16toh(o->last_avail);
+		q->used_idx = le16toh(o->used_idx);
+		q->signalled = le16toh(o->signalled);
+		q->broken = o->broken;
+	}
+	if (status & VIRTIO_CONFIG_S_DRIVER_OK) {
+		if (d->ops->activate && d->ops->activate(d->priv, d->acked))
+			return restore_bad(d, err, errlen,
+					   "the device refused its features",
+					   -1);
+		d->status = status;
+	}
+	return 0;
 }

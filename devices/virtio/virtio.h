@@ -135,6 +135,40 @@ int virtio_dev_queue_enable(struct virtio_dev *d, unsigned int q);
 void virtio_dev_kick(struct virtio_dev *d, unsigned int q);
 
 /*
+ * A virtio device's transport-neutral state as a snapshot keeps it (the
+ * model's own state is the model's): identity, features, status and each
+ * queue's set-up and indices. Fixed size, little-endian.
+ */
+struct virtio_state_queue {
+	uint16_t num;
+	uint8_t ready, broken;
+	uint16_t last_avail, used_idx, signalled, pad;
+	uint64_t desc_gpa, avail_gpa, used_gpa;
+};
+
+struct virtio_state {
+	uint32_t device_id, nr_queues;
+	uint64_t features, acked;
+	uint32_t status, config_generation;
+	struct virtio_state_queue q[VIRTIO_MAX_QUEUES];
+};
+
+/* d's state into s (the device locked or paused). */
+void virtio_dev_save(struct virtio_dev *d, struct virtio_state *s);
+
+/*
+ * A device just made for the same configuration takes saved state (len
+ * bytes, from a snapshot: not trusted): its identity, offered features
+ * and queue count must match; accepted features must be offered, status
+ * bits known and consistent, each ready queue's size and rings valid
+ * guest memory as when the driver set them up. A live device is
+ * activated with the accepted features. 0, or -EINVAL with err saying
+ * what does not fit; d is left reset then.
+ */
+int virtio_dev_restore(struct virtio_dev *d, const void *buf, size_t len,
+		       char *err, size_t errlen);
+
+/*
  * A model's entry for the VM's device list (vmm/device.h): destroy ends
  * its virtio device, then calls NAME_free(). For a model struct NAME with
  * its struct virtio_dev in a member called vdev.

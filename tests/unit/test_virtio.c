@@ -510,6 +510,98 @@ static void test_mmio_negotiation(void)
 	virtio_mmio_detach(&t);
 }
 
+/* A device brought up through the transport, its state saved and taken
+ * by a fresh one; then saved states that do not fit, each refused. */
+static void test_state_save_restore(void)
+{
+	struct virtio_mmio t;
+	struct virtio_state st, bad;
+	struct virtio_dev d2;
+	char err[200];
+
+	fake_vm();
+	activated = resets = 0;
+	mmio_setup(&t, 1ULL << 3);
+	mw(&t, VIRTIO_MMIO_STATUS, 0x03);
+	mw(&t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	mw(&t, VIRTIO_MMIO_DRIVER_FEATURES, 1u << 3);
+	mw(&t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	mw(&t, VIRTIO_MMIO_DRIVER_FEATURES, 1u << (VIRTIO_F_VERSION_1 - 32));
+	mw(&t, VIRTIO_MMIO_STATUS, 0x0b);
+	setup_queue(&t, 0);
+	/* Queue 1 set up but not made ready when the snapshot came. */
+	mw(&t, VIRTIO_MMIO_QUEUE_SEL, 1);
+	mw(&t, VIRTIO_MMIO_QUEUE_NUM, 8);
+	mw(&t, VIRTIO_MMIO_QUEUE_DESC_LOW, 0x9000);
+	mw(&t, VIRTIO_MMIO_STATUS, 0x0f);
+	CU_ASSERT_EQUAL_FATAL(activated, 1);
+	tdev.vq[0].last_avail = 7;
+	tdev.vq[0].used_idx = 5;
+	tdev.vq[0].signalled = 4;
+	tdev.config_generation = 3;
+	virtio_dev_save(&tdev, &st);
+	virtio_mmio_detach(&t);
+
+	virtio_dev_init(&d2, &test_ops, NULL, 1ULL << 3, &vm.mem, NULL);
+	CU_ASSERT_EQUAL_FATAL(
+		virtio_dev_restore(&d2, &st, sizeof(st), err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(activated, 2);
+	CU_ASSERT_EQUAL(d2.status, 0x0f);
+	CU_ASSERT_EQUAL(d2.acked, (1ULL << 3) | (1ULL << VIRTIO_F_VERSION_1));
+	CU_ASSERT_EQUAL(d2.config_generation, 3);
+	CU_ASSERT_TRUE(d2.vq[0].ready);
+	CU_ASSERT_PTR_NOT_NULL(d2.vq[0].desc);
+	CU_ASSERT_EQUAL(d2.vq[0].num, 16);
+	CU_ASSERT_EQUAL(d2.vq[0].avail_gpa, AVAIL);
+	CU_ASSERT_EQUAL(d2.vq[0].last_avail, 7);
+	CU_ASSERT_EQUAL(d2.vq[0].used_idx, 5);
+	CU_ASSERT_EQUAL(d2.vq[0].signalled, 4);
+	CU_ASSERT_FALSE(d2.vq[0].event_idx);
+	CU_ASSERT_FALSE(d2.vq[1].ready);
+	CU_ASSERT_EQUAL(d2.vq[1].num, 8);
+	CU_ASSERT_EQUAL(d2.vq[1].desc_gpa, 0x9000);
+	CU_ASSERT_PTR_NOT_NULL(virtio_dev_queue(&d2, 0));
+	CU_ASSERT_PTR_NULL(virtio_dev_queue(&d2, 1));
+
+#define REFUSED(mutate, words)                                             \
+	do {                                                               \
+		bad = st;                                                  \
+		mutate;                                                    \
+		err[0] = 0;                                                \
+		CU_ASSERT_EQUAL(virtio_dev_restore(&d2, &bad, sizeof(bad), \
+						   err, sizeof(err)),      \
+				-EINVAL);                                  \
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, words));                \
+		CU_ASSERT_EQUAL(d2.status, 0);                             \
+		CU_ASSERT_FALSE(d2.vq[0].ready);                           \
+	} while (0)
+	CU_ASSERT_EQUAL(virtio_dev_restore(&d2, &st, sizeof(st) - 1, err,
+					   sizeof(err)),
+			-EINVAL);
+	REFUSED(bad.device_id = 43, "another kind of device");
+	REFUSED(bad.nr_queues = 3, "another count of queues");
+	REFUSED(bad.features ^= 1ULL << 3, "offered other features");
+	REFUSED(bad.acked |= 1ULL << 4, "never offered");
+	REFUSED(bad.status |= 0x10, "unknown status bits");
+	REFUSED(bad.status = 0x07, "could not have set");
+	REFUSED(bad.acked &= ~(1ULL << VIRTIO_F_VERSION_1),
+		"could not have set");
+	REFUSED(bad.q[0].desc_gpa = 1ULL << 40,
+		"outside guest memory or a bad size (queue 0)");
+	REFUSED(bad.q[0].num = 12, "bad size (queue 0)");
+	REFUSED(bad.q[0].num = 128, "bad size (queue 0)");
+	REFUSED(bad.q[2].num = 16, "does not have (queue 2)");
+	REFUSED(bad.q[15].ready = 1, "does not have (queue 15)");
+	/* A ready queue while features were still being negotiated. */
+	REFUSED((bad.status = 0x03, bad.q[1].ready = 0), "before FEATURES_OK");
+#undef REFUSED
+	/* After all that, the good state still goes in. */
+	CU_ASSERT_EQUAL(
+		virtio_dev_restore(&d2, &st, sizeof(st), err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(d2.vq[0].last_avail, 7);
+	virtio_dev_fini(&d2);
+}
+
 static void test_mmio_needs_version1(void)
 {
 	struct virtio_mmio t;
@@ -829,6 +921,8 @@ void suite_virtio(void)
 		{ "EVENT_IDX notification", test_notify_event_idx },
 		{ "NO_INTERRUPT flag", test_notify_flags },
 		{ "MMIO identity and sizes", test_mmio_identity },
+		{ "state saved and restored, bad state refused",
+		  test_state_save_restore },
 		{ "MMIO negotiation and reset", test_mmio_negotiation },
 		{ "MMIO needs VERSION_1", test_mmio_needs_version1 },
 		{ "blk read and write", test_blk_read_write },
