@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +14,7 @@
 #include "cpio.h"
 #include "log.h"
 #include "run.h"
+#include "trim.h"
 #include "virtio/9p.h"
 #include "virtio/blk.h"
 #include "virtio/console.h"
@@ -176,20 +176,6 @@ char *run_config_blob(const struct vm_config *cfg, const char *root,
 	}
 	*len = b.len;
 	return b.buf;
-}
-
-/*
- * The embedded init's pages of kiln's own file, once copied into the
- * archive, need not stay resident: they are read again if ever needed.
- */
-static void drop_file_pages(const void *p, size_t len)
-{
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t start = ((uintptr_t)p + page - 1) & ~(page - 1);
-	uintptr_t end = ((uintptr_t)p + len) & ~(page - 1);
-
-	if (end > start)
-		madvise((void *)start, end - start, MADV_DONTNEED);
 }
 
 int run_initramfs(const void *init, size_t init_len, const char *conf,
@@ -403,7 +389,10 @@ int run_prepare(struct vm *vm)
 	free(conf);
 	if (r)
 		return r;
-	drop_file_pages(kiln_init_start, kiln_init_end - kiln_init_start);
+	/* The embedded init's pages, once copied into the archive, need not
+	 * stay resident (a container created but not started waits long
+	 * before start-up's pages are given back): read again if needed. */
+	trim_pages(kiln_init_start, kiln_init_end - kiln_init_start);
 	/* Quiet unless the kernel's messages go somewhere. */
 	if (asprintf(&s, "%s rdinit=/kiln/init%s", vm->cmdline,
 		     cfg->verbose || cfg->console_log ? "" : " quiet") < 0)

@@ -24,6 +24,17 @@ int trim_range(const struct trim_seg *seg, size_t page, uintptr_t *start,
 	return 1;
 }
 
+size_t trim_pages(const void *p, size_t len)
+{
+	struct trim_seg seg = { .addr = (uintptr_t)p, .len = len };
+	uintptr_t s, e;
+
+	if (!trim_range(&seg, (size_t)sysconf(_SC_PAGESIZE), &s, &e) ||
+	    madvise((void *)s, e - s, MADV_DONTNEED))
+		return 0;
+	return e - s;
+}
+
 struct trim_ctx {
 	size_t page;
 	uintptr_t vdso;
@@ -56,17 +67,11 @@ static int trim_object(struct dl_phdr_info *info, size_t size, void *opaque)
 	}
 	for (i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		struct trim_seg seg = {
-			.addr = info->dlpi_addr + ph->p_vaddr,
-			.len = ph->p_memsz,
-			.writable = !!(ph->p_flags & PF_W),
-		};
-		uintptr_t s, e;
 
-		if (ph->p_type != PT_LOAD || !trim_range(&seg, t->page, &s, &e))
-			continue;
-		if (!madvise((void *)s, e - s, MADV_DONTNEED))
-			t->given += e - s;
+		if (ph->p_type == PT_LOAD && !(ph->p_flags & PF_W))
+			t->given += trim_pages(
+				(const void *)(info->dlpi_addr + ph->p_vaddr),
+				ph->p_memsz);
 	}
 	return 0;
 }

@@ -30,6 +30,13 @@ int trim_range(const struct trim_seg *seg, size_t page, uintptr_t *start,
 	       uintptr_t *end);
 
 /*
+ * Gives back the whole pages inside [p, p+len) of a read-only file
+ * mapping: bytes given back (0 when there is no whole page, or madvise
+ * refused).
+ */
+size_t trim_pages(const void *p, size_t len);
+
+/*
  * Gives back the read-only pages of kiln's file and its libraries: bytes
  * of the ranges given back. No system call but madvise (it runs under
  * the seccomp filter of whichever thread finishes last).
