@@ -205,9 +205,9 @@ static void nlb_end(struct nlb *b, size_t at)
 		a->nla_len = (unsigned short)(b->len - at);
 }
 
-static size_t nlb_start(struct nlb *b, void *buf, size_t cap,
-			unsigned short type, uint32_t seq, int ifindex,
-			uint32_t parent, uint32_t handle, uint32_t info)
+static void nlb_start(struct nlb *b, void *buf, size_t cap, unsigned short type,
+		      uint32_t seq, int ifindex, uint32_t parent,
+		      uint32_t handle, uint32_t info)
 {
 	struct nlmsghdr h = { .nlmsg_type = type,
 			      .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK,
@@ -226,7 +226,6 @@ static size_t nlb_start(struct nlb *b, void *buf, size_t cap,
 	b->full = false;
 	nlb_put(b, &h, sizeof(h));
 	nlb_put(b, &t, sizeof(t));
-	return 0;
 }
 
 static size_t nlb_done(struct nlb *b)

@@ -369,17 +369,16 @@ int session_seccomp(struct session *s, bool api)
 
 	if (!s->vm)
 		return 0;
-	if (s->vm->cfg->no_seccomp) {
-		vm_setup_done(s->vm);
-		return 0;
+	if (!s->vm->cfg->no_seccomp) {
+		r = seccomp_apply(api ? SECCOMP_API : SECCOMP_MAIN);
+		if (r) {
+			pr_err("cannot install the seccomp filter: %s",
+			       strerror(-r));
+			vm_request_stop(s->vm, VM_STOP_ERROR, 1);
+			return r;
+		}
+		seccomp_test_hook(api ? SECCOMP_API : SECCOMP_MAIN);
 	}
-	r = seccomp_apply(api ? SECCOMP_API : SECCOMP_MAIN);
-	if (r) {
-		pr_err("cannot install the seccomp filter: %s", strerror(-r));
-		vm_request_stop(s->vm, VM_STOP_ERROR, 1);
-		return r;
-	}
-	seccomp_test_hook(api ? SECCOMP_API : SECCOMP_MAIN);
 	vm_setup_done(s->vm);
 	return 0;
 }
