@@ -10,7 +10,8 @@ OCI_SHIM=$(command -v ocishim || echo /bin/ocishim)
 # bundle NAME ARGS_JSON [MORE_JSON_MEMBERS]: a bundle in /tmp/oci-NAME with
 # a copy of the busybox root; MORE goes into the top-level object.
 # PROCESS= replaces the process's settings, MOUNTS= and LINUX= add to
-# theirs, ROOTRO=1 makes the root read-only.
+# theirs, ROOTRO=1 makes the root read-only, NETNS=PATH names a network
+# namespace to join.
 bundle() {
 	b=/tmp/oci-$1
 	rm -rf "$b"
@@ -18,6 +19,8 @@ bundle() {
 	cp -a "$BBROOT" "$b/rootfs"
 	ro_member=
 	[ -z "${ROOTRO:-}" ] || ro_member=', "readonly": true'
+	ns_member=
+	[ -z "${NETNS:-}" ] || ns_member=", { \"type\": \"network\", \"path\": \"$NETNS\" }"
 	proc=${PROCESS:-"\"terminal\": false, \"user\": {\"uid\": 0, \"gid\": 0}, \"cwd\": \"/\", \"env\": [\"PATH=/bin\"]"}
 	cat >"$b/config.json" <<EOF
 {
@@ -39,7 +42,7 @@ bundle() {
       "options": ["nosuid", "noexec", "nodev", "relatime", "ro"] }
     ${MOUNTS:-}
   ],
-  "linux": { "namespaces": [ { "type": "pid" }, { "type": "mount" } ] ${LINUX:-} }
+  "linux": { "namespaces": [ { "type": "pid" }, { "type": "mount" }$ns_member ] ${LINUX:-} }
   ${3:-}
 }
 EOF
@@ -400,8 +403,7 @@ if want oci-netns && [ -c /dev/net/tun ]; then
 		ip link set kon1 up && ip route add default via 10.77.0.1' \
 		>"$LOGDIR/oci-netns.setup" 2>&1
 	busybox httpd -p 10.77.0.1:18082 -h /tmp/on-www
-	bundle oci-netns '["sh", "-c", "ip -o -4 addr show eth0; ip route; mkdir -p /www; echo guest-page-$((6 * 7)) >/www/index.html; httpd -p 80 -h /www; printf \"GET /h.html HTTP/1.0\\r\\n\\r\\n\" | nc -w 10 10.77.0.1 18082; echo ready; exec sleep 60"]'
-	sed -i 's|{ "type": "mount" }|{ "type": "mount" }, { "type": "network", "path": "'$NS'" }|' /tmp/oci-oci-netns/config.json
+	NETNS=$NS bundle oci-netns '["sh", "-c", "ip -o -4 addr show eth0; ip route; mkdir -p /www; echo guest-page-$((6 * 7)) >/www/index.html; httpd -p 80 -h /www; printf \"GET /h.html HTTP/1.0\\r\\n\\r\\n\" | nc -w 10 10.77.0.1 18082; echo ready; exec sleep 60"]'
 	"$OCI_SHIM" "$KILN" "$OCIROOT" /tmp/oci-oci-netns oci-netns </dev/null \
 		>"$LOGDIR/oci-netns.out" 2>"$LOGDIR/oci-netns.err" &
 	sp=$!
@@ -413,8 +415,7 @@ if want oci-netns && [ -c /dev/net/tun ]; then
 	wait $sp
 	oci oci-netns delete oci-netns
 	# The second, in the same namespace.
-	bundle oci-netns2 '["sh", "-c", "ping -c 1 -W 10 10.77.0.1 >/dev/null && echo second-reached"]'
-	sed -i 's|{ "type": "mount" }|{ "type": "mount" }, { "type": "network", "path": "'$NS'" }|' /tmp/oci-oci-netns2/config.json
+	NETNS=$NS bundle oci-netns2 '["sh", "-c", "ping -c 1 -W 10 10.77.0.1 >/dev/null && echo second-reached"]'
 	shim oci-netns2
 	oci oci-netns2 delete oci-netns2
 	o=$(tr -d '\r' <"$LOGDIR/oci-netns.out")

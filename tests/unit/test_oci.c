@@ -390,39 +390,49 @@ static void test_ids(void)
 
 /* linux.namespaces: a network namespace's path is the network to join;
  * one without a path, or other kinds, are the VM's own. */
+/* A minimal bundle whose linux.namespaces is ns (JSON), parsed. */
+static int parse_ns(const char *ns, struct vm_config *cfg, char *err,
+		    size_t errlen)
+{
+	char json[1024];
+
+	snprintf(json, sizeof(json),
+		 "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sh\"],"
+		 "\"cwd\":\"/\"},\"root\":{\"path\":\"rootfs\"},"
+		 "\"linux\":{\"namespaces\":%s}}",
+		 ns);
+	return parse(json, cfg, err, errlen);
+}
+
 static void test_bundle_netns(void)
 {
-	static const char head[] =
-		"{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sh\"],"
-		"\"cwd\":\"/\"},\"root\":{\"path\":\"rootfs\"},\"linux\":{";
 	struct vm_config cfg;
-	char err[256] = "", json[1024];
+	char err[256] = "";
 
 	make_bundle_dir();
-	snprintf(json, sizeof(json), "%s%s}}", head,
-		 "\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\","
-		 "\"path\":\"/run/netns/cni-1\"},{\"type\":\"mount\"}]");
-	CU_ASSERT_EQUAL_FATAL(parse(json, &cfg, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(
+		parse_ns("[{\"type\":\"pid\"},{\"type\":\"network\","
+			 "\"path\":\"/run/netns/cni-1\"},{\"type\":\"mount\"}]",
+			 &cfg, err, sizeof(err)),
+		0);
 	CU_ASSERT_STRING_EQUAL(cfg.netns, "/run/netns/cni-1");
 	config_free(&cfg);
-	snprintf(json, sizeof(json), "%s%s}}", head,
-		 "\"namespaces\":[{\"type\":\"network\"}]");
-	CU_ASSERT_EQUAL_FATAL(parse(json, &cfg, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(parse_ns("[{\"type\":\"network\"}]", &cfg, err,
+				       sizeof(err)),
+			      0);
 	CU_ASSERT_PTR_NULL(cfg.netns);
 	config_free(&cfg);
-	snprintf(
-		json, sizeof(json), "%s%s}}", head,
-		"\"namespaces\":[{\"type\":\"network\",\"path\":\"netns/x\"}]");
-	CU_ASSERT_NOT_EQUAL(parse(json, &cfg, err, sizeof(err)), 0);
+	CU_ASSERT_NOT_EQUAL(
+		parse_ns("[{\"type\":\"network\",\"path\":\"netns/x\"}]", &cfg,
+			 err, sizeof(err)),
+		0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "absolute path"));
 	config_free(&cfg);
-	snprintf(json, sizeof(json), "%s%s}}", head,
-		 "\"namespaces\":{\"type\":\"network\"}");
-	CU_ASSERT_NOT_EQUAL(parse(json, &cfg, err, sizeof(err)), 0);
+	CU_ASSERT_NOT_EQUAL(
+		parse_ns("{\"type\":\"network\"}", &cfg, err, sizeof(err)), 0);
 	config_free(&cfg);
-	snprintf(json, sizeof(json), "%s%s}}", head,
-		 "\"namespaces\":[{\"path\":\"/x\"}]");
-	CU_ASSERT_NOT_EQUAL(parse(json, &cfg, err, sizeof(err)), 0);
+	CU_ASSERT_NOT_EQUAL(
+		parse_ns("[{\"path\":\"/x\"}]", &cfg, err, sizeof(err)), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "type"));
 	config_free(&cfg);
 }
